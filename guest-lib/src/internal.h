@@ -1,0 +1,183 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * libvirtsocket internals: the guest's view of one queue and of one request.
+ *
+ * Request life cycle (one record per request, in the caller's state memory):
+ *   FREE -> PENDING (SQE written; published by a later submit, then the
+ *                    host owns it until its CQE arrives)
+ *        -> DONE    (CQE consumed, bounce copied out; waiting to be reaped)
+ *        -> FREE
+ * The SQE's user_data is the record's tag (generation << 16 | index), not
+ * the caller's: the record keeps the caller's user_data, and the tag finds
+ * the record again when the completion arrives.
+ */
+#ifndef VS_GUESTLIB_INTERNAL_H
+#define VS_GUESTLIB_INTERNAL_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "virtsocket/vsock.h"
+
+#define VS_BOUNCE_CHUNKS     (VS_BOUNCE_BYTES / VS_BOUNCE_CHUNK)
+#define VS_BOUNCE_MAP_WORDS  (VS_BOUNCE_CHUNKS / 64u)
+#define VS_REQ_NONE          0xffffu
+
+enum vs_req_state {
+	VS_REQ_FREE = 0,
+	VS_REQ_PENDING,
+	VS_REQ_DONE,
+};
+
+enum vs_req_owner {
+	VS_OWNER_ASYNC = 0, /* the caller reaps it with vs_reap() */
+	VS_OWNER_SYNC,      /* a blocking call waits for it and frees it */
+	VS_OWNER_ORPHAN,    /* its blocking call gave up (-EINTR): free on completion */
+};
+
+struct vs_req {
+	struct vs_sockaddr addr_stage; /* host-written sockaddr lands here first */
+	uint64_t user_data;            /* the caller's */
+	void *copy_out;                /* bounce recv: the caller's buffer */
+	struct vs_sockaddr *addr_out;  /* the caller's sockaddr to fill, or NULL */
+	uint32_t copy_len;             /* bounce recv: bytes copy_out can take */
+	int32_t result;
+	uint32_t cqe_flags;
+	uint16_t gen;                  /* bumped on every reuse: stale tags are refused */
+	uint16_t next;                 /* free list / done list link */
+	uint16_t bounce_first;         /* first bounce chunk, VS_REQ_NONE if none */
+	uint16_t bounce_count;
+	uint8_t state;                 /* enum vs_req_state */
+	uint8_t owner;                 /* enum vs_req_owner */
+	uint8_t opcode;
+	uint8_t pad[5];
+};
+
+struct vs_lq {
+	struct vs_queue *ring;   /* this queue in the ring slot */
+	uint64_t gpa;            /* its guest-physical address */
+	uint32_t index;
+	uint32_t sq_prepared;    /* next SQE to fill (local tail) */
+	uint32_t sq_published;   /* last value stored to ctrl.sq_tail */
+	uint32_t unrung;         /* published but not yet handed over by a doorbell */
+	uint32_t cq_head;        /* local copy of ctrl.cq_head */
+	uint32_t used;           /* records not FREE */
+	uint16_t free_head;      /* free records, a stack */
+	uint16_t done_head;      /* DONE async records, oldest first */
+	uint16_t done_tail;
+	uint16_t pad0;
+	uint32_t done_count;
+	uint32_t broken;         /* host flagged VS_QF_BROKEN or sent nonsense */
+	uint64_t bounce_map[VS_BOUNCE_MAP_WORDS]; /* bit set = chunk in use */
+	struct vs_stats stats;
+	struct vs_req req[VS_MAX_INFLIGHT];
+};
+
+struct vs_lib {
+	struct vs_transport t;
+	struct vs_lq *queues;    /* t.nr_queues of them, in the caller's state memory */
+	bool ready;
+};
+
+extern struct vs_lib vs_lib;
+
+_Static_assert(VS_MAX_INFLIGHT < VS_CQ_ENTRIES, "more requests than CQ slots");
+_Static_assert(VS_MAX_INFLIGHT < VS_REQ_NONE, "request index fits 16 bits");
+_Static_assert(VS_BOUNCE_CHUNKS % 64u == 0, "bounce map words");
+_Static_assert(VS_BOUNCE_CHUNKS < VS_REQ_NONE, "bounce chunk index fits 16 bits");
+_Static_assert(sizeof(struct vs_lq) <= VS_STATE_BYTES_PER_QUEUE,
+	       "VS_STATE_BYTES_PER_QUEUE too small");
+
+/* ---- index atomics: the ring's indices are plain uint32_t in shared memory */
+static inline uint32_t vs_load_acquire(const uint32_t *p)
+{
+	return __atomic_load_n(p, __ATOMIC_ACQUIRE);
+}
+
+static inline void vs_store_release(uint32_t *p, uint32_t v)
+{
+	__atomic_store_n(p, v, __ATOMIC_RELEASE);
+}
+
+static inline void vs_cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__asm__ __volatile__("pause" ::: "memory");
+#else
+	atomic_signal_fence(memory_order_seq_cst);
+#endif
+}
+
+/* ---- queue.c: this CPU's queue, records, bounce area */
+struct vs_lq *vs_this_queue(void);
+struct vs_req *vs_req_alloc(struct vs_lq *q);
+void vs_req_free(struct vs_lq *q, struct vs_req *r);
+static inline uint16_t vs_req_index(const struct vs_lq *q, const struct vs_req *r)
+{
+	return (uint16_t)(r - q->req);
+}
+static inline uint64_t vs_req_tag(const struct vs_lq *q, const struct vs_req *r)
+{
+	return ((uint64_t)r->gen << 16) | vs_req_index(q, r);
+}
+int vs_bounce_alloc(struct vs_lq *q, struct vs_req *r, uint32_t bytes);
+void vs_bounce_free(struct vs_lq *q, struct vs_req *r);
+void *vs_bounce_ptr(struct vs_lq *q, const struct vs_req *r);
+uint64_t vs_bounce_gpa(struct vs_lq *q, const struct vs_req *r);
+
+/* ---- ring.c: producer / consumer halves */
+uint32_t vs_sq_space(struct vs_lq *q);
+struct vs_sqe *vs_sq_next(struct vs_lq *q);    /* caller checked vs_sq_space() */
+void vs_sq_publish(struct vs_lq *q, uint32_t upto);
+int vs_cq_drain(struct vs_lq *q);             /* consume every CQE: 0 or -EIO */
+
+/* ---- sched.c: when to ring */
+int vs_sched_submit(struct vs_lq *q, bool caller_waits);
+int vs_sched_flush(struct vs_lq *q);
+typedef bool (*vs_wait_cond)(struct vs_lq *q, void *arg);
+int vs_sched_wait(struct vs_lq *q, vs_wait_cond cond, void *arg, int64_t timeout_ns);
+
+/* ---- prep.c: reserve a record and an SQE, attach buffers, fill */
+struct vs_attach {
+	const void *send_buf;          /* payload the host sends (copied in when bouncing) */
+	void *recv_buf;                /* payload the host fills (copied out when bouncing) */
+	size_t len;                    /* of send_buf / recv_buf */
+	struct vs_sockaddr *addr_out;  /* a sockaddr the host fills, staged in the record */
+	bool addr_out_in_u;            /* its GPA goes to sqe.u.out.addr_gpa (RECVFROM),
+	                                  else to sqe.addr/len (ACCEPT, GET*NAME) */
+};
+/* sqe: the request minus user_data and payload/staging addresses, which
+ * this fills in.  On success the SQE is in the ring (not yet published). */
+int vs_prep_req(struct vs_lq *q, enum vs_req_owner owner, uint64_t user_data,
+		const struct vs_sqe *sqe, const struct vs_attach *a, struct vs_req **out);
+int vs_msg_flags(unsigned flags, uint8_t *sqe_flags, uint32_t *op_flags);
+int vs_check_handle(int s);
+/* Builders: validate the arguments and fill an SQE template (+ attachment).
+ * Return 0 or -errno; shared by vs_prep_*() and the blocking calls. */
+int vs_build_socket(struct vs_sqe *sqe, int domain, int type);
+int vs_build_addr_in(struct vs_sqe *sqe, uint8_t opcode, int s, const struct vs_sockaddr *sa);
+int vs_build_payload(struct vs_sqe *sqe, struct vs_attach *a, uint8_t opcode, int s,
+		     const void *sbuf, void *rbuf, size_t len, unsigned flags,
+		     const struct vs_sockaddr *to, struct vs_sockaddr *from);
+int vs_build_addr_out(struct vs_sqe *sqe, struct vs_attach *a, uint8_t opcode, int s,
+		      struct vs_sockaddr *out);
+int vs_build_simple(struct vs_sqe *sqe, uint8_t opcode, int s, uint32_t op_flags);
+int vs_build_opt(struct vs_sqe *sqe, uint8_t opcode, int s, int level, int name,
+		 int64_t value);
+void vs_build_cancel(struct vs_sqe *sqe, struct vs_lq *q, const struct vs_req *r);
+
+/* ---- socket.c: one blocking request */
+/* Prepare a request owned by the caller (VS_OWNER_SYNC), waiting for room
+ * in the rings if needed. */
+int vs_prep_sync(struct vs_lq *q, const struct vs_sqe *sqe, const struct vs_attach *a,
+		 struct vs_req **out);
+/* Give up on r (the wait failed): whoever completes it frees it. */
+void vs_req_abandon(struct vs_lq *q, struct vs_req *r);
+
+/* ---- complete.c */
+void vs_complete(struct vs_lq *q, const struct vs_cqe *cqe);
+void vs_req_result(struct vs_lq *q, struct vs_req *r, struct vs_completion *out);
+
+#endif /* VS_GUESTLIB_INTERNAL_H */

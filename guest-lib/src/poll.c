@@ -1,0 +1,127 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * vs_poll(): one VS_OP_POLL per socket, all in one batch; wait until the
+ * first completes or the timeout passes; then VS_OP_CANCEL the rest and
+ * collect every answer (a poll may complete with a ready mask while its
+ * cancel is on the way: that readiness counts too).
+ *
+ * A zero timeout needs no cancel: the polls go out with VS_SQE_NONBLOCK and
+ * answer -EAGAIN when nothing is ready.
+ */
+#include "internal.h"
+
+struct poll_set {
+	struct vs_req *req[VS_POLL_MAX];
+	unsigned n;
+};
+
+static bool any_done(struct vs_lq *q, void *arg)
+{
+	(void)q;
+	const struct poll_set *set = arg;
+	for (unsigned i = 0; i < set->n; i++)
+		if (set->req[i] && set->req[i]->state == VS_REQ_DONE)
+			return true;
+	return false;
+}
+
+static bool all_done(struct vs_lq *q, void *arg)
+{
+	(void)q;
+	const struct poll_set *set = arg;
+	for (unsigned i = 0; i < set->n; i++)
+		if (set->req[i] && set->req[i]->state != VS_REQ_DONE)
+			return false;
+	return true;
+}
+
+static void abandon_all(struct vs_lq *q, struct poll_set *set)
+{
+	for (unsigned i = 0; i < set->n; i++)
+		if (set->req[i])
+			vs_req_abandon(q, set->req[i]);
+}
+
+static short revents_of(int result)
+{
+	if (result > 0)
+		return (short)result;
+	if (result == -VS_EBADF || result == -VS_ENOTSOCK)
+		return VS_POLLNVAL;
+	if (result == 0 || result == -VS_ECANCELED || result == -VS_EAGAIN)
+		return 0;
+	return VS_POLLERR;
+}
+
+int vs_poll(struct vs_pollfd *fds, unsigned nfds, int timeout_ms)
+{
+	if (nfds > VS_POLL_MAX || (nfds && !fds))
+		return -VS_EINVAL;
+	struct vs_lq *q = vs_this_queue();
+	if (!q)
+		return -VS_ENODEV;
+
+	struct poll_set polls = { .n = nfds };
+	for (unsigned i = 0; i < nfds; i++) {
+		fds[i].revents = 0;
+		polls.req[i] = NULL;
+		if (fds[i].fd < 0)
+			continue; /* POSIX: ignored */
+		struct vs_sqe sqe;
+		vs_build_simple(&sqe, VS_OP_POLL, fds[i].fd,
+				(uint32_t)fds[i].events & (VS_POLLIN | VS_POLLOUT));
+		if (timeout_ms == 0)
+			sqe.flags = VS_SQE_NONBLOCK;
+		int err = vs_prep_sync(q, &sqe, NULL, &polls.req[i]);
+		if (err) {
+			polls.req[i] = NULL;
+			abandon_all(q, &polls);
+			return err;
+		}
+	}
+
+	int64_t timeout_ns = timeout_ms < 0 ? -1 : (int64_t)timeout_ms * 1000000;
+	int err = vs_sched_wait(q, timeout_ms == 0 ? all_done : any_done, &polls, timeout_ns);
+	if (err && err != -VS_ETIMEDOUT) {
+		abandon_all(q, &polls);
+		return err;
+	}
+
+	/* Cancel what is still pending; the cancels themselves are requests. */
+	struct poll_set cancels = { .n = nfds };
+	for (unsigned i = 0; i < nfds; i++) {
+		cancels.req[i] = NULL;
+		if (!polls.req[i] || polls.req[i]->state == VS_REQ_DONE)
+			continue;
+		struct vs_sqe sqe;
+		vs_build_cancel(&sqe, q, polls.req[i]);
+		err = vs_prep_sync(q, &sqe, NULL, &cancels.req[i]);
+		if (err) {
+			cancels.req[i] = NULL;
+			abandon_all(q, &cancels);
+			abandon_all(q, &polls);
+			return err;
+		}
+	}
+	err = vs_sched_wait(q, all_done, &polls, -1);
+	if (!err)
+		err = vs_sched_wait(q, all_done, &cancels, -1);
+	if (err) {
+		abandon_all(q, &cancels);
+		abandon_all(q, &polls);
+		return err;
+	}
+
+	int ready = 0;
+	for (unsigned i = 0; i < nfds; i++) {
+		if (polls.req[i]) {
+			fds[i].revents = revents_of(polls.req[i]->result);
+			vs_req_free(q, polls.req[i]);
+		}
+		if (cancels.req[i])
+			vs_req_free(q, cancels.req[i]);
+		if (fds[i].revents)
+			ready++;
+	}
+	return ready;
+}

@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The guest's halves of one queue: producer of the submission ring,
+ * consumer of the completion ring.
+ *
+ * Indices are free-running uint32_t, an entry lives at [index & (N - 1)],
+ * and unsigned subtraction gives the fill level across wrap-around.  Only
+ * this CPU writes sq_tail and cq_head; only the host writes sq_head,
+ * cq_tail and flags (abi.h).
+ */
+#include <string.h>
+
+#include "internal.h"
+
+/* Free SQ slots: entries between the host's head and our local tail
+ * (prepared or published, not yet copied out by the host) are taken. */
+uint32_t vs_sq_space(struct vs_lq *q)
+{
+	/* acquire pairs with the host's release store of sq_head after it
+	 * copied the entries out: only then may we overwrite those slots. */
+	uint32_t head = vs_load_acquire(&q->ring->ctrl.sq_head);
+	uint32_t used = q->sq_prepared - head;
+	if (used > VS_SQ_ENTRIES) {
+		/* The host moved its head past our tail: it is confused, and
+		 * anything we write could be consumed half-filled. */
+		q->broken = 1;
+		return 0;
+	}
+	return VS_SQ_ENTRIES - used;
+}
+
+struct vs_sqe *vs_sq_next(struct vs_lq *q)
+{
+	return &q->ring->sq[q->sq_prepared & (VS_SQ_ENTRIES - 1)];
+}
+
+/* Make the prepared entries before upto visible to the host. */
+void vs_sq_publish(struct vs_lq *q, uint32_t upto)
+{
+	uint32_t n = upto - q->sq_published;
+	/* release pairs with the host's acquire load of sq_tail: the SQE bytes
+	 * written before this store are visible once the new tail is. */
+	vs_store_release(&q->ring->ctrl.sq_tail, upto);
+	q->sq_published = upto;
+	q->unrung += n;
+	q->stats.requests += n;
+}
+
+/* Consume every completion the host has posted. */
+int vs_cq_drain(struct vs_lq *q)
+{
+	/* acquire pairs with the host's release store of cq_tail after it
+	 * wrote the entries: the CQE bytes below are complete. */
+	uint32_t tail = vs_load_acquire(&q->ring->ctrl.cq_tail);
+	uint32_t head = q->cq_head;
+	if (tail == head)
+		return q->broken ? -VS_EIO : 0;
+	if (tail - head > VS_CQ_ENTRIES) {
+		q->broken = 1;
+		return -VS_EIO;
+	}
+	for (; head != tail; head++) {
+		struct vs_cqe cqe;
+		/* copy out first: the entry is in shared memory */
+		memcpy(&cqe, &q->ring->cq[head & (VS_CQ_ENTRIES - 1)], sizeof(cqe));
+		vs_complete(q, &cqe);
+	}
+	q->cq_head = head;
+	/* release pairs with the host's acquire load of cq_head before it
+	 * reuses those slots: we are done reading them. */
+	vs_store_release(&q->ring->ctrl.cq_head, head);
+	return 0;
+}

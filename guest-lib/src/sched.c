@@ -1,0 +1,183 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The scheduler: when the guest rings the doorbell (DESIGN "Who rings").
+ *
+ * Requests are published to the SQ in groups; a group is "handed over"
+ * when it is full, when the caller must wait for a result, or on
+ * vs_flush().  A hand-over is a SUBMIT doorbell, except in adaptive mode
+ * while the host worker is polling the SQ (NEED_WAKEUP clear): then the
+ * doorbell is skipped and the worker finds the requests on its own.
+ *
+ *   every     group = 1 request: one SUBMIT per request
+ *   batch     group = transport.batch requests: one SUBMIT per group
+ *   adaptive  as batch, but skip SUBMIT while the host polls; before
+ *             blocking, spin on the CQ for transport.spin_ns
+ *
+ * Waiting: drain the CQ; if what we wait for is not there, ring WAIT
+ * (plus SUBMIT when there are requests not handed over yet, so that a
+ * blocking call costs one exit, not two) with the remaining timeout.  The
+ * vCPU then blocks inside the VMM until a completion arrives; no interrupt
+ * is needed.
+ *
+ * Invariant at rest (between library calls): q->unrung < group size.
+ */
+#include "internal.h"
+
+static uint32_t group_size(void)
+{
+	return vs_lib.t.notify == VS_NOTIFY_EVERY ? 1 : vs_lib.t.batch;
+}
+
+static int64_t ring(struct vs_lq *q, uint32_t flags, uint32_t wait_ms)
+{
+	q->stats.doorbells++;
+	if (flags & VS_DB_SUBMIT) {
+		q->stats.doorbells_submit++;
+		if (q->unrung)
+			q->stats.batches++;
+		q->unrung = 0;
+	}
+	if (flags & VS_DB_WAIT)
+		q->stats.doorbells_wait++;
+	return vs_lib.t.doorbell(vs_lib.t.ctx, VS_DB_ARG(q->index, flags, wait_ms));
+}
+
+/* Is the host worker polling this queue's SQ right now? */
+static bool host_polling(struct vs_lq *q)
+{
+	/* seq_cst fence: our sq_tail store must be globally visible before we
+	 * read flags.  Pairs with the host's fence between setting NEED_WAKEUP
+	 * and re-reading sq_tail: either it sees our tail, or we see the flag. */
+	atomic_thread_fence(memory_order_seq_cst);
+	/* acquire pairs with the host's release store of flags */
+	uint32_t flags = vs_load_acquire(&q->ring->ctrl.flags);
+	if (flags & VS_QF_BROKEN)
+		q->broken = 1;
+	return !(flags & VS_QF_NEED_WAKEUP);
+}
+
+/* Make sure the host will look at every published request. */
+static int hand_over(struct vs_lq *q)
+{
+	if (q->unrung == 0)
+		return 0;
+	if (vs_lib.t.notify == VS_NOTIFY_ADAPTIVE && host_polling(q)) {
+		q->stats.doorbells_skipped++;
+		q->stats.batches++;
+		q->unrung = 0;
+		return 0;
+	}
+	int64_t r = ring(q, VS_DB_SUBMIT, 0);
+	return r < 0 ? (int)r : 0;
+}
+
+/*
+ * Publish every prepared request, group by group, handing over each full
+ * group.  caller_waits: the caller is about to wait, so the last full group
+ * is left for the WAIT doorbell to carry.  Returns the number published.
+ */
+int vs_sched_submit(struct vs_lq *q, bool caller_waits)
+{
+	uint32_t limit = group_size();
+	int published = (int)(q->sq_prepared - q->sq_published);
+
+	for (;;) {
+		bool all_out = q->sq_published == q->sq_prepared;
+		if (q->unrung >= limit && !(caller_waits && all_out)) {
+			int err = hand_over(q);
+			if (err)
+				return err;
+		}
+		if (all_out)
+			return published;
+		uint32_t n = q->sq_prepared - q->sq_published;
+		if (n > limit - q->unrung)
+			n = limit - q->unrung;
+		vs_sq_publish(q, q->sq_published + n);
+	}
+}
+
+int vs_sched_flush(struct vs_lq *q)
+{
+	int n = vs_sched_submit(q, false);
+	if (n < 0)
+		return n;
+	return hand_over(q);
+}
+
+static uint32_t wait_ms_until(uint64_t now, uint64_t deadline)
+{
+	if (deadline == UINT64_MAX)
+		return VS_DB_WAIT_FOREVER;
+	uint64_t ms = (deadline - now + 999999u) / 1000000u;
+	return ms >= VS_DB_WAIT_FOREVER ? VS_DB_WAIT_FOREVER - 1 : (uint32_t)ms;
+}
+
+/* Adaptive: poll the CQ for a short while; true if cond became true. */
+static bool spin(struct vs_lq *q, vs_wait_cond cond, void *arg, uint64_t deadline, int *err)
+{
+	uint64_t now = vs_lib.t.now_ns(vs_lib.t.ctx);
+	uint64_t until = now + vs_lib.t.spin_ns;
+	if (until > deadline)
+		until = deadline;
+	while (now < until) {
+		for (int i = 0; i < 16; i++)
+			vs_cpu_relax();
+		*err = vs_cq_drain(q);
+		if (*err)
+			return false;
+		if (cond(q, arg)) {
+			q->stats.spin_hits++;
+			return true;
+		}
+		now = vs_lib.t.now_ns(vs_lib.t.ctx);
+	}
+	return false;
+}
+
+/*
+ * Submit, then wait until cond(q, arg) holds or timeout_ns passes (< 0:
+ * forever).  Returns 0, -ETIMEDOUT, -EIO (queue broken) or the doorbell's
+ * error (-EINTR: the VM is stopping).
+ */
+int vs_sched_wait(struct vs_lq *q, vs_wait_cond cond, void *arg, int64_t timeout_ns)
+{
+	int err = vs_sched_submit(q, true);
+	if (err < 0)
+		return err;
+	uint64_t deadline = UINT64_MAX;
+	if (timeout_ns >= 0)
+		deadline = vs_lib.t.now_ns(vs_lib.t.ctx) + (uint64_t)timeout_ns;
+
+	for (;;) {
+		err = vs_cq_drain(q);
+		if (err)
+			return err;
+		if (cond(q, arg))
+			return q->unrung >= group_size() ? hand_over(q) : 0;
+
+		if (vs_lib.t.notify == VS_NOTIFY_ADAPTIVE) {
+			if (q->unrung && host_polling(q)) {
+				q->stats.doorbells_skipped++;
+				q->stats.batches++;
+				q->unrung = 0;
+			}
+			if (q->unrung == 0) {
+				if (spin(q, cond, arg, deadline, &err))
+					return 0;
+				if (err)
+					return err;
+			}
+		}
+
+		uint64_t now = vs_lib.t.now_ns(vs_lib.t.ctx);
+		if (now >= deadline) {
+			err = hand_over(q); /* the caller waited: its requests go out */
+			return err ? err : -VS_ETIMEDOUT;
+		}
+		uint32_t flags = VS_DB_WAIT | (q->unrung ? VS_DB_SUBMIT : 0);
+		int64_t r = ring(q, flags, wait_ms_until(now, deadline));
+		if (r < 0 && r != -VS_ETIMEDOUT && r != -VS_EAGAIN)
+			return (int)r;
+	}
+}
