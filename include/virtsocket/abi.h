@@ -149,6 +149,20 @@ struct vs_boot_info {
  * result: >= 0: completions ready in the CQ; < 0: -errno (bad magic, queue,
  *     flags or ring arguments -> -EINVAL; hypercall on a VM without transport
  *     -> -ENOSYS).
+ *     WAIT: the count (> 0) once the CQ is non-empty; -ETIMEDOUT if it stayed
+ *     empty for wait_ms (wait_ms = 0: an immediate check); -EINTR when the VM
+ *     is stopping; -EIO when the queue is VS_QF_BROKEN.  Without WAIT: the
+ *     count right now (>= 0).
+ *     Every doorbell (SUBMIT or WAIT) wakes the queue's worker if it sleeps.
+ *
+ * NEED_WAKEUP protocol (adaptive mode), guest side:
+ *     publish sq_tail (release); seq_cst fence; load flags (acquire);
+ *     NEED_WAKEUP set -> ring SUBMIT (or SUBMIT|WAIT), else skip the doorbell.
+ * The guest also rings when it is about to wait for a completion while
+ * NEED_WAKEUP is set (the sleeping host will not look at the rings on its
+ * own), in particular after freeing CQ space while its SQ still holds
+ * entries the host has not consumed (sq_head != sq_tail) or while
+ * VS_QF_CQ_OVERFLOW is set.  In the other modes it rings every batch anyway.
  * ------------------------------------------------------------------------ */
 #define VS_HC_NR              12u      /* KVM_HC_MAP_GPA_RANGE */
 #define VS_DB_SUBMIT          0x01u    /* wake the queue's worker: SQ has entries */
@@ -170,6 +184,7 @@ struct vs_boot_info {
 #define VS_SQ_ENTRIES   256u           /* power of two */
 #define VS_CQ_ENTRIES   1024u          /* power of two, > VS_SQ_ENTRIES */
 #define VS_BOUNCE_BYTES (1024u * 1024u) /* per queue, --copy=bounce staging */
+#define VS_MAX_IO_BYTES (16u * 1024u * 1024u) /* sqe.len of a payload; more -> -EINVAL */
 #define VS_CACHELINE    64u
 #define VS_MAX_QUEUES   64u
 
@@ -178,6 +193,9 @@ struct vs_boot_info {
                                   Clear: the worker is polling the SQ, no ring needed. */
 #define VS_QF_BROKEN      0x2u /* host stopped this queue: the guest corrupted it
                                   (indices out of range); nothing more is consumed */
+#define VS_QF_CQ_OVERFLOW 0x4u /* the CQ was full: the host holds finished
+                                  completions and consumes no SQEs until the guest
+                                  reaps (then rings if NEED_WAKEUP is set) */
 
 struct vs_queue_ctrl {
 	/* SQ producer: the guest stores it (release) after writing sq entries;
@@ -206,8 +224,33 @@ struct vs_queue_ctrl {
 };
 
 /* Opcodes.  "handle" is a per-VM socket handle the host hands out (never a
- * host fd).  "in addr" = the inline sockaddr in sqe.u.addr; result >= 0 is
- * success unless said otherwise, < 0 is -errno (Linux values). */
+ * host fd): opaque, > 0 and <= INT32_MAX (generation << 16 | slot), so a
+ * closed handle stays invalid (-EBADF) even once its slot is reused.
+ * "in addr" = the inline sockaddr in sqe.u.addr; result >= 0 is
+ * success unless said otherwise, < 0 is -errno (Linux values).
+ *
+ * Host semantics (hostnet) the guest can rely on:
+ *   - Operations that wait (RECV/RECVFROM/ACCEPT: readable; SEND/SENDTO/
+ *     CONNECT/SHUTDOWN: writable, in order; POLL) never stall other sockets.
+ *     Per socket, each direction completes in submission order (in: RECV,
+ *     RECVFROM, ACCEPT; out: CONNECT, SEND, SENDTO, SHUTDOWN); a pending
+ *     CONNECT also holds back that socket's receives.  POLL, BIND, LISTEN,
+ *     *SOCKOPT, GET*NAME complete as soon as they can, unordered.  Order
+ *     across queues is not defined.
+ *   - SEND of N bytes on a stream completes with N (like a blocking send),
+ *     or with the count so far if an error or cancel comes after some bytes
+ *     went out, else -errno.  RECV returns what is there (>= 1), 0 at EOF;
+ *     with VS_MSG_WAITALL it waits for len bytes (fewer only at EOF/error).
+ *   - VS_SQE_NONBLOCK: -EAGAIN instead of waiting (SEND: the count so far if
+ *     > 0); CONNECT returns -EINPROGRESS and keeps connecting (POLL for
+ *     VS_POLLOUT, then GETSOCKOPT VS_SO_ERROR).
+ *   - CLOSE: every pending operation on the handle completes first
+ *     (-ECANCELED, or a partial count), then CLOSE completes 0.
+ *   - Payload buffers (SEND/RECV/SENDTO/RECVFROM addr+len): in VS_COPY_ZERO
+ *     mode inside guest RAM; in VS_COPY_BOUNCE mode inside the submitting
+ *     queue's bounce area (ring GPA), else -EFAULT.  A vs_sockaddr the host
+ *     fills (ACCEPT, RECVFROM, GET*NAME) is always in guest RAM, 32 bytes.
+ *   - A buffer the host writes must stay untouched until the completion. */
 enum vs_opcode {
 	VS_OP_NOP         = 0,  /* result 0 */
 	VS_OP_SOCKET      = 1,  /* op_flags = domain<<16 | type (VS_AF_*, VS_SOCK_*);
@@ -216,21 +259,26 @@ enum vs_opcode {
 	VS_OP_BIND        = 3,  /* handle, in addr */
 	VS_OP_LISTEN      = 4,  /* handle, op_flags = backlog */
 	VS_OP_ACCEPT      = 5,  /* handle; addr = GPA of a struct vs_sockaddr to fill
-	                           (0: none), len = its size; result = new handle */
+	                           (0: none), len = its size (0 or >= 32); result = new
+	                           handle */
 	VS_OP_SEND        = 6,  /* handle, addr/len = buffer GPA; result = bytes sent */
 	VS_OP_RECV        = 7,  /* handle, addr/len = buffer GPA; result = bytes, 0 = EOF */
 	VS_OP_SENDTO      = 8,  /* as SEND, destination in addr */
-	VS_OP_RECVFROM    = 9,  /* as RECV; u.out.addr_gpa = GPA of a vs_sockaddr to fill */
+	VS_OP_RECVFROM    = 9,  /* as RECV; u.out.addr_gpa = GPA of a vs_sockaddr to fill
+	                           (0: none) */
 	VS_OP_SHUTDOWN    = 10, /* handle, op_flags = SHUT_RD/WR/RDWR (0/1/2) */
 	VS_OP_CLOSE       = 11, /* handle; pending operations on it complete -ECANCELED */
 	VS_OP_SETSOCKOPT  = 12, /* handle, u.opt {level, name, value} (VS_SOL_/VS_SO_) */
 	VS_OP_GETSOCKOPT  = 13, /* handle, u.opt {level, name}; result = value (>= 0) */
 	VS_OP_GETSOCKNAME = 14, /* handle, addr = GPA of a vs_sockaddr to fill */
 	VS_OP_GETPEERNAME = 15, /* handle, addr = GPA of a vs_sockaddr to fill */
-	VS_OP_POLL        = 16, /* handle, op_flags = VS_POLL* mask; completes when any is
-	                           ready; result = ready mask */
-	VS_OP_CANCEL      = 17, /* u.out.addr_gpa = user_data of the request to cancel;
-	                           result 0 if found (it completes -ECANCELED), -ENOENT */
+	VS_OP_POLL        = 16, /* handle, op_flags = VS_POLL* mask (!= 0); completes when
+	                           any is ready; result = ready mask (VS_POLLERR and
+	                           VS_POLLHUP are reported even if not asked, as poll(2)) */
+	VS_OP_CANCEL      = 17, /* u.out.addr_gpa = user_data of the request to cancel
+	                           (the oldest pending one of this queue with it);
+	                           result 0 if found (it completes -ECANCELED, or with
+	                           its partial count, before the CANCEL), -ENOENT */
 	VS_OP__COUNT
 };
 
