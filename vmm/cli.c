@@ -1,0 +1,390 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Command line parsing: kvmtool/QEMU habits (-m 256M, -c 2, --opt=value or
+ * --opt value, "--" ends the options and starts the guest's arguments).
+ * Hand-written rather than getopt_long so it has no global state, never
+ * prints, never permutes argv, and every error names the option.
+ */
+#include "cli.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "layout.h"
+
+static const char usage_text[] =
+	"usage: vmm [options] IMAGE [-- GUEST-ARGS...]\n"
+	"Boot the ELF64 kernel IMAGE in a KVM virtual machine; GUEST-ARGS become its\n"
+	"command line. The exit status is the guest's (0..63), or one of\n"
+	"  2 bad usage/image, 3 no usable KVM, 70 guest exception, 71 VM error,\n"
+	"  72 --timeout expired, 73 VMM failure, 130/143 SIGINT/SIGTERM.\n"
+	"\n"
+	"options:\n"
+	"  -m, --mem SIZE          guest RAM, e.g. 256M or 1G (K, M, G suffixes; a bare\n"
+	"                          number is MiB), 16M..3G, rounded up to 2M (default 256M)\n"
+	"  -c, --cpus N            vCPUs, 1..64, one ring queue each (default 1)\n"
+	"      --timeout SECONDS   stop the VM after SECONDS of wall clock time, exit 72\n"
+	"                          (0 = never, the default)\n"
+	"      --doorbell=KIND     auto | hypercall | pio (default auto: hypercall on\n"
+	"                          full KVM, port I/O on PVM hosts)\n"
+	"      --workers N         host worker threads (default 0: one per queue)\n"
+	"      --poll-us N         worker spin window before sleeping (default 50)\n"
+	"      --notify=MODE       every | batch | adaptive (default adaptive)\n"
+	"      --copy=MODE         zero | bounce (default zero)\n"
+	"      --batch N           largest guest batch, 1..256 (default 32)\n"
+	"      --stats             print statistics to stderr at exit\n"
+	"      --stats-json FILE   write statistics as JSON to FILE\n"
+	"  -v, --verbose           one line about the host, doorbell, RAM and vCPUs\n"
+	"      --kvm-device PATH   KVM device (default /dev/kvm, or $VS_KVM_DEVICE)\n"
+	"  -h, --help              this text\n"
+	"      --version           the version\n"
+	"\n"
+	"No /dev/kvm here (or a PVM one and you need hypercalls)? Run it in the KVM\n"
+	"sandbox: scripts/kvm-sandbox -- build/vmm ...\n";
+
+const char *vmm_cli_usage(void)
+{
+	return usage_text;
+}
+
+const char *vmm_doorbell_request_name(enum vmm_doorbell_request d)
+{
+	switch (d) {
+	case VMM_DOORBELL_AUTO: return "auto";
+	case VMM_DOORBELL_HYPERCALL: return "hypercall";
+	case VMM_DOORBELL_PIO: return "pio";
+	}
+	return "?";
+}
+
+const char *vmm_notify_name(enum vs_notify_mode n)
+{
+	switch (n) {
+	case VS_NOTIFY_ADAPTIVE: return "adaptive";
+	case VS_NOTIFY_BATCH: return "batch";
+	case VS_NOTIFY_EVERY: return "every";
+	}
+	return "?";
+}
+
+const char *vmm_copy_name(enum vs_copy_mode c)
+{
+	switch (c) {
+	case VS_COPY_ZERO: return "zero";
+	case VS_COPY_BOUNCE: return "bounce";
+	}
+	return "?";
+}
+
+int vmm_parse_size(const char *s, uint64_t *out)
+{
+	if (!s || !isdigit((unsigned char)*s))
+		return -EINVAL;
+	uint64_t v = 0;
+	for (; isdigit((unsigned char)*s); s++) {
+		unsigned d = (unsigned)(*s - '0');
+		if (v > (UINT64_MAX - d) / 10)
+			return -ERANGE;
+		v = v * 10 + d;
+	}
+	unsigned shift;
+	switch (*s) {
+	case '\0': shift = 20; break;          /* QEMU habit: a bare number is MiB */
+	case 'k': case 'K': shift = 10; s++; break;
+	case 'm': case 'M': shift = 20; s++; break;
+	case 'g': case 'G': shift = 30; s++; break;
+	default: return -EINVAL;
+	}
+	if (*s != '\0')
+		return -EINVAL;
+	if (v > (UINT64_MAX >> shift))
+		return -ERANGE;
+	*out = v << shift;
+	return 0;
+}
+
+/* Decimal unsigned number that fits in 32 bits, nothing else. */
+static int parse_u32(const char *s, uint32_t *out)
+{
+	if (!s || !isdigit((unsigned char)*s))
+		return -EINVAL;
+	uint64_t v = 0;
+	for (; isdigit((unsigned char)*s); s++) {
+		v = v * 10 + (uint64_t)(*s - '0');
+		if (v > UINT32_MAX)
+			return -ERANGE;
+	}
+	if (*s != '\0')
+		return -EINVAL;
+	*out = (uint32_t)v;
+	return 0;
+}
+
+__attribute__((format(printf, 3, 4)))
+static int fail(char *msg, size_t msglen, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	if (msg && msglen)
+		vsnprintf(msg, msglen, fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+/* An option that takes a value: "--name=value", "--name value", "-x value",
+ * "-xvalue".  Returns the value, advancing *i past a separate value word. */
+struct opt_ctx {
+	int argc;
+	char *const *argv;
+	int i;
+	const char *word;  /* the option word as written, for messages */
+	const char *value; /* attached value ("=..." or "-xVALUE"), or NULL */
+};
+
+static const char *take_value(struct opt_ctx *o)
+{
+	if (o->value)
+		return o->value;
+	if (o->i + 1 >= o->argc)
+		return NULL;
+	o->i++;
+	return o->argv[o->i];
+}
+
+enum opt_id {
+	OPT_MEM, OPT_CPUS, OPT_TIMEOUT, OPT_DOORBELL, OPT_WORKERS, OPT_POLL_US,
+	OPT_NOTIFY, OPT_COPY, OPT_BATCH, OPT_STATS, OPT_STATS_JSON, OPT_VERBOSE,
+	OPT_KVM_DEVICE, OPT_HELP, OPT_VERSION,
+};
+
+struct opt_def {
+	const char *long_name;
+	char short_name;
+	bool has_value;
+	enum opt_id id;
+};
+
+static const struct opt_def opts[] = {
+	{ "mem", 'm', true, OPT_MEM },
+	{ "cpus", 'c', true, OPT_CPUS },
+	{ "timeout", 0, true, OPT_TIMEOUT },
+	{ "doorbell", 0, true, OPT_DOORBELL },
+	{ "workers", 0, true, OPT_WORKERS },
+	{ "poll-us", 0, true, OPT_POLL_US },
+	{ "notify", 0, true, OPT_NOTIFY },
+	{ "copy", 0, true, OPT_COPY },
+	{ "batch", 0, true, OPT_BATCH },
+	{ "stats", 0, false, OPT_STATS },
+	{ "stats-json", 0, true, OPT_STATS_JSON },
+	{ "verbose", 'v', false, OPT_VERBOSE },
+	{ "kvm-device", 0, true, OPT_KVM_DEVICE },
+	{ "help", 'h', false, OPT_HELP },
+	{ "version", 0, false, OPT_VERSION },
+};
+
+static const struct opt_def *find_long(const char *name, size_t len)
+{
+	for (size_t k = 0; k < sizeof(opts) / sizeof(opts[0]); k++)
+		if (strlen(opts[k].long_name) == len && !strncmp(opts[k].long_name, name, len))
+			return &opts[k];
+	return NULL;
+}
+
+static const struct opt_def *find_short(char c)
+{
+	for (size_t k = 0; k < sizeof(opts) / sizeof(opts[0]); k++)
+		if (opts[k].short_name && opts[k].short_name == c)
+			return &opts[k];
+	return NULL;
+}
+
+/* A bounded number option: one message shape for all of them. */
+static int number_opt(const char *word, const char *v, uint32_t lo, uint32_t hi,
+		      const char *what, uint32_t *out, char *msg, size_t msglen)
+{
+	uint32_t n;
+	if (parse_u32(v, &n) < 0 || n < lo || n > hi)
+		return fail(msg, msglen, "vmm: bad %s '%s': expected %s, a whole number "
+			    "between %" PRIu32 " and %" PRIu32, word, v, what, lo, hi);
+	*out = n;
+	return 0;
+}
+
+static int apply(const struct opt_def *d, struct opt_ctx *o, struct vmm_config *cfg,
+		 char *msg, size_t msglen)
+{
+	char word[64];
+	snprintf(word, sizeof(word), "--%s", d->long_name);
+	const char *v = NULL;
+
+	if (d->has_value) {
+		v = take_value(o);
+		if (!v)
+			return fail(msg, msglen, "vmm: option %s needs a value (see vmm --help)",
+				    o->word);
+	} else if (o->value) {
+		return fail(msg, msglen, "vmm: option %s takes no value (see vmm --help)", word);
+	}
+
+	switch (d->id) {
+	case OPT_MEM: {
+		uint64_t b;
+		if (vmm_parse_size(v, &b) < 0 || b < VMM_RAM_MIN || b > VMM_RAM_MAX)
+			return fail(msg, msglen, "vmm: bad --mem '%s': expected a size like 256M "
+				    "(K, M, G suffixes), between 16M and 3G (guest RAM must stay "
+				    "below the ring slot at 4G)", v);
+		cfg->ram_bytes = (b + VMM_HUGE_PAGE_SIZE - 1) & ~(VMM_HUGE_PAGE_SIZE - 1);
+		return 0;
+	}
+	case OPT_CPUS:
+		return number_opt(word, v, 1, VS_MAX_QUEUES, "a vCPU count", &cfg->cpus,
+				  msg, msglen);
+	case OPT_TIMEOUT:
+		return number_opt(word, v, 0, VMM_TIMEOUT_MAX, "seconds (0 = no timeout)",
+				  &cfg->timeout_s, msg, msglen);
+	case OPT_WORKERS:
+		return number_opt(word, v, 0, VS_MAX_QUEUES,
+				  "a worker thread count (0 = one per queue)", &cfg->workers,
+				  msg, msglen);
+	case OPT_POLL_US:
+		return number_opt(word, v, 0, VMM_POLL_US_MAX, "microseconds", &cfg->poll_us,
+				  msg, msglen);
+	case OPT_BATCH:
+		return number_opt(word, v, 1, VS_SQ_ENTRIES, "a batch size", &cfg->batch,
+				  msg, msglen);
+	case OPT_DOORBELL:
+		if (!strcmp(v, "auto"))
+			cfg->doorbell = VMM_DOORBELL_AUTO;
+		else if (!strcmp(v, "hypercall"))
+			cfg->doorbell = VMM_DOORBELL_HYPERCALL;
+		else if (!strcmp(v, "pio"))
+			cfg->doorbell = VMM_DOORBELL_PIO;
+		else
+			return fail(msg, msglen, "vmm: bad --doorbell '%s': expected auto, "
+				    "hypercall or pio", v);
+		return 0;
+	case OPT_NOTIFY:
+		if (!strcmp(v, "every"))
+			cfg->notify = VS_NOTIFY_EVERY;
+		else if (!strcmp(v, "batch"))
+			cfg->notify = VS_NOTIFY_BATCH;
+		else if (!strcmp(v, "adaptive"))
+			cfg->notify = VS_NOTIFY_ADAPTIVE;
+		else
+			return fail(msg, msglen, "vmm: bad --notify '%s': expected every, batch "
+				    "or adaptive", v);
+		return 0;
+	case OPT_COPY:
+		if (!strcmp(v, "zero"))
+			cfg->copy = VS_COPY_ZERO;
+		else if (!strcmp(v, "bounce"))
+			cfg->copy = VS_COPY_BOUNCE;
+		else
+			return fail(msg, msglen, "vmm: bad --copy '%s': expected zero or bounce", v);
+		return 0;
+	case OPT_STATS:
+		cfg->stats = true;
+		return 0;
+	case OPT_STATS_JSON:
+		if (!*v)
+			return fail(msg, msglen, "vmm: bad --stats-json '': expected a file name");
+		cfg->stats_json = v;
+		return 0;
+	case OPT_VERBOSE:
+		cfg->verbose = true;
+		return 0;
+	case OPT_KVM_DEVICE:
+		if (!*v)
+			return fail(msg, msglen, "vmm: bad --kvm-device '': expected a device path "
+				    "such as /dev/kvm");
+		cfg->kvm_device = v;
+		return 0;
+	case OPT_HELP:
+		cfg->action = VMM_ACTION_HELP;
+		return 0;
+	case OPT_VERSION:
+		cfg->action = VMM_ACTION_VERSION;
+		return 0;
+	}
+	return fail(msg, msglen, "vmm: internal error parsing %s", o->word);
+}
+
+int vmm_cli_parse(int argc, char *const argv[], const char *env_kvm_device,
+		  struct vmm_config *cfg, char *msg, size_t msglen)
+{
+	*cfg = (struct vmm_config){
+		.action = VMM_ACTION_RUN,
+		.ram_bytes = VMM_RAM_DEFAULT,
+		.cpus = 1,
+		.doorbell = VMM_DOORBELL_AUTO,
+		.poll_us = VMM_DEFAULT_POLL_US,
+		.notify = VS_NOTIFY_ADAPTIVE,
+		.copy = VS_COPY_ZERO,
+		.batch = VMM_DEFAULT_BATCH,
+		.kvm_device = (env_kvm_device && *env_kvm_device) ? env_kvm_device
+								   : VMM_DEFAULT_KVM_DEVICE,
+	};
+	if (msg && msglen)
+		msg[0] = '\0';
+
+	struct opt_ctx o = { .argc = argc, .argv = argv };
+	for (o.i = 1; o.i < argc; o.i++) {
+		const char *a = argv[o.i];
+		const struct opt_def *d;
+		o.word = a;
+		o.value = NULL;
+
+		if (!strcmp(a, "--")) {
+			cfg->guest_argc = argc - o.i - 1;
+			cfg->guest_argv = argv + o.i + 1;
+			break;
+		}
+		if (a[0] == '-' && a[1] == '-') {
+			const char *name = a + 2, *eq = strchr(name, '=');
+			size_t len = eq ? (size_t)(eq - name) : strlen(name);
+			d = find_long(name, len);
+			if (!d)
+				return fail(msg, msglen, "vmm: unknown option '%.*s' (see vmm --help)",
+					    (int)(len + 2), a);
+			o.value = eq ? eq + 1 : NULL;
+		} else if (a[0] == '-' && a[1] != '\0') {
+			d = find_short(a[1]);
+			if (!d)
+				return fail(msg, msglen, "vmm: unknown option '-%c' (see vmm --help)",
+					    a[1]);
+			if (a[2] != '\0') {
+				if (!d->has_value)
+					return fail(msg, msglen, "vmm: option -%c takes no value; "
+						    "write options separately (see vmm --help)", a[1]);
+				o.value = a + 2;
+			}
+		} else {
+			if (cfg->image)
+				return fail(msg, msglen, "vmm: unexpected argument '%s' after image "
+					    "'%s': guest arguments go after '--'", a, cfg->image);
+			if (!*a)
+				return fail(msg, msglen, "vmm: empty image name: give the path of "
+					    "an ELF64 kernel such as build/guest.img");
+			cfg->image = a;
+			continue;
+		}
+		int r = apply(d, &o, cfg, msg, msglen);
+		if (r < 0)
+			return r;
+		if (cfg->action != VMM_ACTION_RUN)
+			return 0; /* --help / --version: nothing else matters */
+	}
+
+	if (!cfg->image)
+		return fail(msg, msglen, "vmm: missing IMAGE: give the path of an ELF64 kernel, "
+			    "e.g. vmm build/guest.img -- hello (see vmm --help)");
+	if (cfg->workers > cfg->cpus)
+		return fail(msg, msglen, "vmm: bad --workers %" PRIu32 ": at most one worker per "
+			    "queue, and there are %" PRIu32 " queues (one per vCPU, -c)",
+			    cfg->workers, cfg->cpus);
+	return 0;
+}

@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The vmm command line, parsed into a plain struct by a pure function
+ * (no exit, no printing, no globals) so unit tests can drive it.
+ */
+#ifndef VMM_CLI_H
+#define VMM_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "virtsocket/abi.h"
+
+#define VMM_DEFAULT_KVM_DEVICE "/dev/kvm"
+#define VMM_DEFAULT_POLL_US    50u
+#define VMM_DEFAULT_BATCH      32u
+#define VMM_TIMEOUT_MAX        (7u * 24u * 3600u) /* a week: surely a typo beyond */
+#define VMM_POLL_US_MAX        1000000u
+
+enum vmm_action {
+	VMM_ACTION_RUN = 0,
+	VMM_ACTION_HELP,
+	VMM_ACTION_VERSION,
+};
+
+/* What the user asked for; the doorbell actually used is decided later
+ * (host_kind.h) from this and what the host can do. */
+enum vmm_doorbell_request {
+	VMM_DOORBELL_AUTO = 0,
+	VMM_DOORBELL_HYPERCALL,
+	VMM_DOORBELL_PIO,
+};
+
+struct vmm_config {
+	enum vmm_action action;
+	const char *image;              /* points into argv */
+	uint64_t ram_bytes;             /* a multiple of 2 MiB, VMM_RAM_MIN..VMM_RAM_MAX */
+	uint32_t cpus;                  /* 1..VS_MAX_QUEUES */
+	uint32_t timeout_s;             /* 0: no watchdog */
+	enum vmm_doorbell_request doorbell;
+	uint32_t workers;               /* 0: one per queue */
+	uint32_t poll_us;
+	enum vs_notify_mode notify;
+	enum vs_copy_mode copy;
+	uint32_t batch;                 /* 1..VS_SQ_ENTRIES */
+	bool stats;
+	const char *stats_json;         /* NULL: none */
+	bool verbose;
+	const char *kvm_device;
+	int guest_argc;                 /* words after "--" */
+	char *const *guest_argv;        /* points into argv */
+};
+
+/*
+ * Parse argv (argv[0] is the program name).  env_kvm_device is the value of
+ * $VS_KVM_DEVICE or NULL; --kvm-device wins over it.  On error returns
+ * -EINVAL and puts one line (no trailing newline) into msg.
+ */
+int vmm_cli_parse(int argc, char *const argv[], const char *env_kvm_device,
+		  struct vmm_config *cfg, char *msg, size_t msglen);
+
+/* Parse "256M", "1G", "4096K", "16777216": bytes, or -EINVAL / -ERANGE. */
+int vmm_parse_size(const char *s, uint64_t *out);
+
+/* The --help text. */
+const char *vmm_cli_usage(void);
+
+const char *vmm_doorbell_request_name(enum vmm_doorbell_request d);
+const char *vmm_notify_name(enum vs_notify_mode n);
+const char *vmm_copy_name(enum vs_copy_mode c);
+
+#endif /* VMM_CLI_H */

@@ -1,0 +1,390 @@
+/* SPDX-License-Identifier: MIT */
+#define _GNU_SOURCE
+#include "vm.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/signalfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "layout.h"
+#include "x86_boot.h"
+
+/* Intel VMX keeps a 3-page TSS for real-mode emulation somewhere in guest
+ * physical space; put it in the hole between the largest RAM (3 GiB) and
+ * the ring slot (4 GiB), where kvmtool and Firecracker put theirs too. */
+#define VMM_VMX_TSS_GPA 0xfffbd000ul
+
+/* How long vm_wait() keeps kicking a vCPU that does not stop before it
+ * gives up on it (it then must not free what that thread may still use). */
+#define VMM_STOP_GIVE_UP_S 10.0
+
+static double now_seconds(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+int vm_create(struct vm *vm, const struct kvm_sys *kvm, enum vs_doorbell_kind doorbell,
+	      char *msg, size_t msglen)
+{
+	*vm = (struct vm){ .kvm = kvm, .fd = -1, .end_event = -1, .doorbell = doorbell };
+	vm->mem.ring_fd = -1;
+	pthread_mutex_init(&vm->lock, NULL);
+
+	vm->end_event = eventfd(0, EFD_CLOEXEC);
+	if (vm->end_event < 0) {
+		int err = -errno;
+		snprintf(msg, msglen, "vmm: eventfd: %s", strerror(-err));
+		return err;
+	}
+	vm->fd = ioctl(kvm->fd, KVM_CREATE_VM, 0);
+	if (vm->fd < 0) {
+		int err = -errno;
+		snprintf(msg, msglen, "vmm: KVM_CREATE_VM failed: %s", strerror(-err));
+		return err;
+	}
+	if (kvm->cap_tss_addr)
+		(void)ioctl(vm->fd, KVM_SET_TSS_ADDR, VMM_VMX_TSS_GPA); /* AMD: unused */
+
+	if (doorbell == VS_DOORBELL_HYPERCALL) {
+		/* Forward KVM_HC_MAP_GPA_RANGE (nr 12) to us as KVM_EXIT_HYPERCALL. */
+		struct kvm_enable_cap c = { .cap = KVM_CAP_EXIT_HYPERCALL };
+		c.args[0] = 1ull << VS_HC_NR;
+		if (ioctl(vm->fd, KVM_ENABLE_CAP, &c) < 0) {
+			int err = -errno;
+			snprintf(msg, msglen, "vmm: enabling KVM_CAP_EXIT_HYPERCALL failed: %s; use "
+				 "--doorbell=pio, or %s", strerror(-err), VMM_SANDBOX_HINT);
+			return err;
+		}
+	}
+	return 0;
+}
+
+int vm_setup_memory(struct vm *vm, uint64_t ram_bytes, uint32_t nr_queues, char *msg,
+		    size_t msglen)
+{
+	int r = vm_mem_create(&vm->mem, ram_bytes, nr_queues);
+	if (r < 0) {
+		snprintf(msg, msglen, "vmm: cannot allocate %" PRIu64 " MiB of guest RAM and a "
+			 "ring slot for %" PRIu32 " queues: %s", ram_bytes >> 20, nr_queues,
+			 strerror(-r));
+		return r;
+	}
+	r = vm_mem_register(&vm->mem, vm->fd);
+	if (r < 0)
+		snprintf(msg, msglen, "vmm: KVM_SET_USER_MEMORY_REGION failed: %s", strerror(-r));
+	return r;
+}
+
+int vm_create_vcpus(struct vm *vm, uint32_t nr, char *msg, size_t msglen)
+{
+	vm->vcpus = calloc(nr, sizeof(*vm->vcpus));
+	if (!vm->vcpus) {
+		snprintf(msg, msglen, "vmm: out of memory for %" PRIu32 " vCPUs", nr);
+		return -ENOMEM;
+	}
+	for (uint32_t i = 0; i < nr; i++) {
+		struct vcpu *v = &vm->vcpus[i];
+		v->vm = vm;
+		v->index = i;
+		v->fd = -1;
+	}
+	vm->nr_vcpus = nr;
+	for (uint32_t i = 0; i < nr; i++) {
+		struct vcpu *v = &vm->vcpus[i];
+		v->fd = ioctl(vm->fd, KVM_CREATE_VCPU, (unsigned long)i);
+		if (v->fd < 0) {
+			int err = -errno;
+			snprintf(msg, msglen, "vmm: KVM_CREATE_VCPU %" PRIu32 " failed: %s", i,
+				 strerror(-err));
+			return err;
+		}
+		void *run = mmap(NULL, vm->kvm->run_size, PROT_READ | PROT_WRITE, MAP_SHARED,
+				 v->fd, 0);
+		if (run == MAP_FAILED) {
+			int err = -errno;
+			snprintf(msg, msglen, "vmm: mapping vCPU %" PRIu32 "'s kvm_run failed: %s", i,
+				 strerror(-err));
+			return err;
+		}
+		v->run = run;
+	}
+	return 0;
+}
+
+uint64_t vm_tsc_khz(const struct vm *vm)
+{
+	if (vm->nr_vcpus == 0)
+		return 0;
+	int khz = ioctl(vm->vcpus[0].fd, KVM_GET_TSC_KHZ, 0);
+	return khz > 0 ? (uint64_t)khz : 0;
+}
+
+int vm_setup_vcpus(struct vm *vm, uint64_t entry, char *msg, size_t msglen)
+{
+	struct kvm_cpuid2 *supported;
+	int r = kvm_sys_supported_cpuid(vm->kvm, &supported);
+	if (r < 0) {
+		snprintf(msg, msglen, "vmm: KVM_GET_SUPPORTED_CPUID failed: %s", strerror(-r));
+		return r;
+	}
+	size_t cpuid_size = sizeof(*supported) + supported->nent * sizeof(supported->entries[0]);
+	struct kvm_cpuid2 *cpuid = malloc(cpuid_size);
+	if (!cpuid) {
+		free(supported);
+		snprintf(msg, msglen, "vmm: out of memory");
+		return -ENOMEM;
+	}
+
+	for (uint32_t i = 0; i < vm->nr_vcpus && r == 0; i++) {
+		struct vcpu *v = &vm->vcpus[i];
+		const char *step = "KVM_SET_CPUID2";
+		memcpy(cpuid, supported, cpuid_size);
+		x86_cpuid_for_vcpu(cpuid, i);
+		if (ioctl(v->fd, KVM_SET_CPUID2, cpuid) == 0) {
+			struct kvm_sregs sregs;
+			step = "KVM_GET_SREGS";
+			if (ioctl(v->fd, KVM_GET_SREGS, &sregs) == 0) {
+				x86_boot_sregs(&sregs);
+				step = "KVM_SET_SREGS";
+				if (ioctl(v->fd, KVM_SET_SREGS, &sregs) == 0) {
+					struct kvm_regs regs;
+					x86_boot_regs(&regs, entry, i);
+					step = "KVM_SET_REGS";
+					if (ioctl(v->fd, KVM_SET_REGS, &regs) == 0)
+						continue;
+				}
+			}
+		}
+		r = -errno;
+		snprintf(msg, msglen, "vmm: %s on vCPU %" PRIu32 " failed: %s", step, i,
+			 strerror(-r));
+	}
+	free(cpuid);
+	free(supported);
+	return r;
+}
+
+int vm_add_devices(struct vm *vm, char *msg, size_t msglen)
+{
+	int r = devices_register(vm);
+	if (r < 0)
+		snprintf(msg, msglen, "vmm: registering the port-I/O devices failed: %s",
+			 strerror(-r));
+	return r;
+}
+
+/* The kick only has to interrupt KVM_RUN; there is nothing to do in it. */
+static void kick_handler(int sig)
+{
+	(void)sig;
+}
+
+int vm_start(struct vm *vm, char *msg, size_t msglen)
+{
+	/* No SA_RESTART: a kicked KVM_RUN must return EINTR, not restart. */
+	struct sigaction sa = { .sa_handler = kick_handler };
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(VMM_KICK_SIGNAL, &sa, NULL) < 0) {
+		int err = -errno;
+		snprintf(msg, msglen, "vmm: sigaction: %s", strerror(-err));
+		return err;
+	}
+	/* SIGINT/SIGTERM go to vm_wait()'s signalfd only: block them here so
+	 * every vCPU thread inherits the mask. */
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+
+	vm->started_at = now_seconds();
+	for (uint32_t i = 0; i < vm->nr_vcpus; i++) {
+		struct vcpu *v = &vm->vcpus[i];
+		int r = pthread_create(&v->thread, NULL, vcpu_thread, v);
+		if (r != 0) {
+			snprintf(msg, msglen, "vmm: cannot start vCPU %" PRIu32 "'s thread: %s", i,
+				 strerror(r));
+			vm_end(vm, VS_EXIT_VMM_ERROR, VM_END_ERROR);
+			return -r;
+		}
+		v->thread_started = true;
+	}
+	return 0;
+}
+
+bool vm_end(struct vm *vm, int status, enum vm_end_cause cause)
+{
+	bool first = false;
+	pthread_mutex_lock(&vm->lock);
+	if (!vm->ending) {
+		vm->exit_status = status;
+		vm->cause = cause;
+		__atomic_store_n(&vm->ending, true, __ATOMIC_RELEASE);
+		first = true;
+	}
+	pthread_mutex_unlock(&vm->lock);
+	if (first) {
+		uint64_t one = 1;
+		ssize_t n = write(vm->end_event, &one, sizeof(one));
+		(void)n; /* an eventfd write of 1 cannot fail short of overflow */
+	}
+	return first;
+}
+
+/* Kick every vCPU out of KVM_RUN until all threads are joined. */
+static bool stop_vcpus(struct vm *vm)
+{
+	for (uint32_t i = 0; i < vm->nr_vcpus; i++)
+		if (vm->vcpus[i].run)
+			__atomic_store_n(&vm->vcpus[i].run->immediate_exit, 1, __ATOMIC_RELEASE);
+	if (vm->hn)
+		hostnet_stop(vm->hn);
+
+	double give_up = now_seconds() + VMM_STOP_GIVE_UP_S;
+	for (;;) {
+		bool all = true;
+		for (uint32_t i = 0; i < vm->nr_vcpus; i++) {
+			struct vcpu *v = &vm->vcpus[i];
+			if (!v->thread_started || v->thread_joined)
+				continue;
+			pthread_kill(v->thread, VMM_KICK_SIGNAL);
+			struct timespec ts;
+			clock_gettime(CLOCK_REALTIME, &ts);
+			ts.tv_nsec += 20 * 1000 * 1000;
+			if (ts.tv_nsec >= 1000000000) {
+				ts.tv_sec++;
+				ts.tv_nsec -= 1000000000;
+			}
+			if (pthread_timedjoin_np(v->thread, NULL, &ts) == 0)
+				v->thread_joined = true;
+			else
+				all = false;
+		}
+		if (all)
+			return true;
+		if (now_seconds() > give_up) {
+			for (uint32_t i = 0; i < vm->nr_vcpus; i++)
+				if (vm->vcpus[i].thread_started && !vm->vcpus[i].thread_joined)
+					fprintf(stderr, "vmm: vCPU %" PRIu32 " does not stop; giving up "
+						"on it\n", i);
+			return false;
+		}
+	}
+}
+
+static void report_positions(struct vm *vm)
+{
+	for (uint32_t i = 0; i < vm->nr_vcpus; i++) {
+		struct vcpu *v = &vm->vcpus[i];
+		struct kvm_regs regs;
+		if (ioctl(v->fd, KVM_GET_REGS, &regs) < 0)
+			fprintf(stderr, "vmm:   vCPU %" PRIu32 ": registers unavailable: %s\n", i,
+				strerror(errno));
+		else
+			fprintf(stderr, "vmm:   vCPU %" PRIu32 " at RIP %#llx%s\n", i, regs.rip,
+				v->halted ? " (halted)" : "");
+	}
+}
+
+int vm_wait(struct vm *vm, unsigned timeout_s)
+{
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	int sfd = signalfd(-1, &set, SFD_CLOEXEC);
+
+	double deadline = vm->started_at + timeout_s;
+	for (;;) {
+		struct pollfd p[2] = {
+			{ .fd = vm->end_event, .events = POLLIN },
+			{ .fd = sfd, .events = POLLIN },
+		};
+		int wait_ms = -1;
+		if (timeout_s) {
+			double left = deadline - now_seconds();
+			wait_ms = left <= 0 ? 0 : (int)(left * 1000.0) + 1;
+		}
+		int n = poll(p, sfd >= 0 ? 2 : 1, wait_ms);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (p[0].revents & POLLIN)
+			break;
+		if (sfd >= 0 && (p[1].revents & POLLIN)) {
+			struct signalfd_siginfo si;
+			if (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+				vm->stop_signal = (int)si.ssi_signo;
+				vm_end(vm, 128 + (int)si.ssi_signo, VM_END_SIGNAL);
+			}
+			break;
+		}
+		if (n == 0 && timeout_s && now_seconds() >= deadline) {
+			vm_end(vm, VS_EXIT_TIMEOUT, VM_END_TIMEOUT);
+			break;
+		}
+	}
+	if (sfd >= 0)
+		close(sfd);
+
+	bool stopped = stop_vcpus(vm);
+	vm->ended_at = now_seconds();
+	for (uint32_t i = 0; i < vm->nr_vcpus; i++)
+		if (vm->vcpus[i].thread_joined)
+			serial_flush(&vm->vcpus[i]);
+
+	if (vm->cause == VM_END_TIMEOUT) {
+		fprintf(stderr, "vmm: --timeout %u s expired before the guest finished; vCPUs "
+			"were stopped here:\n", timeout_s);
+		report_positions(vm);
+	} else if (vm->cause == VM_END_SIGNAL) {
+		fprintf(stderr, "vmm: stopped by %s\n", strsignal(vm->stop_signal));
+		report_positions(vm);
+	}
+	return stopped ? vm->exit_status : VS_EXIT_VMM_ERROR;
+}
+
+void vm_counters(const struct vm *vm, struct vcpu_counters *sum)
+{
+	memset(sum, 0, sizeof(*sum));
+	for (uint32_t i = 0; i < vm->nr_vcpus; i++)
+		stats_add(sum, &vm->vcpus[i].counters);
+}
+
+void vm_destroy(struct vm *vm)
+{
+	for (uint32_t i = 0; i < vm->nr_vcpus; i++) {
+		struct vcpu *v = &vm->vcpus[i];
+		if (v->thread_started && !v->thread_joined)
+			return; /* a thread may still touch all of it: leave it to exit() */
+	}
+	hostnet_destroy(vm->hn);
+	vm->hn = NULL;
+	for (uint32_t i = 0; i < vm->nr_vcpus; i++) {
+		struct vcpu *v = &vm->vcpus[i];
+		if (v->run)
+			munmap(v->run, vm->kvm->run_size);
+		if (v->fd >= 0)
+			close(v->fd);
+	}
+	free(vm->vcpus);
+	vm->vcpus = NULL;
+	vm->nr_vcpus = 0;
+	vm_mem_destroy(&vm->mem);
+	if (vm->fd >= 0)
+		close(vm->fd);
+	if (vm->end_event >= 0)
+		close(vm->end_event);
+	vm->fd = vm->end_event = -1;
+	pthread_mutex_destroy(&vm->lock);
+}
