@@ -166,6 +166,7 @@ int vs_build_addr_out(struct vs_sqe *sqe, struct vs_attach *a, uint8_t opcode, i
 int vs_build_simple(struct vs_sqe *sqe, uint8_t opcode, int s, uint32_t op_flags);
 int vs_build_opt(struct vs_sqe *sqe, uint8_t opcode, int s, int level, int name,
 		 int64_t value);
+uint32_t vs_poll_mask(unsigned events);
 void vs_build_cancel(struct vs_sqe *sqe, struct vs_lq *q, const struct vs_req *r);
 
 /* ---- socket.c: one blocking request */

@@ -68,8 +68,7 @@ int vs_poll(struct vs_pollfd *fds, unsigned nfds, int timeout_ms)
 		if (fds[i].fd < 0)
 			continue; /* POSIX: ignored */
 		struct vs_sqe sqe;
-		vs_build_simple(&sqe, VS_OP_POLL, fds[i].fd,
-				(uint32_t)fds[i].events & (VS_POLLIN | VS_POLLOUT));
+		vs_build_simple(&sqe, VS_OP_POLL, fds[i].fd, vs_poll_mask((uint16_t)fds[i].events));
 		if (timeout_ms == 0)
 			sqe.flags = VS_SQE_NONBLOCK;
 		int err = vs_prep_sync(q, &sqe, NULL, &polls.req[i]);

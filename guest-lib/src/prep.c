@@ -9,7 +9,13 @@
 
 #include "internal.h"
 
-#define VS_LEN_MAX (1u << 30) /* results are int32_t: never ask for more */
+/* The most one request may move: results are int32_t, and the host refuses
+ * more than VS_MAX_IO_BYTES (if abi.h names a limit). */
+#if defined(VS_MAX_IO_BYTES) && VS_MAX_IO_BYTES < (1u << 30)
+#define VS_LEN_MAX VS_MAX_IO_BYTES
+#else
+#define VS_LEN_MAX (1u << 30)
+#endif
 
 int vs_check_handle(int s)
 {
@@ -44,8 +50,12 @@ static int attach_payload(struct vs_lq *q, struct vs_req *r, const struct vs_att
 
 	*addr = 0;
 	*len = 0;
-	if (n == 0)
+	if (n == 0) {
+		/* An empty payload still has to point somewhere the host accepts. */
+		if (vs_lib.t.copy == VS_COPY_BOUNCE)
+			*addr = q->gpa + VS_QUEUE_BOUNCE_OFFSET;
 		return 0;
+	}
 	if (vs_lib.t.copy == VS_COPY_BOUNCE) {
 		if (n > VS_BOUNCE_MAX_REQUEST)
 			n = VS_BOUNCE_MAX_REQUEST;
@@ -133,7 +143,7 @@ int vs_build_socket(struct vs_sqe *sqe, int domain, int type)
 	if (domain != VS_AF_INET && domain != VS_AF_INET6)
 		return -VS_EAFNOSUPPORT;
 	if (type != VS_SOCK_STREAM && type != VS_SOCK_DGRAM)
-		return -VS_EPROTONOSUPPORT;
+		return -VS_EINVAL;
 	sqe_init(sqe, VS_OP_SOCKET, 0);
 	sqe->op_flags = (uint32_t)domain << 16 | (uint32_t)type;
 	return 0;
@@ -165,6 +175,8 @@ int vs_build_payload(struct vs_sqe *sqe, struct vs_attach *a, uint8_t opcode, in
 	int err = vs_msg_flags(flags, &sqe->flags, &sqe->op_flags);
 	if (err)
 		return err;
+	if (opcode == VS_OP_SEND || opcode == VS_OP_SENDTO)
+		sqe->op_flags = 0; /* PEEK / WAITALL mean nothing for a send */
 	if (opcode == VS_OP_SENDTO) {
 		memcpy(&sqe->u.addr, to, sizeof(*to));
 		sqe->u.addr.reserved = 0;
@@ -213,6 +225,12 @@ int vs_build_opt(struct vs_sqe *sqe, uint8_t opcode, int s, int level, int name,
 	sqe->u.opt.name = (uint32_t)name;
 	sqe->u.opt.value = opcode == VS_OP_SETSOCKOPT ? value : 0;
 	return 0;
+}
+
+/* POLL's op_flags: the events asked for, plus the ones always reported. */
+uint32_t vs_poll_mask(unsigned events)
+{
+	return (events & (VS_POLLIN | VS_POLLOUT)) | VS_POLLERR | VS_POLLHUP;
 }
 
 /* CANCEL of the pending request r (its tag, not the caller's user_data). */
@@ -362,8 +380,8 @@ int vs_prep_getpeername(int s, struct vs_sockaddr *out, uint64_t user_data)
 int vs_prep_poll(int s, unsigned events, uint64_t user_data)
 {
 	struct vs_sqe sqe;
-	return prep_async(vs_build_simple(&sqe, VS_OP_POLL, s, events & (VS_POLLIN | VS_POLLOUT)),
-			  &sqe, NULL, user_data);
+	return prep_async(vs_build_simple(&sqe, VS_OP_POLL, s, vs_poll_mask(events)), &sqe, NULL,
+			  user_data);
 }
 
 int vs_prep_cancel(uint64_t target, uint64_t user_data)

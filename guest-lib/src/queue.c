@@ -78,6 +78,11 @@ void vs_fini(void)
 	vs_lib.queues = NULL;
 }
 
+bool vs_ready(void)
+{
+	return vs_lib.ready;
+}
+
 static struct vs_lq *queue_at(uint32_t i)
 {
 	return (struct vs_lq *)((uint8_t *)vs_lib.queues + (size_t)i * VS_STATE_BYTES_PER_QUEUE);

@@ -9,8 +9,6 @@
 
 #include "internal.h"
 
-#define VS_LEN_MAX (1u << 30)
-
 static bool progressed(struct vs_lq *q, void *arg)
 {
 	return q->stats.completions != *(uint64_t *)arg;
@@ -112,7 +110,7 @@ static int64_t send_all(int s, const uint8_t *buf, size_t len, unsigned flags,
 	do {
 		struct vs_sqe sqe;
 		struct vs_attach a;
-		size_t chunk = len - done < VS_LEN_MAX ? len - done : VS_LEN_MAX;
+		size_t chunk = len - done; /* the request shortens it if need be */
 		int r = call(vs_build_payload(&sqe, &a, VS_OP_SENDTO, s, buf + done, NULL, chunk,
 					      flags, to, NULL),
 			     &sqe, &a);

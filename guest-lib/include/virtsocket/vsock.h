@@ -95,6 +95,18 @@ int vs_init(const struct vs_transport *t, void *state, size_t state_bytes);
 /* Forget the transport (nothing is sent to the host).  vs_init() may follow. */
 void vs_fini(void);
 
+/* Has vs_init() succeeded? */
+bool vs_ready(void);
+
+/*
+ * The POSIX layer (guest build) calls this before its first request when
+ * the library is not ready yet.  The guest kernel provides it (in
+ * guest-kernel/net/): build the transport from the boot info and vs_init()
+ * it, once, safely when several vCPUs race to it.  Returns 0 or -errno.
+ * The library's own weak default returns -ENETDOWN.
+ */
+int vs_platform_init(void);
+
 /* ------------------------------------------------------------------------
  * Statistics (per queue, or summed over all queues)
  * ------------------------------------------------------------------------ */

@@ -1,0 +1,281 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * POSIX socket calls for guest programs, as thin wrappers over the blocking
+ * vs_*() API: convert struct sockaddr <-> struct vs_sockaddr, turn -errno
+ * into errno + -1.  Guest build only.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+
+#include "virtsocket/vsock.h"
+
+_Static_assert(sizeof(struct pollfd) == sizeof(struct vs_pollfd), "pollfd layout");
+_Static_assert(__builtin_offsetof(struct pollfd, revents) ==
+	       __builtin_offsetof(struct vs_pollfd, revents), "pollfd layout");
+_Static_assert(POLLIN == VS_POLLIN && POLLOUT == VS_POLLOUT && POLLNVAL == VS_POLLNVAL,
+	       "poll bits");
+
+/* No platform glue linked in: there is no network. */
+__attribute__((weak)) int vs_platform_init(void)
+{
+	return -ENETDOWN;
+}
+
+static int ready(void)
+{
+	if (vs_ready())
+		return 0;
+	int err = vs_platform_init();
+	return err ? err : (vs_ready() ? 0 : -ENETDOWN);
+}
+
+static int fail(int err)
+{
+	errno = -err;
+	return -1;
+}
+
+static int ret_int(int r)
+{
+	return r < 0 ? fail(r) : r;
+}
+
+static ssize_t ret_ssize(int64_t r)
+{
+	return r < 0 ? fail((int)r) : (ssize_t)r;
+}
+
+/* struct sockaddr from the caller -> struct vs_sockaddr for the ring. */
+static int sockaddr_in_from(const struct sockaddr *sa, socklen_t len, struct vs_sockaddr *out)
+{
+	if (!sa)
+		return -EFAULT;
+	memset(out, 0, sizeof(*out));
+	if (len < sizeof(sa_family_t))
+		return -EINVAL;
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
+		if (len < sizeof(*in))
+			return -EINVAL;
+		out->family = VS_AF_INET;
+		out->port = in->sin_port;
+		memcpy(out->addr, &in->sin_addr, 4);
+		return 0;
+	}
+	if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
+		if (len < sizeof(*in6))
+			return -EINVAL;
+		out->family = VS_AF_INET6;
+		out->port = in6->sin6_port;
+		out->flowinfo = in6->sin6_flowinfo;
+		memcpy(out->addr, &in6->sin6_addr, 16);
+		out->scope_id = in6->sin6_scope_id;
+		return 0;
+	}
+	return -EAFNOSUPPORT;
+}
+
+/* struct vs_sockaddr from the host -> the caller's buffer, truncated to
+ * *len as POSIX says, *len set to the full size. */
+static void sockaddr_out_to(const struct vs_sockaddr *vs, struct sockaddr *sa, socklen_t *len)
+{
+	if (!sa || !len)
+		return;
+	union {
+		struct sockaddr_in in;
+		struct sockaddr_in6 in6;
+	} u;
+	socklen_t full;
+	memset(&u, 0, sizeof(u));
+	if (vs->family == VS_AF_INET6) {
+		u.in6.sin6_family = AF_INET6;
+		u.in6.sin6_port = vs->port;
+		u.in6.sin6_flowinfo = vs->flowinfo;
+		memcpy(&u.in6.sin6_addr, vs->addr, 16);
+		u.in6.sin6_scope_id = vs->scope_id;
+		full = sizeof(u.in6);
+	} else if (vs->family == VS_AF_INET) {
+		u.in.sin_family = AF_INET;
+		u.in.sin_port = vs->port;
+		memcpy(&u.in.sin_addr, vs->addr, 4);
+		full = sizeof(u.in);
+	} else {
+		full = sizeof(sa_family_t); /* AF_UNSPEC: no address (e.g. unbound) */
+	}
+	memcpy(sa, &u, *len < full ? *len : full);
+	*len = full;
+}
+
+int socket(int domain, int type, int protocol)
+{
+	int err = ready();
+	if (err)
+		return fail(err);
+	if (protocol != 0 &&
+	    !(type == SOCK_STREAM && protocol == IPPROTO_TCP) &&
+	    !(type == SOCK_DGRAM && protocol == IPPROTO_UDP))
+		return fail(-EPROTONOSUPPORT);
+	return ret_int(vs_socket(domain, type));
+}
+
+int connect(int fd, const struct sockaddr *addr, socklen_t len)
+{
+	struct vs_sockaddr sa;
+	int err = ready();
+	if (!err)
+		err = sockaddr_in_from(addr, len, &sa);
+	return err ? fail(err) : ret_int(vs_connect(fd, &sa));
+}
+
+int bind(int fd, const struct sockaddr *addr, socklen_t len)
+{
+	struct vs_sockaddr sa;
+	int err = ready();
+	if (!err)
+		err = sockaddr_in_from(addr, len, &sa);
+	return err ? fail(err) : ret_int(vs_bind(fd, &sa));
+}
+
+int listen(int fd, int backlog)
+{
+	int err = ready();
+	if (err)
+		return fail(err);
+	if (backlog > 65535)
+		backlog = 65535;
+	return ret_int(vs_listen(fd, backlog));
+}
+
+int accept(int fd, struct sockaddr *restrict addr, socklen_t *restrict len)
+{
+	struct vs_sockaddr peer;
+	int err = ready();
+	if (err)
+		return fail(err);
+	int r = vs_accept(fd, addr ? &peer : NULL);
+	if (r >= 0)
+		sockaddr_out_to(&peer, addr, len);
+	return ret_int(r);
+}
+
+ssize_t send(int fd, const void *buf, size_t len, int flags)
+{
+	int err = ready();
+	return err ? fail(err) : ret_ssize(vs_send(fd, buf, len, (unsigned)flags));
+}
+
+ssize_t recv(int fd, void *buf, size_t len, int flags)
+{
+	int err = ready();
+	return err ? fail(err) : ret_ssize(vs_recv(fd, buf, len, (unsigned)flags));
+}
+
+ssize_t sendto(int fd, const void *buf, size_t len, int flags, const struct sockaddr *to,
+	       socklen_t tolen)
+{
+	struct vs_sockaddr sa;
+	int err = ready();
+	if (err)
+		return fail(err);
+	if (!to)
+		return ret_ssize(vs_send(fd, buf, len, (unsigned)flags));
+	err = sockaddr_in_from(to, tolen, &sa);
+	return err ? fail(err) : ret_ssize(vs_sendto(fd, buf, len, (unsigned)flags, &sa));
+}
+
+ssize_t recvfrom(int fd, void *restrict buf, size_t len, int flags,
+		 struct sockaddr *restrict from, socklen_t *restrict fromlen)
+{
+	struct vs_sockaddr sa;
+	int err = ready();
+	if (err)
+		return fail(err);
+	int64_t r = vs_recvfrom(fd, buf, len, (unsigned)flags, from ? &sa : NULL);
+	if (r >= 0)
+		sockaddr_out_to(&sa, from, fromlen);
+	return ret_ssize(r);
+}
+
+int shutdown(int fd, int how)
+{
+	int err = ready();
+	return err ? fail(err) : ret_int(vs_shutdown(fd, how));
+}
+
+int close(int fd)
+{
+	int err = ready();
+	return err ? fail(err) : ret_int(vs_close(fd));
+}
+
+int setsockopt(int fd, int level, int name, const void *val, socklen_t len)
+{
+	int err = ready();
+	if (err)
+		return fail(err);
+	if (!val)
+		return fail(-EFAULT);
+	if (len < sizeof(int))
+		return fail(-EINVAL);
+	int v;
+	memcpy(&v, val, sizeof(v));
+	return ret_int(vs_setsockopt(fd, level, name, v));
+}
+
+int getsockopt(int fd, int level, int name, void *restrict val, socklen_t *restrict len)
+{
+	int err = ready();
+	if (err)
+		return fail(err);
+	if (!val || !len)
+		return fail(-EFAULT);
+	int v;
+	int r = vs_getsockopt(fd, level, name, &v);
+	if (r < 0)
+		return fail(r);
+	memcpy(val, &v, *len < sizeof(v) ? *len : sizeof(v));
+	*len = *len < sizeof(v) ? *len : sizeof(v);
+	return 0;
+}
+
+static int get_name(int fd, struct sockaddr *addr, socklen_t *len,
+		    int (*fn)(int, struct vs_sockaddr *))
+{
+	struct vs_sockaddr sa;
+	int err = ready();
+	if (err)
+		return fail(err);
+	if (!addr || !len)
+		return fail(-EFAULT);
+	int r = fn(fd, &sa);
+	if (r < 0)
+		return fail(r);
+	sockaddr_out_to(&sa, addr, len);
+	return 0;
+}
+
+int getsockname(int fd, struct sockaddr *restrict addr, socklen_t *restrict len)
+{
+	return get_name(fd, addr, len, vs_getsockname);
+}
+
+int getpeername(int fd, struct sockaddr *restrict addr, socklen_t *restrict len)
+{
+	return get_name(fd, addr, len, vs_getpeername);
+}
+
+int poll(struct pollfd *fds, nfds_t nfds, int timeout_ms)
+{
+	int err = ready();
+	if (err)
+		return fail(err);
+	if (nfds > VS_POLL_MAX)
+		return fail(-EINVAL);
+	return ret_int(vs_poll((struct vs_pollfd *)fds, (unsigned)nfds, timeout_ms));
+}
