@@ -1,7 +1,8 @@
 /*
  * Serial console: bytes to the COM1 data port.  The vmm's UART always reads
- * "transmitter empty", so there is no status polling: one port write (one exit) per
- * byte, and nothing else.
+ * "transmitter empty", so there is no status polling, and a whole string goes out
+ * with one `rep outsb`: KVM turns that into one exit carrying up to a page of bytes
+ * (count > 1) instead of one exit per byte (~5 us each on a PVM host).
  *
  * The lock is recursive per CPU so that printf() can hold it across a whole message
  * and the fault reporter can print while the faulting code held it.
@@ -20,8 +21,7 @@ static unsigned console_depth;
 
 void console_write_locked(const char *s, size_t n)
 {
-	for (size_t i = 0; i < n; i++)
-		outb(VS_PORT_COM1, (uint8_t)s[i]);
+	__asm__ volatile("rep outsb" : "+S"(s), "+c"(n) : "d"(VS_PORT_COM1) : "memory");
 }
 
 void console_lock(void)

@@ -46,7 +46,7 @@ static int emit_number(format_emit emit, void *ctx, const struct spec *sp,
 	emit(ctx, digits, (size_t)ndigits);
 	if (sp->left)
 		pad(emit, ctx, ' ', fill);
-	return body + fill;
+	return plen + zeros + ndigits + fill;
 }
 
 static int format_integer(format_emit emit, void *ctx, const struct spec *sp, char conv,

@@ -19,16 +19,14 @@ static int fault_main(int argc, char **argv)
 		__asm__ volatile("xorl %%ecx, %%ecx; divl %%ecx" : : : "eax", "ecx", "edx");
 	} else if (strcmp(kind, "gp") == 0) { /* non-canonical address */
 		(void)*(volatile uint64_t *)0x8000000000000000ull;
-	} else if (strcmp(kind, "bp") == 0) {
-		__asm__ volatile("int3");
 	} else if (strcmp(kind, "df") == 0) { /* a #PF that cannot push its frame */
 		__asm__ volatile("movq %0, %%rsp; pushq $0" : : "r"(UNMAPPED_ADDRESS));
 	} else {
-		printf("fault: unknown kind '%s' (pf ud de gp bp df)\n", kind);
+		printf("fault: unknown kind '%s' (pf ud de gp df)\n", kind);
 		return VS_EXIT_USAGE;
 	}
 	printf("fault: %s did not fault\n", kind);
 	return 1;
 }
-GUEST_PROGRAM("fault", fault_main, "[pf|ud|de|gp|bp|df]",
+GUEST_PROGRAM("fault", fault_main, "[pf|ud|de|gp|df]",
 	      "raise an exception (default: #PF at 0xdead0000000); exits 70");

@@ -47,7 +47,7 @@ static void test_format(void)
 
 	FMT("-42", "%d", -42);
 	FMT("   42|42   |00042", "%5d|%-5d|%05d", 42, 42, 42);
-	FMT("+7 7", "%+d % d", 7, 7);
+	FMT("+7  7|-7", "%+d % d|% d", 7, 7, -7);
 	FMT("ff FF 0xff 0XFF 17 017", "%x %X %#x %#X %o %#o", 255, 255, 255, 255, 15, 15);
 	FMT("ffffffffffffffff", "%lx", ~0ul);
 	FMT("18446744073709551615", "%llu", ~0ull);
