@@ -32,7 +32,19 @@ struct hostnet_config {
 	uint32_t poll_us;       /* adaptive mode: spin this long after draining a queue
 	                           before setting NEED_WAKEUP and sleeping (0: sleep at once) */
 	enum vs_copy_mode copy; /* zero copy or bounce through the queue's bounce area */
+	uint32_t max_sockets;   /* open sockets per VM, 1 .. HOSTNET_MAX_SOCKETS_LIMIT
+	                           (0: HOSTNET_DEFAULT_MAX_SOCKETS); more -> -EMFILE */
 };
+
+#define HOSTNET_DEFAULT_MAX_SOCKETS 1024u
+#define HOSTNET_MAX_SOCKETS_LIMIT   65535u
+/* Requests a queue may have consumed but not yet completed into its CQ (parked
+ * receives, sends waiting for room...).  At the limit the worker stops
+ * consuming that queue until one completes: a guest cannot make the host
+ * allocate without bound. */
+#define HOSTNET_MAX_INFLIGHT        (4u * VS_CQ_ENTRIES)
+/* batch_hist[i] counts consume passes that took n SQEs, 2^i <= n < 2^(i+1). */
+#define HOSTNET_BATCH_BUCKETS       9u /* 1, 2-3, 4-7, ..., 128-255, 256 */
 
 /* Counters, all monotonically increasing; read with hostnet_get_stats(). */
 struct hostnet_stats {
@@ -40,16 +52,33 @@ struct hostnet_stats {
 	uint64_t doorbells_bad;      /* ... rejected with -EINVAL/-ENOSYS */
 	uint64_t requests;           /* SQEs consumed */
 	uint64_t requests_bad;       /* ... that failed validation */
-	uint64_t batches;            /* doorbells with SUBMIT that found >= 1 new SQE */
+	uint64_t batches;            /* worker passes over a queue that took >= 1 new SQE
+	                                (with or without a doorbell: adaptive polling
+	                                consumes batches nobody rang for) */
 	uint64_t completions;        /* CQEs posted */
 	uint64_t bytes_sent;         /* payload bytes handed to send()/sendto() */
 	uint64_t bytes_received;     /* payload bytes received into guest memory */
 	uint64_t bytes_copied;       /* payload bytes the VMM copied (bounce mode) */
 	uint64_t wait_ns;            /* total time doorbell WAITs blocked a vCPU */
-	uint64_t sockets_open;       /* currently open handles */
+	uint64_t sockets_open;       /* currently open handles (a gauge, not a counter) */
+	uint64_t cq_overflows;       /* completions held host-side because the CQ was full */
+	uint64_t sq_stalls;          /* passes that left SQEs unconsumed: CQ full, host-held
+	                                completions or HOSTNET_MAX_INFLIGHT reached */
+	uint64_t queues_broken;      /* queues stopped for guest corruption (VS_QF_BROKEN) */
+	uint64_t worker_wakeups;     /* worker sleeps ended (doorbell, socket readiness) */
+	uint64_t worker_busy_ns;     /* worker time spent consuming / doing socket calls */
+	uint64_t worker_poll_ns;     /* ... spinning on idle rings (adaptive poll window) */
+	uint64_t worker_sleep_ns;    /* ... asleep in epoll_wait with NEED_WAKEUP set */
+	uint64_t batch_hist[HOSTNET_BATCH_BUCKETS]; /* batch sizes, log2 buckets */
 };
 
-/* Validate the config, create the handle table and start the workers. */
+/*
+ * Validate the config, create the handle table and start the workers.
+ * Each queue's control page must be idle (sq_head == sq_tail, cq_head ==
+ * cq_tail; a zero-filled slot is): hostnet starts from those indices and
+ * resets the queue's flags.  Worker threads run with all signals blocked.
+ * -EINVAL names nothing: check the fields against the comments above.
+ */
 int hostnet_create(const struct hostnet_config *cfg, struct hostnet **out);
 
 /*
@@ -63,10 +92,13 @@ int hostnet_create(const struct hostnet_config *cfg, struct hostnet **out);
 int64_t hostnet_doorbell(struct hostnet *hn, uint64_t a0, uint64_t a1, uint64_t a2);
 
 /* Wake every blocked WAIT (they return -EINTR) and make new ones return at once.
- * Called when the VM is ending. Safe from any thread, idempotent. */
+ * Called when the VM is ending. Safe from any thread, idempotent.  Workers keep
+ * running until hostnet_destroy(). */
 void hostnet_stop(struct hostnet *hn);
 
-/* Stop the workers, close every host socket, free everything. NULL is fine. */
+/* Stop the workers, close every host socket, free everything. NULL is fine.
+ * No vCPU may be inside hostnet_doorbell() any more (call hostnet_stop() and
+ * join them first). */
 void hostnet_destroy(struct hostnet *hn);
 
 void hostnet_get_stats(const struct hostnet *hn, struct hostnet_stats *out);

@@ -1,0 +1,143 @@
+/* SPDX-License-Identifier: MIT */
+#include "handle_table.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+
+#include "sock.h"
+
+#define NO_SLOT   UINT32_MAX
+#define SLOT_BITS 16
+#define SLOT_MASK 0xffffu
+#define GEN_MAX   0x7fffu /* keeps handles positive as int32 */
+
+struct hn_slot {
+	struct hn_sock *sock;   /* NULL: free */
+	uint32_t gen;           /* 1 .. GEN_MAX */
+	uint32_t next_free;     /* free list link */
+};
+
+struct hn_handle_table {
+	pthread_mutex_t lock;
+	uint32_t max, count;
+	uint32_t free_head, free_tail; /* FIFO: the longest-free slot is reused first */
+	struct hn_slot *slots;
+};
+
+int hn_handles_create(uint32_t max, struct hn_handle_table **out)
+{
+	if (max == 0 || max > SLOT_MASK)
+		return -EINVAL;
+	struct hn_handle_table *t = calloc(1, sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	t->slots = calloc(max, sizeof(*t->slots));
+	if (!t->slots) {
+		free(t);
+		return -ENOMEM;
+	}
+	pthread_mutex_init(&t->lock, NULL);
+	t->max = max;
+	for (uint32_t i = 0; i < max; i++) {
+		t->slots[i].gen = 1;
+		t->slots[i].next_free = i + 1 < max ? i + 1 : NO_SLOT;
+	}
+	t->free_head = 0;
+	t->free_tail = max - 1;
+	*out = t;
+	return 0;
+}
+
+void hn_handles_destroy(struct hn_handle_table *t)
+{
+	if (!t)
+		return;
+	pthread_mutex_destroy(&t->lock);
+	free(t->slots);
+	free(t);
+}
+
+/* The slot a handle names, or NULL if it names no open socket.  Locked. */
+static struct hn_slot *lookup(struct hn_handle_table *t, uint32_t handle)
+{
+	uint32_t slot = handle & SLOT_MASK, gen = handle >> SLOT_BITS;
+	if (slot >= t->max || t->slots[slot].gen != gen || !t->slots[slot].sock)
+		return NULL;
+	return &t->slots[slot];
+}
+
+int hn_handles_add(struct hn_handle_table *t, struct hn_sock *s, uint32_t *handle)
+{
+	pthread_mutex_lock(&t->lock);
+	uint32_t slot = t->free_head;
+	if (slot == NO_SLOT) {
+		pthread_mutex_unlock(&t->lock);
+		return -EMFILE;
+	}
+	t->free_head = t->slots[slot].next_free;
+	if (t->free_head == NO_SLOT)
+		t->free_tail = NO_SLOT;
+	t->slots[slot].sock = s;
+	t->count++;
+	*handle = t->slots[slot].gen << SLOT_BITS | slot;
+	s->handle = *handle;
+	pthread_mutex_unlock(&t->lock);
+	return 0;
+}
+
+struct hn_sock *hn_handles_get(struct hn_handle_table *t, uint32_t handle)
+{
+	pthread_mutex_lock(&t->lock);
+	struct hn_slot *sl = lookup(t, handle);
+	struct hn_sock *s = sl ? sl->sock : NULL;
+	if (s)
+		hn_sock_get(s); /* under the lock: a concurrent remove cannot free it */
+	pthread_mutex_unlock(&t->lock);
+	return s;
+}
+
+struct hn_sock *hn_handles_remove(struct hn_handle_table *t, uint32_t handle,
+				  const struct hn_sock *expect)
+{
+	pthread_mutex_lock(&t->lock);
+	struct hn_slot *sl = lookup(t, handle);
+	struct hn_sock *s = NULL;
+	if (sl && (!expect || sl->sock == expect)) {
+		uint32_t slot = (uint32_t)(sl - t->slots);
+		s = sl->sock;
+		sl->sock = NULL;
+		sl->gen = sl->gen == GEN_MAX ? 1 : sl->gen + 1;
+		sl->next_free = NO_SLOT;
+		if (t->free_tail == NO_SLOT)
+			t->free_head = slot;
+		else
+			t->slots[t->free_tail].next_free = slot;
+		t->free_tail = slot;
+		t->count--;
+	}
+	pthread_mutex_unlock(&t->lock);
+	return s;
+}
+
+uint32_t hn_handles_count(struct hn_handle_table *t)
+{
+	pthread_mutex_lock(&t->lock);
+	uint32_t n = t->count;
+	pthread_mutex_unlock(&t->lock);
+	return n;
+}
+
+uint32_t hn_handles_snapshot(struct hn_handle_table *t, struct hn_sock **out, uint32_t max)
+{
+	uint32_t n = 0;
+	pthread_mutex_lock(&t->lock);
+	for (uint32_t i = 0; i < t->max && n < max; i++) {
+		if (t->slots[i].sock) {
+			hn_sock_get(t->slots[i].sock);
+			out[n++] = t->slots[i].sock;
+		}
+	}
+	pthread_mutex_unlock(&t->lock);
+	return n;
+}

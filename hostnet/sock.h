@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A host socket behind one guest handle.
+ *
+ * Any worker may run an operation on any socket (a guest may hand a socket
+ * to another vCPU, hence another queue and worker), so the socket's state is
+ * under its own mutex.  The fd is registered (edge-triggered) with the epoll
+ * set of one worker, its owner, which retries the parked operations when the
+ * socket becomes ready.
+ *
+ * Pending operations wait in three FIFO lists:
+ *   in   RECV, RECVFROM, ACCEPT             (wait for readable)
+ *   out  CONNECT, SEND, SENDTO, SHUTDOWN    (wait for writable / connected)
+ *   poll POLL                               (each waits for its own events)
+ * Only the head of in/out is ever tried, so operations of one direction
+ * complete in submission order; a pending CONNECT also holds back the in list.
+ *
+ * Lifetime: reference counted.  The handle table holds one reference, every
+ * request naming the socket holds one; the last put closes the fd.
+ * Lock order: sock->lock, then a queue's lock or the handle table's lock.
+ */
+#ifndef VS_HOSTNET_SOCK_H
+#define VS_HOSTNET_SOCK_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+struct hn_req;
+struct hn_worker;
+
+struct hn_req_list {
+	struct hn_req *head, *tail;
+};
+
+struct hn_sock {
+	atomic_uint refs;
+	pthread_mutex_t lock;
+	int fd;                  /* non-blocking, close-on-exec; -1 once closed */
+	int type;                /* SOCK_STREAM or SOCK_DGRAM */
+	uint32_t handle;         /* the guest's name for it */
+	struct hn_worker *owner; /* whose epoll set watches fd (NULL: none) */
+	bool closed;             /* CLOSE ran: every new operation gets -EBADF */
+	struct hn_req_list in, out, poll;
+};
+
+/* A new socket object with one reference (the caller's).  NULL: -ENOMEM. */
+struct hn_sock *hn_sock_new(int fd, int type);
+void hn_sock_get(struct hn_sock *s);
+/* Drop a reference; the last one closes the fd and frees the object. */
+void hn_sock_put(struct hn_sock *s);
+
+void hn_req_list_push(struct hn_req_list *l, struct hn_req *r);
+struct hn_req *hn_req_list_pop(struct hn_req_list *l);
+/* Unlink r (which must be in l). */
+void hn_req_list_remove(struct hn_req_list *l, struct hn_req *r);
+
+#endif

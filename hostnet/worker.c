@@ -1,0 +1,152 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Worker threads.
+ *
+ * A worker loops: consume its queues' SQs, then handle socket readiness
+ * (epoll, non-blocking, edge-triggered).  When a pass finds nothing to do it
+ * keeps polling for cfg.poll_us microseconds (NEED_WAKEUP clear: the guest
+ * need not ring), then sets NEED_WAKEUP on its queues, issues a full fence,
+ * looks at the rings once more (the guest publishes sq_tail, fences, then
+ * reads the flags: one of the two sides sees the other), and sleeps in
+ * epoll_wait until a doorbell kicks its eventfd or a socket becomes ready.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include "hostnet_internal.h"
+
+#define HN_EVENTS_PER_WAIT 64
+
+static void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#endif
+}
+
+void hn_worker_kick(struct hn_worker *w)
+{
+	uint64_t one = 1;
+	/* Can only fail if the counter is about to overflow: it is awake then. */
+	ssize_t n = write(w->evfd, &one, sizeof(one));
+	(void)n;
+}
+
+static uint32_t service_all(struct hn_worker *w)
+{
+	uint32_t n = 0;
+	for (uint32_t i = 0; i < w->nr_queues; i++)
+		n += hn_queue_service(w, w->queues[i]);
+	return n;
+}
+
+/* Returns how many sockets the events were for. */
+static uint32_t handle_events(struct hn_worker *w, const struct epoll_event *ev, int n)
+{
+	uint32_t sockets = 0;
+	for (int i = 0; i < n; i++) {
+		if (ev[i].data.u64 == HN_EVENTFD_TAG) {
+			uint64_t v;
+			ssize_t r = read(w->evfd, &v, sizeof(v)); /* reset the kick counter */
+			(void)r;
+		} else {
+			hn_ops_ready(w, (uint32_t)ev[i].data.u64);
+			sockets++;
+		}
+	}
+	return sockets;
+}
+
+static void need_wakeup(struct hn_worker *w, bool on)
+{
+	for (uint32_t i = 0; i < w->nr_queues; i++)
+		hn_queue_set_flags(w->queues[i], on ? VS_QF_NEED_WAKEUP : 0,
+				   on ? 0 : VS_QF_NEED_WAKEUP);
+}
+
+static void add_ns(atomic_uint_least64_t *c, uint64_t ns)
+{
+	atomic_fetch_add_explicit(c, ns, memory_order_relaxed);
+}
+
+static void *worker_main(void *arg)
+{
+	struct hn_worker *w = arg;
+	struct hostnet *hn = w->hn;
+	const uint64_t poll_window = (uint64_t)hn->cfg.poll_us * 1000u;
+	struct epoll_event ev[HN_EVENTS_PER_WAIT];
+	uint64_t idle_since = 0; /* start of the current poll window, 0: busy */
+
+	while (!atomic_load(&hn->quit)) {
+		uint32_t work = service_all(w);
+		int n = epoll_wait(w->epfd, ev, HN_EVENTS_PER_WAIT, 0);
+		if (n > 0)
+			work += handle_events(w, ev, n);
+		uint64_t now = hn_now_ns();
+		if (work) {
+			if (idle_since) {
+				add_ns(&w->poll_ns, now - idle_since);
+				idle_since = 0;
+				atomic_store_explicit(&w->idle_since, 0, memory_order_relaxed);
+			}
+			continue;
+		}
+		if (!idle_since) {
+			idle_since = now;
+			atomic_store_explicit(&w->idle_since, now, memory_order_relaxed);
+		}
+		if (now - idle_since < poll_window) {
+			cpu_relax();
+			continue;
+		}
+
+		/* The poll window is over: announce the sleep, then look again. */
+		need_wakeup(w, true);
+		atomic_thread_fence(memory_order_seq_cst);
+		work = service_all(w);
+		now = hn_now_ns();
+		add_ns(&w->poll_ns, now - idle_since);
+		idle_since = 0;
+		atomic_store_explicit(&w->idle_since, 0, memory_order_relaxed);
+		if (work || atomic_load(&hn->quit)) {
+			need_wakeup(w, false);
+			continue;
+		}
+
+		atomic_store_explicit(&w->sleep_since, now, memory_order_relaxed);
+		n = epoll_wait(w->epfd, ev, HN_EVENTS_PER_WAIT, -1);
+		atomic_store_explicit(&w->sleep_since, 0, memory_order_relaxed);
+		add_ns(&w->sleep_ns, hn_now_ns() - now);
+		add_ns(&w->wakeups, 1);
+		need_wakeup(w, false);
+		if (n > 0)
+			handle_events(w, ev, n);
+		else if (n < 0 && errno != EINTR)
+			fprintf(stderr, "hostnet: worker %u: epoll_wait failed (errno %d)\n",
+				w->index, errno);
+	}
+	return NULL;
+}
+
+int hn_worker_start(struct hn_worker *w)
+{
+	/* Signals are the VMM's business (vCPU kicks, SIGINT): never ours. */
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	w->start_ns = hn_now_ns();
+	int err = pthread_create(&w->thread, NULL, worker_main, w);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (err)
+		return -err;
+	w->started = true;
+	char name[16];
+	snprintf(name, sizeof(name), "hostnet-w%u", w->index);
+	pthread_setname_np(w->thread, name);
+	return 0;
+}
