@@ -1,6 +1,10 @@
 /*
- * <string.h>.  The bulk copies use `rep movsb` / `rep stosb`: fast on current CPUs,
- * and one instruction for the PVM host's emulator instead of a loop of them.
+ * <string.h>.  The bulk operations move 8 bytes per step with `rep movsq` / `rep stosq`
+ * / `repe cmpsq` and finish the last 0..7 bytes one at a time.  Fast enough on real
+ * CPUs, and what matters on a PVM host, where the guest is emulated: there each
+ * iteration of a rep string instruction costs ~1.3 us whatever its width, so
+ * movsq copies 8x faster than movsb, and 3x faster than a C loop of 64-bit moves
+ * (measured with the memspeed program).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -9,38 +13,66 @@
 void *memcpy(void *restrict dst, const void *restrict src, size_t n)
 {
 	void *d = dst;
+	size_t words = n / 8, tail = n % 8;
 
-	__asm__ volatile("rep movsb" : "+D"(d), "+S"(src), "+c"(n) : : "memory");
+	__asm__ volatile("rep movsq\n\t"
+			 "movq %3, %%rcx\n\t"
+			 "rep movsb"
+			 : "+D"(d), "+S"(src), "+c"(words) : "r"(tail) : "memory");
 	return dst;
 }
 
 void *memmove(void *dst, const void *src, size_t n)
 {
+	size_t words = n / 8, tail = n % 8;
+	void *d;
+	const void *s;
+
 	if ((uintptr_t)dst - (uintptr_t)src >= n) /* dst below src, or no overlap */
 		return memcpy(dst, src, n);
-	if (n) { /* copy backwards, from the last byte down */
-		void *d = (char *)dst + n - 1;
-		const void *s = (const char *)src + n - 1;
-
-		__asm__ volatile("std; rep movsb; cld"
-				 : "+D"(d), "+S"(s), "+c"(n) : : "memory");
-	}
+	/* dst overlaps the end of src: copy backwards, the tail bytes first */
+	d = (char *)dst + n - 1;
+	s = (const char *)src + n - 1;
+	__asm__ volatile("std\n\t"
+			 "rep movsb\n\t"
+			 "subq $7, %%rdi\n\t"
+			 "subq $7, %%rsi\n\t"
+			 "movq %3, %%rcx\n\t"
+			 "rep movsq\n\t"
+			 "cld"
+			 : "+D"(d), "+S"(s), "+c"(tail) : "r"(words) : "memory");
 	return dst;
 }
 
 void *memset(void *dst, int c, size_t n)
 {
 	void *d = dst;
+	size_t words = n / 8, tail = n % 8;
+	uint64_t pattern = 0x0101010101010101ull * (uint8_t)c;
 
-	__asm__ volatile("rep stosb" : "+D"(d), "+c"(n) : "a"(c) : "memory");
+	__asm__ volatile("rep stosq\n\t"
+			 "movq %3, %%rcx\n\t"
+			 "rep stosb"
+			 : "+D"(d), "+c"(words) : "a"(pattern), "r"(tail) : "memory");
 	return dst;
 }
 
 int memcmp(const void *a, const void *b, size_t n)
 {
 	const unsigned char *x = a, *y = b;
+	size_t i = 0, words = n / 8;
 
-	for (size_t i = 0; i < n; i++)
+	if (words) { /* find the first 8-byte word that differs */
+		const void *p = a, *q = b;
+		size_t left = words;
+		_Bool differ;
+
+		__asm__ volatile("repe cmpsq"
+				 : "+S"(p), "+D"(q), "+c"(left), "=@ccne"(differ)
+				 : : "memory");
+		i = differ ? (words - left - 1) * 8 : words * 8;
+	}
+	for (; i < n; i++)
 		if (x[i] != y[i])
 			return x[i] - y[i];
 	return 0;

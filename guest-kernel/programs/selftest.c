@@ -66,6 +66,50 @@ static void test_format(void)
 	CHECK(snprintf(NULL, 0, "%d", 12345) == 5);
 }
 
+/* memcpy/memmove/memset/memcmp over lengths and offsets that exercise both the
+ * 8-byte steps and the byte tails. */
+static void test_bulk(void)
+{
+	static uint8_t src[80], dst[80], ref[80];
+	int ok = 1;
+
+	for (size_t i = 0; i < sizeof(src); i++)
+		src[i] = (uint8_t)(i * 7 + 1);
+	for (size_t off = 0; off < 9 && ok; off++) {
+		for (size_t n = 0; n + off <= 40 && ok; n++) {
+			memset(dst, 0xee, sizeof(dst));
+			memcpy(dst + off, src, n);
+			ok &= memcmp(dst + off, src, n) == 0 && dst[off + n] == 0xee &&
+			      (off == 0 || dst[off - 1] == 0xee);
+			memset(dst + off, 0x5a, n);
+			for (size_t k = 0; k < n; k++)
+				ok &= dst[off + k] == 0x5a;
+			ok &= dst[off + n] == 0x5a || dst[off + n] == 0xee;
+			/* overlapping moves both ways, checked against a byte-wise copy */
+			memcpy(dst, src, sizeof(dst));
+			memcpy(ref, src, sizeof(ref));
+			memmove(dst + off, dst, n);
+			for (size_t k = n; k-- > 0;)
+				ref[off + k] = ref[k];
+			ok &= memcmp(dst, ref, sizeof(dst)) == 0;
+			memcpy(dst, src, sizeof(dst));
+			memcpy(ref, src, sizeof(ref));
+			memmove(dst, dst + off, n);
+			for (size_t k = 0; k < n; k++)
+				ref[k] = ref[off + k];
+			ok &= memcmp(dst, ref, sizeof(dst)) == 0;
+		}
+	}
+	CHECK(ok);
+	memcpy(dst, src, 40);
+	dst[37] ^= 1;
+	CHECK(memcmp(dst, src, 40) != 0 && memcmp(dst, src, 37) == 0);
+	dst[37] ^= 1;
+	dst[3] = 0xff;
+	src[3] = 0x01;
+	CHECK(memcmp(dst, src, 40) > 0 && memcmp(src, dst, 40) < 0);
+}
+
 static void test_strings(void)
 {
 	char buf[32];
@@ -79,6 +123,7 @@ static void test_strings(void)
 	CHECK(memcmp(buf, "cdefghgh", 8) == 0);
 	memset(buf, 'z', 4);
 	CHECK(memcmp(buf, "zzzzghgh", 8) == 0);
+	test_bulk();
 	CHECK(strlen("hello") == 5 && strnlen("hello", 3) == 3);
 	CHECK(strcmp("abc", "abd") < 0 && strcmp("b", "a") > 0 && strcmp("x", "x") == 0);
 	CHECK(strncmp("abcx", "abcy", 3) == 0 && strncmp("ab", "abc", 3) < 0);
