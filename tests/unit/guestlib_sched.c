@@ -1,0 +1,226 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * libvirtsocket's scheduler: how many doorbells (VM exits) a workload costs
+ * in each notify mode, counted by the library and cross-checked with what
+ * the fake doorbell and hostnet saw.
+ */
+#include "guestlib_fake_vm.h"
+
+#define MSG 100 /* bytes per request */
+
+/* Read back everything the echo server returns for n sends of MSG bytes. */
+static void drain_echo(int s, unsigned n)
+{
+	uint8_t *in = fvm_alloc((size_t)n * MSG);
+	fvm_recv_all(s, in, (size_t)n * MSG);
+	for (size_t i = 0; i < (size_t)n * MSG; i++)
+		cr_assert_eq(in[i], (uint8_t)(i / MSG), "byte %zu", i);
+}
+
+static uint8_t *messages(unsigned n)
+{
+	uint8_t *out = fvm_alloc((size_t)n * MSG);
+	for (size_t i = 0; i < (size_t)n * MSG; i++)
+		out[i] = (uint8_t)(i / MSG);
+	return out;
+}
+
+/* notify=every: N blocking sends cost exactly N doorbells, each one a
+ * SUBMIT (with WAIT folded in: one exit per request, not two). */
+Test(guestlib_sched, every_rings_once_per_request, .timeout = 60)
+{
+	fvm_start(&(struct fvm_opts){ .notify = VS_NOTIFY_EVERY });
+	const unsigned n = 40;
+	int s = fvm_connect_tcp(fvm_tcp_echo());
+	uint8_t *out = messages(n);
+
+	struct vs_stats before, after;
+	vs_get_stats(&before);
+	uint64_t db0 = fvm.doorbells;
+	for (unsigned i = 0; i < n; i++)
+		cr_assert_eq(vs_send(s, out + (size_t)i * MSG, MSG, 0), MSG);
+	vs_get_stats(&after);
+
+	cr_assert_eq(after.requests - before.requests, n);
+	cr_assert_eq(after.doorbells_submit - before.doorbells_submit, n);
+	cr_assert_eq(after.batches - before.batches, n);
+	/* a send can complete before its WAIT: never more than one exit each */
+	cr_assert_eq(after.doorbells - before.doorbells, n,
+		     "doorbells %llu for %u requests",
+		     (unsigned long long)(after.doorbells - before.doorbells), n);
+	cr_assert_eq(fvm.doorbells - db0, after.doorbells - before.doorbells);
+	drain_echo(s, n);
+	vs_close(s);
+	fvm_stop();
+}
+
+/* notify=every with the asynchronous API: N prepared sends, one submit,
+ * still N SUBMIT doorbells. */
+Test(guestlib_sched, every_async_rings_per_request, .timeout = 60)
+{
+	fvm_start(&(struct fvm_opts){ .notify = VS_NOTIFY_EVERY });
+	const unsigned n = 25;
+	int s = fvm_connect_tcp(fvm_tcp_echo());
+	uint8_t *out = messages(n);
+	struct vs_stats before, after;
+	vs_get_stats(&before);
+	for (unsigned i = 0; i < n; i++)
+		cr_assert_eq(vs_prep_send(s, out + (size_t)i * MSG, MSG, 0, i), 0);
+	cr_assert_eq(vs_submit(), (int)n);
+	vs_get_stats(&after);
+	cr_assert_eq(after.doorbells_submit - before.doorbells_submit, n);
+	cr_assert_eq(vs_wait(n, 5000), (int)n);
+	drain_echo(s, n);
+	vs_close(s);
+	fvm_stop();
+}
+
+/* notify=batch, batch B: N asynchronous sends cost ceil(N/B) SUBMIT
+ * doorbells: floor(N/B) full batches at submit, the rest at flush. */
+static void batch_case(unsigned n, unsigned b)
+{
+	fvm_start(&(struct fvm_opts){ .notify = VS_NOTIFY_BATCH, .batch = b });
+	int s = fvm_connect_tcp(fvm_tcp_echo());
+	uint8_t *out = messages(n);
+	struct hostnet_stats h0, h1;
+	struct vs_stats before, mid, after;
+	hostnet_get_stats(fvm.hn, &h0);
+	vs_get_stats(&before);
+
+	for (unsigned i = 0; i < n; i++)
+		cr_assert_eq(vs_prep_send(s, out + (size_t)i * MSG, MSG, 0, 1000 + i), 0);
+	cr_assert_eq(vs_submit(), (int)n);
+	vs_get_stats(&mid);
+	cr_assert_eq(mid.doorbells_submit - before.doorbells_submit, n / b);
+	cr_assert_eq(vs_flush(), 0);
+	vs_get_stats(&after);
+	unsigned want = (n + b - 1) / b;
+	cr_assert_eq(after.doorbells_submit - before.doorbells_submit, want,
+		     "N=%u B=%u: %llu SUBMIT doorbells, want %u", n, b,
+		     (unsigned long long)(after.doorbells_submit - before.doorbells_submit), want);
+	cr_assert_eq(after.doorbells - before.doorbells, want);
+	cr_assert_eq(after.batches - before.batches, want);
+
+	/* all complete, in order, with their user_data */
+	cr_assert_eq(vs_wait(n, 5000), (int)n);
+	struct vs_completion c[64];
+	unsigned got = 0;
+	while (got < n) {
+		int k = vs_reap(c, 64);
+		cr_assert_gt(k, 0);
+		for (int i = 0; i < k; i++, got++) {
+			cr_assert_eq(c[i].user_data, 1000 + got);
+			cr_assert_eq(c[i].result, MSG);
+		}
+	}
+	hostnet_get_stats(fvm.hn, &h1);
+	cr_assert_geq(h1.requests - h0.requests, n);
+	drain_echo(s, n);
+	vs_close(s);
+	fvm_stop();
+}
+
+Test(guestlib_sched, batch_rings_once_per_batch, .timeout = 60)
+{
+	batch_case(50, 8);  /* 7 = 6 full + 1 partial */
+	batch_case(64, 16); /* 4 exactly */
+	batch_case(5, 32);  /* 1: only the flush */
+}
+
+/* notify=batch with blocking calls: a blocking call waits, so it rings
+ * (SUBMIT|WAIT in one doorbell). */
+Test(guestlib_sched, batch_blocking_call_rings_once, .timeout = 60)
+{
+	fvm_start(&(struct fvm_opts){ .notify = VS_NOTIFY_BATCH, .batch = 16 });
+	int s = fvm_connect_tcp(fvm_tcp_echo());
+	uint8_t *out = messages(1);
+	struct vs_stats before, after;
+	vs_get_stats(&before);
+	cr_assert_eq(vs_send(s, out, MSG, 0), MSG);
+	vs_get_stats(&after);
+	cr_assert_eq(after.doorbells - before.doorbells, 1);
+	cr_assert_eq(after.doorbells_submit - before.doorbells_submit, 1);
+	drain_echo(s, 1);
+	vs_close(s);
+	fvm_stop();
+}
+
+/* notify=adaptive while the host polls: requests flow with almost no
+ * doorbells (the host finds them, the guest spins for completions). */
+Test(guestlib_sched, adaptive_host_polling_skips_doorbells, .timeout = 60)
+{
+	fvm_start(&(struct fvm_opts){ .notify = VS_NOTIFY_ADAPTIVE, .batch = 16,
+				      .poll_us = 200000,       /* host polls 200 ms */
+				      .spin_ns = 20000000 });  /* guest spins up to 20 ms */
+	const unsigned n = 200;
+	int s = fvm_connect_tcp(fvm_tcp_echo());
+	uint8_t *out = messages(n);
+	struct vs_stats before, after;
+	vs_get_stats(&before);
+	for (unsigned i = 0; i < n; i++)
+		cr_assert_eq(vs_send(s, out + (size_t)i * MSG, MSG, 0), MSG);
+	vs_get_stats(&after);
+	uint64_t reqs = after.requests - before.requests;
+	uint64_t rung = after.doorbells - before.doorbells;
+	cr_log_info("adaptive, host polling: %llu requests, %llu doorbells, %llu skipped, "
+		    "%llu spin hits", (unsigned long long)reqs, (unsigned long long)rung,
+		    (unsigned long long)(after.doorbells_skipped - before.doorbells_skipped),
+		    (unsigned long long)(after.spin_hits - before.spin_hits));
+	cr_assert_eq(reqs, n);
+	cr_assert_lt(rung * 10, reqs, "adaptive rang %llu doorbells for %llu requests",
+		     (unsigned long long)rung, (unsigned long long)reqs);
+	cr_assert_gt(after.doorbells_skipped - before.doorbells_skipped, 0);
+	drain_echo(s, n);
+	vs_close(s);
+	fvm_stop();
+}
+
+/* notify=adaptive with a host that sleeps at once (poll_us = 0): the guest
+ * must ring, every blocking request still completes. */
+Test(guestlib_sched, adaptive_host_asleep_rings, .timeout = 60)
+{
+	fvm_start(&(struct fvm_opts){ .notify = VS_NOTIFY_ADAPTIVE, .poll_us = 0,
+				      .spin_ns = 1000 });
+	const unsigned n = 30;
+	int s = fvm_connect_tcp(fvm_tcp_echo());
+	uint8_t *out = messages(n);
+	struct vs_stats before, after;
+	vs_get_stats(&before);
+	for (unsigned i = 0; i < n; i++)
+		cr_assert_eq(vs_send(s, out + (size_t)i * MSG, MSG, 0), MSG);
+	drain_echo(s, n);
+	vs_get_stats(&after);
+	cr_assert_geq(after.doorbells_submit - before.doorbells_submit, 1);
+	vs_close(s);
+	fvm_stop();
+}
+
+/* Two "vCPUs": each uses its own queue, chosen by cpu_id(). */
+Test(guestlib_sched, queue_per_cpu, .timeout = 60)
+{
+	fvm_start(&(struct fvm_opts){ .notify = VS_NOTIFY_BATCH, .nr_queues = 2 });
+	uint16_t port = fvm_tcp_echo();
+	uint8_t *out = messages(4);
+	fvm.cpu = 0;
+	int s0 = fvm_connect_tcp(port);
+	fvm.cpu = 1;
+	int s1 = fvm_connect_tcp(port);
+	cr_assert_eq(vs_send(s1, out, MSG, 0), MSG);
+	drain_echo(s1, 1);
+	struct vs_stats q0, q1;
+	cr_assert_eq(vs_get_queue_stats(0, &q0), 0);
+	cr_assert_eq(vs_get_queue_stats(1, &q1), 0);
+	cr_assert_eq(q0.requests, 2); /* socket, connect */
+	cr_assert_eq(q1.requests, 4); /* socket, connect, send, recv */
+	/* handles are per VM: queue 0 may use a socket queue 1 opened */
+	fvm.cpu = 0;
+	cr_assert_eq(vs_send(s1, out, MSG, 0), MSG);
+	drain_echo(s1, 1);
+	/* a CPU without a queue is refused rather than sharing one */
+	fvm.cpu = 2;
+	cr_assert_eq(vs_send(s0, out, MSG, 0), -ENODEV);
+	fvm.cpu = 0;
+	vs_close(s0);
+	vs_close(s1);
+	fvm_stop();
+}
