@@ -1,6 +1,6 @@
 /* <stdio.h> on the serial console.  printf() formats into a small buffer under the
  * console lock: one call's output is never split by another vCPU's, and it usually
- * leaves in a single port write (one VM exit). */
+ * leaves in a single `rep outsb`. */
 #include "format.h"
 #include <kernel/console.h>
 #include <errno.h>
