@@ -30,3 +30,30 @@ static int fault_main(int argc, char **argv)
 }
 GUEST_PROGRAM("fault", fault_main, "[pf|ud|de|gp|df]",
 	      "raise an exception (default: #PF at 0xdead0000000); exits 70");
+
+/* fault-ap: the same #PF, raised on the last vCPU (checks the APs' IDT and TSS). */
+static int touch_unmapped(void *arg)
+{
+	(void)arg;
+	return (int)*(volatile uint64_t *)UNMAPPED_ADDRESS;
+}
+
+static int fault_ap_main(int argc, char **argv)
+{
+	unsigned cpu = smp_nr_cpus() - 1;
+	int err;
+
+	(void)argc;
+	(void)argv;
+	if (cpu == 0) {
+		printf("fault-ap: needs at least 2 vCPUs (vmm -c 2)\n");
+		return VS_EXIT_USAGE;
+	}
+	printf("fault-ap: raising pf on cpu %u\n", cpu);
+	err = smp_run_on(cpu, touch_unmapped, NULL);
+	if (err == 0)
+		err = smp_wait_timeout(cpu, 5 * NSEC_PER_SEC, NULL);
+	printf("fault-ap: cpu %u did not fault (%s)\n", cpu, strerror(err));
+	return 1;
+}
+GUEST_PROGRAM_SMP("fault-ap", fault_ap_main, "", "raise the #PF on the last vCPU; exits 70");
