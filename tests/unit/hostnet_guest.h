@@ -1,0 +1,352 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A tiny test-side "guest" for the hostnet unit tests: guest RAM and the ring
+ * slot are anonymous mappings, and these helpers play the guest's part of
+ * the ring protocol with the right atomics (abi.h): fill an SQE, publish
+ * sq_tail with release, fence, ring SUBMIT only if NEED_WAKEUP is set; reap
+ * CQEs after an acquire load of cq_tail, hand them back with a release store
+ * of cq_head.  Plus socat peers and plain host sockets for the real-network
+ * tests.  Header-only: every hostnet_*.c test includes it.
+ */
+#ifndef HOSTNET_TEST_GUEST_H
+#define HOSTNET_TEST_GUEST_H
+
+#define _GNU_SOURCE
+#include <criterion/criterion.h>
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "hostnet.h"
+
+#define TG_RAM_BYTES (64ull << 20)
+#define TG_RING_GPA  (1ull << 32) /* a second region above RAM, like the VMM's slot */
+
+struct tg_queue {
+	struct vs_queue *q;
+	uint32_t index;
+	uint32_t sq_tail;   /* the guest's private producer index */
+	uint32_t cq_head;   /* the guest's private consumer index */
+};
+
+struct tg_vm {
+	uint8_t *ram;
+	uint8_t *ring;
+	uint64_t ring_bytes;
+	uint32_t nr_queues;
+	uint64_t ram_next;  /* bump allocator for guest buffers */
+	struct hostnet *hn;
+	struct tg_queue qs[VS_MAX_QUEUES];
+};
+
+static inline uint64_t tg_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Map RAM and ring (zero filled), optionally preset every queue's indices
+ * (all four equal: an idle queue), and create hostnet with cfg's tunables. */
+static inline void tg_vm_init_at(struct tg_vm *vm, uint32_t nr_queues, uint32_t workers,
+				 uint32_t poll_us, enum vs_copy_mode copy, uint32_t start_index)
+{
+	memset(vm, 0, sizeof(*vm));
+	vm->nr_queues = nr_queues;
+	vm->ring_bytes = (uint64_t)nr_queues * VS_QUEUE_BYTES;
+	vm->ram = mmap(NULL, TG_RAM_BYTES, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	vm->ring = mmap(NULL, vm->ring_bytes, PROT_READ | PROT_WRITE,
+			MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	cr_assert(vm->ram != MAP_FAILED && vm->ring != MAP_FAILED);
+	vm->ram_next = 4096; /* keep GPA 0 unused, like a real guest */
+	for (uint32_t i = 0; i < nr_queues; i++) {
+		struct tg_queue *g = &vm->qs[i];
+		g->q = (struct vs_queue *)(vm->ring + (uint64_t)i * VS_QUEUE_BYTES);
+		g->index = i;
+		g->sq_tail = g->cq_head = start_index;
+		g->q->ctrl.sq_tail = g->q->ctrl.sq_head = start_index;
+		g->q->ctrl.cq_tail = g->q->ctrl.cq_head = start_index;
+	}
+	struct hostnet_config cfg = {
+		.ram = vm->ram, .ram_bytes = TG_RAM_BYTES,
+		.ring = vm->ring, .ring_gpa = TG_RING_GPA, .ring_bytes = vm->ring_bytes,
+		.nr_queues = nr_queues, .workers = workers, .poll_us = poll_us, .copy = copy,
+	};
+	int err = hostnet_create(&cfg, &vm->hn);
+	cr_assert_eq(err, 0, "hostnet_create: %d", err);
+}
+
+static inline void tg_vm_init(struct tg_vm *vm, uint32_t nr_queues, uint32_t poll_us)
+{
+	tg_vm_init_at(vm, nr_queues, 0, poll_us, VS_COPY_ZERO, 0);
+}
+
+static inline void tg_vm_fini(struct tg_vm *vm)
+{
+	hostnet_destroy(vm->hn);
+	munmap(vm->ram, TG_RAM_BYTES);
+	munmap(vm->ring, vm->ring_bytes);
+}
+
+/* Guest RAM for a buffer: returns its GPA (64-byte aligned). */
+static inline uint64_t tg_alloc(struct tg_vm *vm, uint64_t bytes)
+{
+	uint64_t gpa = vm->ram_next;
+	vm->ram_next = (vm->ram_next + bytes + 63) & ~63ull;
+	cr_assert(vm->ram_next <= TG_RAM_BYTES, "test guest RAM exhausted");
+	return gpa;
+}
+
+static inline void *tg_ptr(struct tg_vm *vm, uint64_t gpa)
+{
+	return vm->ram + gpa;
+}
+
+static inline uint64_t tg_bounce_gpa(struct tg_vm *vm, uint32_t q)
+{
+	(void)vm;
+	return TG_RING_GPA + (uint64_t)q * VS_QUEUE_BYTES + VS_QUEUE_BOUNCE_OFFSET;
+}
+
+static inline uint32_t tg_flags(struct tg_queue *g)
+{
+	return __atomic_load_n(&g->q->ctrl.flags, __ATOMIC_ACQUIRE);
+}
+
+static inline int64_t tg_doorbell(struct tg_vm *vm, uint32_t q, uint32_t flags, uint32_t wait_ms)
+{
+	return hostnet_doorbell(vm->hn, TG_RING_GPA, vm->ring_bytes / 4096,
+				VS_DB_ARG(q, flags, wait_ms));
+}
+
+/* The next free SQE, zeroed, or NULL if the SQ is full.  Not visible to the
+ * host until tg_publish(). */
+static inline struct vs_sqe *tg_sqe(struct tg_queue *g)
+{
+	uint32_t head = __atomic_load_n(&g->q->ctrl.sq_head, __ATOMIC_ACQUIRE);
+	if (g->sq_tail - head == VS_SQ_ENTRIES)
+		return NULL;
+	struct vs_sqe *e = &g->q->sq[g->sq_tail & (VS_SQ_ENTRIES - 1)];
+	memset(e, 0, sizeof(*e));
+	g->sq_tail++;
+	return e;
+}
+
+static inline void tg_publish(struct tg_queue *g)
+{
+	__atomic_store_n(&g->q->ctrl.sq_tail, g->sq_tail, __ATOMIC_RELEASE);
+}
+
+/* Publish, then ring only if the host says it sleeps (the adaptive protocol).
+ * Returns whether it rang. */
+static inline bool tg_submit(struct tg_vm *vm, struct tg_queue *g)
+{
+	tg_publish(g);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (tg_flags(g) & VS_QF_NEED_WAKEUP) {
+		int64_t r = tg_doorbell(vm, g->index, VS_DB_SUBMIT, 0);
+		cr_assert_geq(r, 0, "SUBMIT doorbell: %lld", (long long)r);
+		return true;
+	}
+	return false;
+}
+
+static inline bool tg_reap(struct tg_queue *g, struct vs_cqe *out)
+{
+	uint32_t tail = __atomic_load_n(&g->q->ctrl.cq_tail, __ATOMIC_ACQUIRE);
+	if (tail == g->cq_head)
+		return false;
+	*out = g->q->cq[g->cq_head & (VS_CQ_ENTRIES - 1)];
+	g->cq_head++;
+	__atomic_store_n(&g->q->ctrl.cq_head, g->cq_head, __ATOMIC_RELEASE);
+	return true;
+}
+
+/* One completion, waiting with WAIT doorbells up to timeout_ms. */
+static inline void tg_wait_cqe(struct tg_vm *vm, struct tg_queue *g, struct vs_cqe *out,
+			       uint32_t timeout_ms)
+{
+	uint64_t deadline = tg_now_ms() + timeout_ms;
+	while (!tg_reap(g, out)) {
+		cr_assert_lt(tg_now_ms(), deadline, "no completion within %u ms", timeout_ms);
+		int64_t r = tg_doorbell(vm, g->index, VS_DB_WAIT, 100);
+		cr_assert(r > 0 || r == -ETIMEDOUT, "WAIT doorbell: %lld", (long long)r);
+	}
+}
+
+/* Submit one prepared request and wait for its completion; returns result. */
+static inline int32_t tg_run(struct tg_vm *vm, struct tg_queue *g, struct vs_sqe *e,
+			     uint32_t *cqe_flags)
+{
+	uint64_t ud = e->user_data;
+	struct vs_cqe c;
+	tg_submit(vm, g);
+	tg_wait_cqe(vm, g, &c, 10000);
+	cr_assert_eq(c.user_data, ud, "completion for %llu, expected %llu",
+		     (unsigned long long)c.user_data, (unsigned long long)ud);
+	if (cqe_flags)
+		*cqe_flags = c.flags;
+	return c.result;
+}
+
+/* ---- one-request conveniences (user_data = an increasing counter) ------- */
+
+static uint64_t tg_ud = 1000;
+
+static inline struct vs_sqe *tg_prep(struct tg_queue *g, uint8_t op, uint32_t handle)
+{
+	struct vs_sqe *e = tg_sqe(g);
+	cr_assert(e, "SQ full");
+	e->opcode = op;
+	e->handle = handle;
+	e->user_data = ++tg_ud;
+	return e;
+}
+
+static inline int32_t tg_op(struct tg_vm *vm, struct tg_queue *g, uint8_t op, uint32_t handle)
+{
+	return tg_run(vm, g, tg_prep(g, op, handle), NULL);
+}
+
+static inline void tg_sa_loopback(struct vs_sockaddr *sa, uint16_t port)
+{
+	memset(sa, 0, sizeof(*sa));
+	sa->family = VS_AF_INET;
+	sa->port = htons(port);
+	sa->addr[0] = 127;
+	sa->addr[3] = 1;
+}
+
+static inline int32_t tg_socket(struct tg_vm *vm, struct tg_queue *g, uint32_t type)
+{
+	struct vs_sqe *e = tg_prep(g, VS_OP_SOCKET, 0);
+	e->op_flags = VS_AF_INET << 16 | type;
+	return tg_run(vm, g, e, NULL);
+}
+
+static inline int32_t tg_connect(struct tg_vm *vm, struct tg_queue *g, uint32_t h, uint16_t port)
+{
+	struct vs_sqe *e = tg_prep(g, VS_OP_CONNECT, h);
+	tg_sa_loopback(&e->u.addr, port);
+	return tg_run(vm, g, e, NULL);
+}
+
+static inline int32_t tg_io(struct tg_vm *vm, struct tg_queue *g, uint8_t op, uint32_t h,
+			    uint64_t gpa, uint32_t len, uint32_t op_flags)
+{
+	struct vs_sqe *e = tg_prep(g, op, h);
+	e->addr = gpa;
+	e->len = len;
+	e->op_flags = op_flags;
+	return tg_run(vm, g, e, NULL);
+}
+
+/* ---- host-side peers ----------------------------------------------------- */
+
+/* A port nobody listens on right now (bind 0, read it, close). */
+static inline uint16_t tg_free_port(int type)
+{
+	int fd = socket(AF_INET, type, 0);
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(a);
+	cr_assert(fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0);
+	cr_assert(getsockname(fd, (struct sockaddr *)&a, &len) == 0);
+	close(fd);
+	return ntohs(a.sin_port);
+}
+
+/* Start socat with the given arguments in its own process group; return once
+ * something holds `port` (binding it ourselves fails), or fail the test. */
+static inline pid_t tg_socat(int type, uint16_t port, const char *a1, const char *a2)
+{
+	pid_t pid = fork();
+	cr_assert(pid >= 0);
+	if (pid == 0) {
+		setpgid(0, 0);
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		int devnull = open("/dev/null", O_WRONLY);
+		if (devnull >= 0)
+			dup2(devnull, 2);
+		execlp("socat", "socat", a1, a2, (char *)NULL);
+		_exit(127);
+	}
+	uint64_t deadline = tg_now_ms() + 5000;
+	for (;;) {
+		int fd = socket(AF_INET, type, 0);
+		struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port),
+					 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+		int r = bind(fd, (struct sockaddr *)&a, sizeof(a));
+		int e = errno;
+		close(fd);
+		if (r < 0 && e == EADDRINUSE)
+			return pid;
+		cr_assert_lt(tg_now_ms(), deadline, "socat %s did not bind port %u", a1, port);
+		int status;
+		cr_assert_eq(waitpid(pid, &status, WNOHANG), 0, "socat %s exited early", a1);
+		usleep(10000);
+	}
+}
+
+static inline void tg_socat_stop(pid_t pid)
+{
+	kill(-pid, SIGTERM);
+	waitpid(pid, NULL, 0);
+}
+
+/* A TCP echo server on 127.0.0.1: returns its port. */
+static inline uint16_t tg_echo_tcp(pid_t *pid)
+{
+	uint16_t port = tg_free_port(SOCK_STREAM);
+	char listen[64];
+	snprintf(listen, sizeof(listen), "TCP-LISTEN:%u,bind=127.0.0.1,reuseaddr,fork", port);
+	*pid = tg_socat(SOCK_STREAM, port, listen, "PIPE");
+	return port;
+}
+
+/* A plain host listener on 127.0.0.1 (for tests that need to see the bytes). */
+static inline int tg_listener(uint16_t *port)
+{
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(a);
+	cr_assert(fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0);
+	cr_assert(listen(fd, 16) == 0);
+	cr_assert(getsockname(fd, (struct sockaddr *)&a, &len) == 0);
+	*port = ntohs(a.sin_port);
+	return fd;
+}
+
+static inline int tg_count_fds(void)
+{
+	int n = 0;
+	DIR *d = opendir("/proc/self/fd");
+	cr_assert(d);
+	while (readdir(d))
+		n++;
+	closedir(d);
+	return n;
+}
+
+static inline void tg_fill_pattern(uint8_t *p, size_t n, uint32_t seed)
+{
+	for (size_t i = 0; i < n; i++) {
+		seed = seed * 1103515245u + 12345u;
+		p[i] = (uint8_t)(seed >> 16);
+	}
+}
+
+#endif
