@@ -133,8 +133,16 @@ static enum vcpu_next handle_mmio(struct vcpu *vcpu)
 
 static enum vcpu_next handle_shutdown(struct vcpu *vcpu)
 {
+	/* KVM on AMD INITs the vCPU before it reports a shutdown, so what it
+	 * hands back is the reset state, not the faulting one: say so rather
+	 * than let a RIP of 0xfff0 mislead. */
+	struct kvm_sregs s;
+	bool was_reset = ioctl(vcpu->fd, KVM_GET_SREGS, &s) == 0 && !(s.cr0 & 0x80000000ull);
 	return VCPU_FAIL(vcpu, true, "triple fault (KVM_EXIT_SHUTDOWN): the guest took an "
-			 "exception it could not handle (no IDT yet, or a fault in its handler)");
+			 "exception it could not handle (no IDT yet, or a fault in its "
+			 "handler)%s", was_reset ? "; KVM reset this vCPU when it shut down "
+			 "(AMD), so RIP and the registers below are the reset state, not the "
+			 "faulting one" : "");
 }
 
 static enum vcpu_next handle_fail_entry(struct vcpu *vcpu)

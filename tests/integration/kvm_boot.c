@@ -1,0 +1,118 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Boot tests that need full KVM (a hardware KVM host, else the nested
+ * sandbox): SMP with four vCPUs, the hypercall doorbell, the clock.
+ */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "harness.h"
+
+static void require_full_kvm(void)
+{
+	struct stat st;
+	cr_assert_eq(stat(vs_vmm_path(), &st), 0, "no vmm at %s", vs_vmm_path());
+	cr_assert_eq(stat(vs_guest_img(), &st), 0, "no guest image at %s", vs_guest_img());
+	/* Not a skip: running these on PVM is a mistake of the runner. */
+	cr_assert(!vs_host_is_pvm(), "kvm_boot needs full KVM; on PVM hosts run it in the "
+		  "sandbox: scripts/kvm-sandbox -- ctest -L kvm ...");
+}
+
+TestSuite(kvm_boot, .init = require_full_kvm, .timeout = 180);
+
+Test(kvm_boot, four_vcpus_report_in)
+{
+	struct vs_result r;
+	cr_assert_eq(vs_vmm(&r, 60, "-c", "4", vs_guest_img(), "--", "smp", NULL), 0);
+	vs_result_dump(&r, "-c 4 smp");
+	cr_assert_eq(r.status, 0);
+	for (int i = 0; i < 4; i++) {
+		char want[32];
+		snprintf(want, sizeof(want), "cpu %d: online", i);
+		cr_assert_not_null(strstr(r.out, want), "missing '%s'", want);
+	}
+	cr_assert_null(strstr(r.out, "cpu 4"), "only four vCPUs exist");
+	/* Lines from different vCPUs never mix: each starts with a known word. */
+	for (char *line = r.out; *line;) {
+		char *nl = strchr(line, '\n');
+		cr_assert(!strncmp(line, "cpu ", 4) || !strncmp(line, "smp", 3),
+			  "interleaved line: %.*s", nl ? (int)(nl - line) : 80, line);
+		if (!nl)
+			break;
+		line = nl + 1;
+	}
+	vs_result_free(&r);
+}
+
+Test(kvm_boot, hypercall_doorbell_is_accepted)
+{
+	struct vs_result r;
+	cr_assert_eq(vs_vmm(&r, 60, "-v", "--doorbell=hypercall", vs_guest_img(), "--", "hello",
+			    NULL), 0);
+	vs_result_dump(&r, "--doorbell=hypercall");
+	cr_assert_eq(r.status, 0);
+	cr_assert_not_null(strstr(r.err, "doorbell hypercall"));
+	cr_assert_not_null(strstr(r.out, "Hello"));
+	vs_result_free(&r);
+}
+
+Test(kvm_boot, auto_doorbell_is_hypercall_on_full_kvm)
+{
+	struct vs_result r;
+	cr_assert_eq(vs_vmm(&r, 60, "-v", vs_guest_img(), "--", "bootinfo", NULL), 0);
+	vs_result_dump(&r, "bootinfo");
+	cr_assert_eq(r.status, 0);
+	cr_assert_not_null(strstr(r.err, "host kvm"));
+	cr_assert_not_null(strstr(r.err, "doorbell hypercall"));
+	vs_result_free(&r);
+}
+
+/* "tick N: M ms elapsed": the clock moves forward, roughly at the asked pace. */
+Test(kvm_boot, ticks_advance)
+{
+	struct vs_result r;
+	cr_assert_eq(vs_vmm(&r, 60, vs_guest_img(), "--", "ticks", "3", "100", NULL), 0);
+	vs_result_dump(&r, "ticks 3 100");
+	cr_assert_eq(r.status, 0);
+	long ms[4] = { 0 };
+	for (int i = 1; i <= 3; i++) {
+		char key[16];
+		snprintf(key, sizeof(key), "tick %d: ", i);
+		const char *p = strstr(r.out, key);
+		cr_assert_not_null(p, "missing '%s'", key);
+		ms[i] = strtol(p + strlen(key), NULL, 10);
+	}
+	cr_assert_gt(ms[1], 0);
+	cr_assert_gt(ms[2], ms[1]);
+	cr_assert_gt(ms[3], ms[2]);
+	cr_assert_geq(ms[3], 250, "3 ticks 100 ms apart took only %ld ms", ms[3]);
+	vs_result_free(&r);
+}
+
+Test(kvm_boot, guest_fault_under_full_kvm)
+{
+	struct vs_result r;
+	cr_assert_eq(vs_vmm(&r, 60, vs_guest_img(), "--", "fault", "ud", NULL), 0);
+	vs_result_dump(&r, "fault ud");
+	cr_assert_eq(r.status, 70);
+	cr_assert_not_null(strstr(r.out, "vector 6"));
+	vs_result_free(&r);
+}
+
+Test(kvm_boot, watchdog_with_four_spinning_vcpus)
+{
+	struct vs_result r;
+	const char *args[] = { "-c", "4", "--timeout", "3", vs_guest_img(), "--", "spin", NULL };
+	struct vs_run_opts o = { .timeout_s = 3, .deadline_s = 30 };
+	cr_assert_eq(vs_run_vmm(&r, &o, args), 0);
+	vs_result_dump(&r, "-c 4 spin");
+	cr_assert(!r.killed);
+	cr_assert_eq(r.status, 72);
+	cr_assert_lt(r.seconds, 10.0);
+	cr_assert_not_null(strstr(r.err, "vCPU 0 at RIP 0x"));
+	cr_assert_not_null(strstr(r.err, "vCPU 3 at RIP 0x"));
+	vs_result_free(&r);
+}
