@@ -151,9 +151,10 @@ Test(guestlib_async, close_cancels_pending, .init = start_batch, .fini = fvm_sto
 /* The request table holds VS_MAX_INFLIGHT requests between prep and reap. */
 Test(guestlib_async, table_full_is_ebusy, .init = start_batch, .fini = fvm_stop, .timeout = 30)
 {
-	unsigned i;
+	unsigned i, bad = 0;
 	for (i = 0; i < VS_MAX_INFLIGHT; i++)
-		cr_assert_eq(vs_prep_nop(i), 0, "nop %u", i);
+		bad += vs_prep_nop(i) != 0;
+	cr_assert_eq(bad, 0);
 	cr_assert_eq(vs_prep_nop(i), -EBUSY);
 	cr_assert_eq(vs_wait(VS_MAX_INFLIGHT, 5000), VS_MAX_INFLIGHT);
 	/* everything is done and unreaped: a blocking call cannot get room */
@@ -161,7 +162,8 @@ Test(guestlib_async, table_full_is_ebusy, .init = start_batch, .fini = fvm_stop,
 	struct vs_completion c[VS_MAX_INFLIGHT];
 	cr_assert_eq(vs_reap(c, VS_MAX_INFLIGHT), VS_MAX_INFLIGHT);
 	for (i = 0; i < VS_MAX_INFLIGHT; i++)
-		cr_assert_eq(c[i].user_data, i);
+		bad += c[i].user_data != i || c[i].result != 0;
+	cr_assert_eq(bad, 0, "completions out of order or failed");
 	cr_assert_eq(vs_prep_nop(1), 0);
 	cr_assert_eq(vs_wait(1, 5000), 1);
 }
