@@ -59,6 +59,9 @@ static inline uint64_t tg_now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
+/* hostnet_config.max_sockets for the next tg_vm_init* (0: the default). */
+static uint32_t tg_max_sockets;
+
 /* Map RAM and ring (zero filled), optionally preset every queue's indices
  * (all four equal: an idle queue), and create hostnet with cfg's tunables. */
 static inline void tg_vm_init_at(struct tg_vm *vm, uint32_t nr_queues, uint32_t workers,
@@ -85,6 +88,7 @@ static inline void tg_vm_init_at(struct tg_vm *vm, uint32_t nr_queues, uint32_t 
 		.ram = vm->ram, .ram_bytes = TG_RAM_BYTES,
 		.ring = vm->ring, .ring_gpa = TG_RING_GPA, .ring_bytes = vm->ring_bytes,
 		.nr_queues = nr_queues, .workers = workers, .poll_us = poll_us, .copy = copy,
+		.max_sockets = tg_max_sockets,
 	};
 	int err = hostnet_create(&cfg, &vm->hn);
 	cr_assert_eq(err, 0, "hostnet_create: %d", err);
@@ -253,6 +257,34 @@ static inline int32_t tg_io(struct tg_vm *vm, struct tg_queue *g, uint8_t op, ui
 	e->len = len;
 	e->op_flags = op_flags;
 	return tg_run(vm, g, e, NULL);
+}
+
+/* Wait for n completions (any order); returns them in arrival order. */
+static inline void tg_collect(struct tg_vm *vm, struct tg_queue *g, struct vs_cqe *out,
+			      unsigned n, uint32_t timeout_ms)
+{
+	for (unsigned i = 0; i < n; i++)
+		tg_wait_cqe(vm, g, &out[i], timeout_ms);
+}
+
+/* The completion for user_data among n collected ones. */
+static inline const struct vs_cqe *tg_find(const struct vs_cqe *c, unsigned n, uint64_t ud)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (c[i].user_data == ud)
+			return &c[i];
+	cr_assert_fail("no completion for user_data %llu", (unsigned long long)ud);
+	return NULL;
+}
+
+/* Nothing completes on g within ms (a request is really waiting). */
+static inline void tg_expect_nothing(struct tg_vm *vm, struct tg_queue *g, uint32_t ms)
+{
+	struct vs_cqe c;
+	int64_t r = tg_doorbell(vm, g->index, VS_DB_WAIT, ms);
+	cr_assert_eq(r, -ETIMEDOUT, "WAIT: %lld", (long long)r);
+	cr_assert_not(tg_reap(g, &c), "unexpected completion %llu = %d",
+		      (unsigned long long)c.user_data, c.result);
 }
 
 /* ---- host-side peers ----------------------------------------------------- */
