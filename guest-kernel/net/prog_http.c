@@ -1,0 +1,457 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * http-get: fetch one URL over HTTP/1.0 (IP literals only: the guest has no
+ * resolver) and print the body exactly as received, then a summary line.
+ * httpd: serve one page to many clients at once (poll() over the listener and
+ * the clients), with a correct status line, Content-Length, Content-Type and
+ * Connection: close.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <kernel/program.h>
+
+#include "netprog.h"
+#include "sha256.h"
+
+#define HTTP_MAX_HEADER (16u * 1024u)
+#define HTTP_CHUNK      (64u * 1024u)
+
+/* ---- http-get --------------------------------------------------------------- */
+
+static const char http_get_usage[] =
+	"[--sha256-only] http://IP[:PORT]/PATH\n"
+	"  IP is an IPv4 literal or an IPv6 one in brackets, PORT defaults to 80.\n"
+	"  Prints the body exactly as received (not with --sha256-only), then the line\n"
+	"  'http-get: status S, N bytes, sha256 HEX' (after a newline if the body did\n"
+	"  not end with one).  Exit 0 for a 2xx status with the whole body.";
+
+struct url {
+	char host[64];      /* as written, with brackets for IPv6 (the Host header) */
+	char ip[48];        /* without brackets */
+	char port[8];
+	const char *path;
+};
+
+static bool parse_url(const char *s, struct url *u)
+{
+	static const char scheme[] = "http://";
+	if (strncmp(s, scheme, sizeof(scheme) - 1))
+		return false;
+	s += sizeof(scheme) - 1;
+	const char *host_end, *ip = s, *ip_end;
+	if (*s == '[') {
+		ip = s + 1;
+		ip_end = strchr(ip, ']');
+		if (!ip_end)
+			return false;
+		host_end = ip_end + 1;
+	} else {
+		ip_end = host_end = s + strcspn(s, ":/");
+	}
+	size_t hlen = (size_t)(host_end - s), iplen = (size_t)(ip_end - ip);
+	if (hlen == 0 || hlen >= sizeof(u->host) || iplen == 0 || iplen >= sizeof(u->ip))
+		return false;
+	memcpy(u->host, s, hlen);
+	u->host[hlen] = '\0';
+	memcpy(u->ip, ip, iplen);
+	u->ip[iplen] = '\0';
+	s = host_end;
+	strcpy(u->port, "80");
+	if (*s == ':') {
+		size_t plen = strcspn(++s, "/");
+		if (plen == 0 || plen >= sizeof(u->port))
+			return false;
+		memcpy(u->port, s, plen);
+		u->port[plen] = '\0';
+		s += plen;
+	}
+	if (*s != '/' && *s != '\0')
+		return false;
+	u->path = *s ? s : "/";
+	return true;
+}
+
+/* Case-insensitive "Name:" header lookup in [hdr, end); the value, spaces skipped. */
+static const char *find_header(const char *hdr, const char *end, const char *name)
+{
+	size_t n = strlen(name);
+	for (const char *line = hdr; line < end;) {
+		const char *eol = memchr(line, '\n', (size_t)(end - line));
+		if (!eol)
+			eol = end;
+		if ((size_t)(eol - line) > n && line[n] == ':') {
+			size_t k = 0;
+			while (k < n && tolower((unsigned char)line[k]) == tolower((unsigned char)name[k]))
+				k++;
+			if (k == n) {
+				const char *v = line + n + 1;
+				while (v < eol && (*v == ' ' || *v == '\t'))
+					v++;
+				return v;
+			}
+		}
+		line = eol + 1;
+	}
+	return NULL;
+}
+
+static int http_get_main(int argc, char **argv)
+{
+	const char *prog = argv[0];
+	bool print_body = true;
+	int a = 1;
+	struct url u;
+
+	if (a < argc && !strcmp(argv[a], "--sha256-only")) {
+		print_body = false;
+		a++;
+	}
+	if (argc - a != 1 || !parse_url(argv[a], &u))
+		return net_usage(prog, http_get_usage);
+
+	char *buf = malloc(HTTP_MAX_HEADER + HTTP_CHUNK);
+	if (!buf) {
+		printf("%s: out of memory\n", prog);
+		return NET_EXIT_FAIL;
+	}
+	int fd = net_connect_tcp(prog, u.ip, u.port);
+	if (fd < 0)
+		return NET_EXIT_FAIL;
+	int reqlen = snprintf(buf, HTTP_MAX_HEADER,
+			      "GET %s HTTP/1.0\r\nHost: %s\r\nUser-Agent: virtsocket-http-get\r\n"
+			      "Accept: */*\r\nConnection: close\r\n\r\n", u.path, u.host);
+	if (reqlen < 0 || (size_t)reqlen >= HTTP_MAX_HEADER) {
+		printf("%s: the path is too long\n", prog);
+		return NET_EXIT_USAGE;
+	}
+	if (net_send_all(fd, buf, (size_t)reqlen) < 0) {
+		net_perror(prog, "send request");
+		return NET_EXIT_FAIL;
+	}
+
+	/* Status line and headers: read until the blank line. */
+	size_t have = 0;
+	char *body = NULL;
+	while (!body) {
+		if (have == HTTP_MAX_HEADER) {
+			printf("%s: no end of headers in the first %u bytes\n", prog,
+			       HTTP_MAX_HEADER);
+			return NET_EXIT_FAIL;
+		}
+		ssize_t n = recv(fd, buf + have, HTTP_MAX_HEADER - have, 0);
+		if (n < 0) {
+			net_perror(prog, "recv headers");
+			return NET_EXIT_FAIL;
+		}
+		if (n == 0) {
+			printf("%s: the server closed before the end of the headers (%zu bytes)\n",
+			       prog, have);
+			return NET_EXIT_FAIL;
+		}
+		have += (size_t)n;
+		for (size_t i = 3; i < have && !body; i++)
+			if (!memcmp(buf + i - 3, "\r\n\r\n", 4))
+				body = buf + i + 1;
+	}
+	int status = 0;
+	if (strncmp(buf, "HTTP/1.", 7) || buf[8] != ' ' || !isdigit((unsigned char)buf[9]) ||
+	    !isdigit((unsigned char)buf[10]) || !isdigit((unsigned char)buf[11])) {
+		printf("%s: not an HTTP/1.x status line\n", prog);
+		return NET_EXIT_FAIL;
+	}
+	status = (buf[9] - '0') * 100 + (buf[10] - '0') * 10 + (buf[11] - '0');
+	const char *cl = find_header(buf, body, "Content-Length");
+	const char *te = find_header(buf, body, "Transfer-Encoding");
+	uint64_t expect = UINT64_MAX;
+	if (te && strncmp(te, "identity", 8)) {
+		printf("%s: Transfer-Encoding %.*s is not supported (asked for HTTP/1.0)\n", prog,
+		       (int)strcspn(te, "\r\n"), te);
+		return NET_EXIT_FAIL;
+	}
+	if (cl) {
+		char *end;
+		expect = strtoull(cl, &end, 10);
+		if (end == cl) {
+			printf("%s: bad Content-Length\n", prog);
+			return NET_EXIT_FAIL;
+		}
+	}
+
+	/* Body: what came with the headers, then until EOF (or Content-Length). */
+	struct sha256 sha;
+	sha256_init(&sha);
+	uint64_t got = 0;
+	char last = '\n';
+	size_t n = have - (size_t)(body - buf);
+	char *chunk = body;
+	for (;;) {
+		if (expect != UINT64_MAX && got + n > expect)
+			n = (size_t)(expect - got); /* ignore anything past the body */
+		if (n) {
+			sha256_update(&sha, chunk, n);
+			if (print_body)
+				fwrite(chunk, 1, n, stdout);
+			last = chunk[n - 1];
+			got += n;
+		}
+		if (got == expect)
+			break;
+		ssize_t r = recv(fd, buf, HTTP_MAX_HEADER + HTTP_CHUNK, 0);
+		if (r < 0) {
+			net_perror(prog, "recv body");
+			return NET_EXIT_FAIL;
+		}
+		if (r == 0)
+			break;
+		chunk = buf;
+		n = (size_t)r;
+	}
+	close(fd);
+	char hex[SHA256_HEX_BYTES];
+	sha256_final_hex(&sha, hex);
+	printf("%shttp-get: status %d, %lu bytes, sha256 %s\n",
+	       print_body && last != '\n' ? "\n" : "", status, got, hex);
+	if (expect != UINT64_MAX && got != expect) {
+		printf("%s: the body ended after %lu of %lu bytes (Content-Length)\n", prog, got,
+		       expect);
+		return NET_EXIT_FAIL;
+	}
+	if (status < 200 || status > 299) {
+		printf("%s: HTTP status %d\n", prog, status);
+		return NET_EXIT_FAIL;
+	}
+	return 0;
+}
+GUEST_PROGRAM("http-get", http_get_main, "[--sha256-only] http://IP[:PORT]/PATH",
+	      "fetch a URL (HTTP/1.0), print the body and its SHA-256");
+
+/* ---- httpd --------------------------------------------------------------------- */
+
+#define HTTPD_CLIENTS   63u     /* + the listener = poll()'s 64 */
+#define HTTPD_BACKLOG   128
+#define HTTPD_REQ_MAX   4096u   /* request line + headers we accept */
+
+static const char httpd_usage[] =
+	"[--size BYTES] PORT [TEXT [MAX_REQUESTS]]\n"
+	"  Serve TEXT and a newline (%XX escapes decoded, so %20 is a space; default\n"
+	"  'Hello from the virtsocket guest') or, with --size, BYTES of generated text,\n"
+	"  on 127.0.0.1:PORT (0: any free port) to every GET/HEAD, to up to 63 clients at\n"
+	"  once; exit 0 after MAX_REQUESTS responses (default: run forever).";
+
+struct httpd_client {
+	int fd;
+	size_t used;
+	char req[HTTPD_REQ_MAX];
+};
+
+static int hexdigit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = (char)tolower((unsigned char)c);
+	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* TEXT with %XX decoded, plus a newline. */
+static char *decode_text(const char *s, size_t *len)
+{
+	char *out = malloc(strlen(s) + 2), *o = out;
+	if (!out)
+		return NULL;
+	for (; *s; s++) {
+		int hi, lo;
+		if (*s == '%' && (hi = hexdigit(s[1])) >= 0 && (lo = hexdigit(s[2])) >= 0) {
+			*o++ = (char)(hi << 4 | lo);
+			s += 2;
+		} else {
+			*o++ = *s;
+		}
+	}
+	*o++ = '\n';
+	*len = (size_t)(o - out);
+	return out;
+}
+
+/*
+ * --size body: lines of 64 bytes, "virtsocket httpd line NNNNNNNNNN " padded
+ * with letters to 63, then '\n' (a short last line has no newline).  Byte i
+ * depends only on i, so a test can regenerate it.
+ */
+static void fill_sized_body(char *p, size_t len)
+{
+	for (size_t line = 0; line * 64 < len; line++) {
+		char l[65];
+		int n = snprintf(l, sizeof(l), "virtsocket httpd line %010zu ", line);
+		for (int i = n; i < 63; i++)
+			l[i] = (char)('a' + (line + (size_t)i) % 26);
+		l[63] = '\n';
+		size_t take = len - line * 64 < 64 ? len - line * 64 : 64;
+		memcpy(p + line * 64, l, take);
+	}
+}
+
+struct httpd_page {
+	char *get;       /* the whole GET response: headers + body */
+	size_t get_len;
+	size_t head_len; /* its header part: the HEAD response */
+};
+
+static bool build_page(struct httpd_page *pg, const char *body, size_t body_len)
+{
+	char hdr[256];
+	int h = snprintf(hdr, sizeof(hdr),
+			 "HTTP/1.0 200 OK\r\nServer: virtsocket-httpd\r\n"
+			 "Content-Type: text/plain; charset=utf-8\r\n"
+			 "Content-Length: %zu\r\nConnection: close\r\n\r\n", body_len);
+	pg->get = malloc((size_t)h + body_len);
+	if (!pg->get)
+		return false;
+	memcpy(pg->get, hdr, (size_t)h);
+	memcpy(pg->get + h, body, body_len);
+	pg->head_len = (size_t)h;
+	pg->get_len = (size_t)h + body_len;
+	return true;
+}
+
+/* A whole request is in: answer it.  Returns false if the send failed. */
+static bool httpd_respond(struct httpd_client *c, const struct httpd_page *pg)
+{
+	static const char bad_request[] =
+		"HTTP/1.0 400 Bad Request\r\nContent-Type: text/plain\r\n"
+		"Content-Length: 12\r\nConnection: close\r\n\r\nbad request\n";
+	static const char not_allowed[] =
+		"HTTP/1.0 405 Method Not Allowed\r\nAllow: GET, HEAD\r\n"
+		"Content-Type: text/plain\r\nContent-Length: 19\r\nConnection: close\r\n\r\n"
+		"method not allowed\n";
+	const char *resp;
+	size_t len;
+
+	if (!strncmp(c->req, "GET ", 4)) {
+		resp = pg->get;
+		len = pg->get_len;
+	} else if (!strncmp(c->req, "HEAD ", 5)) {
+		resp = pg->get;
+		len = pg->head_len;
+	} else if (c->used > 0 && isupper((unsigned char)c->req[0])) {
+		resp = not_allowed;
+		len = sizeof(not_allowed) - 1;
+	} else {
+		resp = bad_request;
+		len = sizeof(bad_request) - 1;
+	}
+	return net_send_all(c->fd, resp, len) >= 0;
+}
+
+static int httpd_main(int argc, char **argv)
+{
+	const char *prog = argv[0];
+	uint64_t size = 0, max_requests = 0, served = 0, failed = 0;
+	bool sized = false;
+	uint16_t port;
+	int a = 1;
+
+	if (a + 1 < argc && !strcmp(argv[a], "--size")) {
+		if (!net_parse_size(argv[a + 1], &size) || size > (64u << 20))
+			return net_usage(prog, httpd_usage);
+		sized = true;
+		a += 2;
+	}
+	if (argc - a < 1 || argc - a > 3 || !net_parse_port(argv[a], true, &port))
+		return net_usage(prog, httpd_usage);
+	if (argc - a == 3 && (!net_parse_size(argv[a + 2], &max_requests) || !max_requests))
+		return net_usage(prog, httpd_usage);
+
+	char *body;
+	size_t body_len;
+	if (sized) {
+		body_len = size;
+		body = malloc(size ? size : 1);
+		if (body)
+			fill_sized_body(body, size);
+	} else {
+		body = decode_text(argc - a >= 2 ? argv[a + 1] : "Hello from the virtsocket guest",
+				   &body_len);
+	}
+	struct httpd_page page;
+	struct httpd_client *clients = malloc(HTTPD_CLIENTS * sizeof(*clients));
+	if (!body || !clients || !build_page(&page, body, body_len)) {
+		printf("%s: out of memory\n", prog);
+		return NET_EXIT_FAIL;
+	}
+	free(body);
+
+	int lfd = net_listen_tcp(prog, port, HTTPD_BACKLOG);
+	if (lfd < 0)
+		return NET_EXIT_FAIL;
+
+	struct pollfd fds[1 + HTTPD_CLIENTS];
+	unsigned n = 0; /* clients, in clients[0..n) and fds[1..n] */
+	while (max_requests == 0 || served < max_requests) {
+		bool room = n < HTTPD_CLIENTS;
+		fds[0].fd = lfd;
+		fds[0].events = POLLIN;
+		for (unsigned i = 0; i < n; i++) {
+			fds[1 + i].fd = clients[i].fd;
+			fds[1 + i].events = POLLIN;
+		}
+		for (unsigned i = 0; i <= n; i++)
+			fds[i].revents = 0;
+		if (poll(room ? fds : fds + 1, room ? n + 1 : n, -1) < 0) {
+			net_perror(prog, "poll");
+			return NET_EXIT_FAIL;
+		}
+		/* Walk backwards so that removing client i moves an already-seen one in. */
+		for (unsigned i = n; i-- > 0;) {
+			struct httpd_client *c = &clients[i];
+			if (!fds[1 + i].revents)
+				continue;
+			bool done = false;
+			ssize_t got = recv(c->fd, c->req + c->used, HTTPD_REQ_MAX - 1 - c->used, 0);
+			if (got <= 0) {
+				done = true; /* the client gave up (or an error): no response */
+				failed++;
+			} else {
+				c->used += (size_t)got;
+				c->req[c->used] = '\0';
+				if (strstr(c->req, "\r\n\r\n") || strstr(c->req, "\n\n") ||
+				    c->used == HTTPD_REQ_MAX - 1) {
+					done = true;
+					if (httpd_respond(c, &page))
+						served++;
+					else
+						failed++;
+				}
+			}
+			if (done) {
+				/* FIN after the response; the request was read whole, so the
+				 * close sends no RST that could cut the response short. */
+				shutdown(c->fd, SHUT_WR);
+				close(c->fd);
+				clients[i] = clients[--n];
+			}
+		}
+		if (room && (fds[0].revents & POLLIN)) {
+			int cfd = accept(lfd, NULL, NULL);
+			if (cfd < 0) {
+				net_perror(prog, "accept");
+				return NET_EXIT_FAIL;
+			}
+			clients[n].fd = cfd;
+			clients[n].used = 0;
+			n++;
+		}
+	}
+	for (unsigned i = 0; i < n; i++)
+		close(clients[i].fd);
+	close(lfd);
+	printf("%s: %lu responses, %lu connections without one\n", prog, served, failed);
+	return 0;
+}
+GUEST_PROGRAM("httpd", httpd_main, "[--size BYTES] PORT [TEXT [MAX_REQUESTS]]",
+	      "serve a text page on 127.0.0.1:PORT, exit after MAX_REQUESTS");
