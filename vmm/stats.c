@@ -4,6 +4,45 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <linux/kvm.h>
+#include <stddef.h>
+#include <string.h>
+
+/* hostnet's scalar counters, in the order both outputs list them. */
+static const struct {
+	const char *json;
+	const char *label;
+	size_t offset;
+	bool is_ns;
+} hn_fields[] = {
+#define HN(field, label, ns) { #field, label, offsetof(struct hostnet_stats, field), ns }
+	HN(doorbells, "doorbells", false),
+	HN(doorbells_bad, "doorbells rejected", false),
+	HN(requests, "requests", false),
+	HN(requests_bad, "requests bad", false),
+	HN(batches, "batches", false),
+	HN(completions, "completions", false),
+	HN(bytes_sent, "bytes sent", false),
+	HN(bytes_received, "bytes received", false),
+	HN(bytes_copied, "bytes copied", false),
+	HN(wait_ns, "vcpu wait time", true),
+	HN(sockets_open, "sockets open", false),
+	HN(cq_overflows, "cq overflows", false),
+	HN(sq_stalls, "sq stalls", false),
+	HN(queues_broken, "queues broken", false),
+	HN(worker_wakeups, "worker wakeups", false),
+	HN(worker_busy_ns, "worker busy", true),
+	HN(worker_poll_ns, "worker polling", true),
+	HN(worker_sleep_ns, "worker asleep", true),
+#undef HN
+};
+#define HN_FIELDS (sizeof(hn_fields) / sizeof(hn_fields[0]))
+
+static uint64_t hn_value(const struct hostnet_stats *h, size_t i)
+{
+	uint64_t v;
+	memcpy(&v, (const char *)h + hn_fields[i].offset, sizeof(v));
+	return v;
+}
 
 void stats_add(struct vcpu_counters *sum, const struct vcpu_counters *c)
 {
@@ -85,19 +124,23 @@ void stats_print(FILE *f, const struct vmm_stats *s)
 	fprintf(f, "  %-22s %" PRIu64 "\n", "signal kicks", c->kicks);
 	if (!s->have_hostnet)
 		return;
-	const struct hostnet_stats *h = &s->hostnet;
 	fprintf(f, "  hostnet\n");
-	fprintf(f, "  %-22s %" PRIu64 " (%" PRIu64 " rejected)\n", "  doorbells", h->doorbells,
-		h->doorbells_bad);
-	fprintf(f, "  %-22s %" PRIu64 " (%" PRIu64 " bad)\n", "  requests", h->requests,
-		h->requests_bad);
-	fprintf(f, "  %-22s %" PRIu64 "\n", "  batches", h->batches);
-	fprintf(f, "  %-22s %" PRIu64 "\n", "  completions", h->completions);
-	fprintf(f, "  %-22s %" PRIu64 "\n", "  bytes sent", h->bytes_sent);
-	fprintf(f, "  %-22s %" PRIu64 "\n", "  bytes received", h->bytes_received);
-	fprintf(f, "  %-22s %" PRIu64 "\n", "  bytes copied", h->bytes_copied);
-	fprintf(f, "  %-22s %.6f s\n", "  vcpu wait time", (double)h->wait_ns / 1e9);
-	fprintf(f, "  %-22s %" PRIu64 "\n", "  sockets open", h->sockets_open);
+	for (size_t i = 0; i < HN_FIELDS; i++) {
+		uint64_t v = hn_value(&s->hostnet, i);
+		if (hn_fields[i].is_ns)
+			fprintf(f, "    %-20s %.6f s\n", hn_fields[i].label, (double)v / 1e9);
+		else
+			fprintf(f, "    %-20s %" PRIu64 "\n", hn_fields[i].label, v);
+	}
+	fprintf(f, "    %-20s", "batch sizes");
+	for (unsigned b = 0; b < HOSTNET_BATCH_BUCKETS; b++) {
+		unsigned lo = 1u << b, hi = (2u << b) - 1; /* bucket b: lo <= n <= hi */
+		if (lo == hi || b == HOSTNET_BATCH_BUCKETS - 1)
+			fprintf(f, " %u:%" PRIu64, lo, s->hostnet.batch_hist[b]);
+		else
+			fprintf(f, " %u-%u:%" PRIu64, lo, hi, s->hostnet.batch_hist[b]);
+	}
+	fprintf(f, "\n");
 }
 
 void stats_print_json(FILE *f, const struct vmm_stats *s)
@@ -131,19 +174,14 @@ void stats_print_json(FILE *f, const struct vmm_stats *s)
 		fprintf(f, "  \"hostnet\": null\n}\n");
 		return;
 	}
-	const struct hostnet_stats *h = &s->hostnet;
 	fprintf(f, "  \"hostnet\": {\n");
-	fprintf(f, "    \"doorbells\": %" PRIu64 ",\n", h->doorbells);
-	fprintf(f, "    \"doorbells_bad\": %" PRIu64 ",\n", h->doorbells_bad);
-	fprintf(f, "    \"requests\": %" PRIu64 ",\n", h->requests);
-	fprintf(f, "    \"requests_bad\": %" PRIu64 ",\n", h->requests_bad);
-	fprintf(f, "    \"batches\": %" PRIu64 ",\n", h->batches);
-	fprintf(f, "    \"completions\": %" PRIu64 ",\n", h->completions);
-	fprintf(f, "    \"bytes_sent\": %" PRIu64 ",\n", h->bytes_sent);
-	fprintf(f, "    \"bytes_received\": %" PRIu64 ",\n", h->bytes_received);
-	fprintf(f, "    \"bytes_copied\": %" PRIu64 ",\n", h->bytes_copied);
-	fprintf(f, "    \"wait_ns\": %" PRIu64 ",\n", h->wait_ns);
-	fprintf(f, "    \"sockets_open\": %" PRIu64 "\n", h->sockets_open);
+	for (size_t i = 0; i < HN_FIELDS; i++)
+		fprintf(f, "    \"%s\": %" PRIu64 ",\n", hn_fields[i].json,
+			hn_value(&s->hostnet, i));
+	fprintf(f, "    \"batch_hist\": [");
+	for (unsigned b = 0; b < HOSTNET_BATCH_BUCKETS; b++)
+		fprintf(f, "%s%" PRIu64, b ? ", " : "", s->hostnet.batch_hist[b]);
+	fprintf(f, "]\n");
 	fprintf(f, "  }\n}\n");
 }
 
