@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What differs between the guest build and the native build of the
+ * workloads: the clock, what the RESULT line says about where it ran, the
+ * transport's own counters, and pipelined sends.
+ *
+ *   platform_guest.c   guest.img: the kernel's TSC clock, boot info, guest-lib
+ *                      statistics, pipelined sends with the async API
+ *   platform_native.c  native-bench: clock_gettime, plain send()
+ */
+#ifndef BENCH_PLATFORM_H
+#define BENCH_PLATFORM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stddef.h>
+
+#include "bench.h"
+
+#ifdef VS_GUEST
+#include <sys/socket.h> /* close(): sockets are the guest's only descriptors */
+#else
+#include <unistd.h>
+#endif
+
+/* Monotonic nanoseconds. */
+uint64_t plat_now_ns(void);
+
+/* Fields that say where this ran ("where", and in the guest the transport's
+ * modes as the VM really booted with them), appended to the RESULT line. */
+void plat_describe(struct bench_out *b);
+
+/* The transport's counters (guest-lib's view: what this guest asked of the
+ * host), for the measured window only.  valid = false natively. */
+struct plat_counters {
+	bool valid;
+	uint64_t requests, completions, batches;
+	uint64_t doorbells, doorbells_submit, doorbells_wait, doorbells_skipped;
+	uint64_t spin_hits, bounce_bytes;
+};
+void plat_counters(struct plat_counters *c);
+/* "transport":{...deltas after - before...}, or nothing natively. */
+void plat_out_counters(struct bench_out *b, const struct plat_counters *before,
+		       const struct plat_counters *after);
+
+/*
+ * Pipelined sends (stream).  plat_send() hands len bytes of buf to fd and
+ * returns once at most `depth` sends are still in flight; buf must stay
+ * unchanged until plat_drain().  With depth 1 (and always natively, where
+ * send() already returns once the kernel has buffered the data) it is a
+ * plain blocking send of all len bytes.  Both return 0 or -1 (errno set).
+ * *bytes_done counts the bytes whose sends completed.
+ */
+int plat_sender_init(unsigned depth);
+int plat_send(int fd, const void *buf, size_t len, uint64_t *bytes_done);
+int plat_drain(uint64_t *bytes_done);
+/* Depth in effect (1 natively). */
+unsigned plat_depth(void);
+
+#endif /* BENCH_PLATFORM_H */

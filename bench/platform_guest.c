@@ -1,0 +1,210 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The workloads as guest programs (`stream`, `rr`, `crr` in guest.img):
+ * the kernel's TSC clock, the boot info's transport modes in the RESULT
+ * line, guest-lib's counters, and pipelined sends with the async API.
+ *
+ * Why pipelining: a POSIX send() in the guest waits for its completion, a
+ * round trip to the host worker, while a native send() returns once the
+ * kernel has buffered the data.  Keeping --depth sends in flight gives the
+ * guest the same freedom, and gives batching something to batch.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <kernel.h>
+#include <virtsocket/vsock.h>
+
+#include "bench.h"
+#include "platform.h"
+
+uint64_t plat_now_ns(void)
+{
+	return now_ns();
+}
+
+void plat_describe(struct bench_out *b)
+{
+	out_str(b, "where", "guest");
+	out_str(b, "host_kind", host_kind_name(boot_info->host_kind));
+	out_str(b, "doorbell", doorbell_name(boot_info->doorbell));
+	out_str(b, "notify", notify_mode_name(boot_info->notify));
+	out_str(b, "copy", copy_mode_name(boot_info->copy));
+	out_u64(b, "batch", boot_info->batch);
+	out_u64(b, "vcpus", boot_info->nr_cpus);
+	out_u64(b, "tsc_khz", clock_tsc_khz());
+}
+
+void plat_counters(struct plat_counters *c)
+{
+	struct vs_stats s;
+	memset(c, 0, sizeof(*c));
+	if (!vs_ready())
+		return;
+	vs_get_stats(&s);
+	c->valid = true;
+	c->requests = s.requests;
+	c->completions = s.completions;
+	c->batches = s.batches;
+	c->doorbells = s.doorbells;
+	c->doorbells_submit = s.doorbells_submit;
+	c->doorbells_wait = s.doorbells_wait;
+	c->doorbells_skipped = s.doorbells_skipped;
+	c->spin_hits = s.spin_hits;
+	c->bounce_bytes = s.bounce_bytes;
+}
+
+void plat_out_counters(struct bench_out *b, const struct plat_counters *x,
+		       const struct plat_counters *y)
+{
+	if (!x->valid || !y->valid)
+		return;
+	out_obj_begin(b, "transport");
+	out_u64(b, "requests", y->requests - x->requests);
+	out_u64(b, "completions", y->completions - x->completions);
+	out_u64(b, "batches", y->batches - x->batches);
+	out_u64(b, "doorbells", y->doorbells - x->doorbells);
+	out_u64(b, "doorbells_submit", y->doorbells_submit - x->doorbells_submit);
+	out_u64(b, "doorbells_wait", y->doorbells_wait - x->doorbells_wait);
+	out_u64(b, "doorbells_skipped", y->doorbells_skipped - x->doorbells_skipped);
+	out_u64(b, "spin_hits", y->spin_hits - x->spin_hits);
+	out_u64(b, "bounce_bytes", y->bounce_bytes - x->bounce_bytes);
+	out_ratio(b, "doorbells_per_request", y->doorbells - x->doorbells,
+		  y->requests - x->requests);
+	out_obj_end(b);
+}
+
+/* ---- pipelined sends -------------------------------------------------------- */
+
+static unsigned sender_depth = 1;
+static unsigned inflight;
+static uint32_t chunk_max; /* bounce mode: one request carries at most this */
+
+int plat_sender_init(unsigned depth)
+{
+	sender_depth = depth ? depth : 1;
+	inflight = 0;
+	chunk_max = boot_info->copy == VS_COPY_BOUNCE ? VS_BOUNCE_MAX_REQUEST : 0;
+	return 0;
+}
+
+unsigned plat_depth(void)
+{
+	return sender_depth;
+}
+
+/* Reap what is there (after waiting for at least `min`); every completion
+ * must be a whole send. */
+static int reap(unsigned min, uint64_t *bytes_done)
+{
+	if (min) {
+		int r = vs_wait(min, -1);
+		if (r < 0) {
+			errno = -r;
+			return -1;
+		}
+	}
+	struct vs_completion c[32];
+	int n;
+	while ((n = vs_reap(c, 32)) > 0) {
+		for (int i = 0; i < n; i++) {
+			inflight--;
+			if (c[i].result < 0) {
+				errno = -c[i].result;
+				return -1;
+			}
+			if ((uint64_t)c[i].result != c[i].user_data) {
+				/* a stream SEND completes whole unless it failed */
+				errno = EIO;
+				return -1;
+			}
+			*bytes_done += (uint64_t)c[i].result;
+		}
+	}
+	if (n < 0) {
+		errno = -n;
+		return -1;
+	}
+	return 0;
+}
+
+static int send_one(int fd, const uint8_t *p, uint32_t len, uint64_t *bytes_done)
+{
+	while (inflight >= sender_depth)
+		if (reap(1, bytes_done) < 0)
+			return -1;
+	for (;;) {
+		/* user_data = the length: all a completion needs to be checked */
+		int r = vs_prep_send(fd, p, len, 0, len);
+		if (r == 0)
+			break;
+		if (r != -EBUSY || inflight == 0) {
+			errno = -r;
+			return -1;
+		}
+		/* ring or bounce area full: let some sends finish */
+		if (reap(1, bytes_done) < 0)
+			return -1;
+	}
+	inflight++;
+	int r = vs_submit();
+	if (r < 0) {
+		errno = -r;
+		return -1;
+	}
+	return 0;
+}
+
+int plat_send(int fd, const void *buf, size_t len, uint64_t *bytes_done)
+{
+	if (sender_depth <= 1) {
+		if (bench_send_all(fd, buf, len) < 0)
+			return -1;
+		*bytes_done += len;
+		return 0;
+	}
+	/* Split only where one request cannot carry the message (bounce mode),
+	 * in order, so the byte stream stays what a blocking send would make. */
+	const uint8_t *p = buf;
+	while (len) {
+		uint32_t n = len > BENCH_MAX_SIZE ? BENCH_MAX_SIZE : (uint32_t)len;
+		if (chunk_max && n > chunk_max)
+			n = chunk_max;
+		if (send_one(fd, p, n, bytes_done) < 0)
+			return -1;
+		p += n;
+		len -= n;
+	}
+	/* Collect finished sends now and then without waiting. */
+	return reap(0, bytes_done);
+}
+
+int plat_drain(uint64_t *bytes_done)
+{
+	while (inflight)
+		if (reap(1, bytes_done) < 0)
+			return -1;
+	return 0;
+}
+
+/* ---- the guest programs ------------------------------------------------------- */
+
+static int bench_main(int argc, char **argv)
+{
+	struct bench_opts o;
+	int err = bench_parse(argc, argv, &o);
+	if (err)
+		return err;
+	return bench_run(&o);
+}
+
+GUEST_PROGRAM("stream", bench_main, "[--size=S --seconds=T --conns=N --depth=D] HOST PORT",
+	      "benchmark: send to a sink, print RESULT {json}");
+/* GUEST_PROGRAM names its descriptor after the function: one function each. */
+static int rr_main(int argc, char **argv) { return bench_main(argc, argv); }
+static int crr_main(int argc, char **argv) { return bench_main(argc, argv); }
+GUEST_PROGRAM("rr", rr_main, "[--size=S --seconds=T] HOST PORT",
+	      "benchmark: request/response latency against an echo peer");
+GUEST_PROGRAM("crr", crr_main, "[--size=S --seconds=T] HOST PORT",
+	      "benchmark: connect/request/response/close rate against an echo peer");
