@@ -230,3 +230,8 @@ Test(doorbell, no_lost_wakeup_poll_5us, .timeout = 60)
 {
 	need_wakeup_race(5);
 }
+
+Test(doorbell, no_lost_wakeup_poll_200us, .timeout = 60)
+{
+	need_wakeup_race(200);
+}
