@@ -4,7 +4,9 @@
  * RFC 4291 reads them and RFC 5952 writes them: dotted quad with no
  * leading zeros; IPv6 in hex groups with one "::" and an optional
  * dotted-quad tail; output lower case with the longest run (>= 2) of zero
- * groups shortened to "::", and ::ffff:a.b.c.d for IPv4-mapped addresses.
+ * groups shortened to "::", and ::ffff:a.b.c.d / ::a.b.c.d for IPv4-mapped
+ * and -compatible addresses (the text glibc produces, checked against it
+ * in tests/unit/guestlib_inet.c).
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -180,7 +182,9 @@ static char *ntop6(const uint8_t a[16], char *p)
 		}
 		i = j;
 	}
-	bool mapped = best == 0 && best_len == 5 && g[5] == 0xffff; /* ::ffff:a.b.c.d */
+	/* ::ffff:a.b.c.d (mapped) and ::a.b.c.d (compatible) end in dotted
+	 * form, as glibc prints them */
+	bool mapped = best == 0 && (best_len == 6 || (best_len == 5 && g[5] == 0xffff));
 
 	for (int i = 0; i < 8; i++) {
 		if (i == best) {
