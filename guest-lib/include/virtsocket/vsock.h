@@ -186,7 +186,14 @@ int vs_prep_poll(int s, unsigned events, uint64_t user_data);
 /* Cancel the oldest pending request with user_data == target (-ENOENT if none). */
 int vs_prep_cancel(uint64_t target, uint64_t user_data);
 
-/* Hand every prepared request to the scheduler; returns how many. */
+/*
+ * Hand every prepared request to the scheduler; returns how many.  The
+ * scheduler publishes them to the SQ and rings per its mode: every: one
+ * SUBMIT per request; batch: one SUBMIT per full batch (transport.batch
+ * requests); adaptive: as batch, skipped while the host polls.  A partial
+ * batch waits in the SQ, unrung, until the batch fills, the caller waits
+ * (vs_wait() or any blocking call) or calls vs_flush().
+ */
 int vs_submit(void);
 /* vs_submit(), then make sure the host knows about every published request
  * (rings unless adaptive mode sees the host polling).  Returns 0 or -errno. */
