@@ -45,7 +45,8 @@ struct bench_opts {
 	uint64_t duration_ns;    /* stop after this long (0: use count) */
 	uint64_t count;          /* stream: bytes; rr/crr: operations (0: use duration) */
 	uint32_t conns;          /* stream: connections, served round robin */
-	uint32_t depth;          /* stream: sends in flight (guest async API; 1 = send()) */
+	uint32_t depth;          /* stream: sends in flight (guest async API; 1 = send();
+	                            0 = the platform's default) */
 	uint32_t warmup;         /* rr/crr: operations before measuring starts */
 	bool verify;             /* rr/crr: compare every reply with its request */
 	bool nodelay;            /* TCP_NODELAY on every connection */

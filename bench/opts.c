@@ -17,8 +17,8 @@ void bench_usage(const char *name)
 	       "  --count=N         stream: stop after N bytes; rr/crr: after N operations\n"
 	       "                    (with --seconds too: whichever comes first)\n"
 	       "  --conns=N         stream: connections, served round robin (default 1)\n"
-	       "  --depth=D         stream: sends in flight, guest async API (default 32;\n"
-	       "                    1 = blocking send(); natively always 1)\n"
+	       "  --depth=D         stream: sends in flight, guest async API (default 0 =\n"
+	       "                    twice the VM's --batch; 1 = blocking send(); natively 1)\n"
 	       "  --warmup=N        rr/crr: unmeasured operations first (default 10)\n"
 	       "  --no-verify       rr/crr: do not compare replies with requests\n"
 	       "  --no-nodelay      leave Nagle on\n"
@@ -65,7 +65,7 @@ int bench_parse(int argc, char **argv, struct bench_opts *o)
 	o->size = 64;
 	o->duration_ns = 2000000000ull;
 	o->conns = 1;
-	o->depth = 32;
+	o->depth = 0; /* the platform's default */
 	o->warmup = 10;
 	o->verify = true;
 	o->nodelay = true;
@@ -102,8 +102,8 @@ int bench_parse(int argc, char **argv, struct bench_opts *o)
 				return bad(name, "--conns (1..64)", v);
 			o->conns = (uint32_t)x;
 		} else if ((v = value_of(argc, argv, &i, "--depth"))) {
-			if (bench_parse_size(v, &x) || x < 1 || x > BENCH_MAX_DEPTH)
-				return bad(name, "--depth (1..256)", v);
+			if (bench_parse_size(v, &x) || x > BENCH_MAX_DEPTH)
+				return bad(name, "--depth (0..256)", v);
 			o->depth = (uint32_t)x;
 		} else if ((v = value_of(argc, argv, &i, "--warmup"))) {
 			if (bench_parse_size(v, &x) || x > 1000000)

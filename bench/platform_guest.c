@@ -75,7 +75,16 @@ void plat_out_counters(struct bench_out *b, const struct plat_counters *x,
 	out_obj_end(b);
 }
 
-/* ---- pipelined sends -------------------------------------------------------- */
+/* ---- pipelined sends -------------------------------------------------------- *
+ *
+ * Up to `depth` sends are in flight (default: twice the VM's --batch).  When
+ * the pipeline is full we wait for half of it to complete, so each wait
+ * frees room for a whole batch.  Prepared sends are not submitted one by one:
+ * vs_wait() publishes them and hands over every full group, and the last
+ * group rides on its WAIT doorbell (SUBMIT|WAIT).  So in `batch` mode a
+ * batch of B sends costs one exit, in `every` mode each send costs one, and
+ * in `adaptive` mode none while the host worker polls.
+ */
 
 static unsigned sender_depth = 1;
 static unsigned inflight;
@@ -83,7 +92,12 @@ static uint32_t chunk_max; /* bounce mode: one request carries at most this */
 
 int plat_sender_init(unsigned depth)
 {
-	sender_depth = depth ? depth : 1;
+	if (depth == 0) {
+		depth = 2 * (boot_info->batch ? boot_info->batch : VS_DEFAULT_BATCH);
+		if (depth > BENCH_MAX_DEPTH)
+			depth = BENCH_MAX_DEPTH;
+	}
+	sender_depth = depth;
 	inflight = 0;
 	chunk_max = boot_info->copy == VS_COPY_BOUNCE ? VS_BOUNCE_MAX_REQUEST : 0;
 	return 0;
@@ -94,8 +108,8 @@ unsigned plat_depth(void)
 	return sender_depth;
 }
 
-/* Reap what is there (after waiting for at least `min`); every completion
- * must be a whole send. */
+/* Wait until at least `min` sends completed (0: do not wait), then reap
+ * every completion there is; each must be a whole send. */
 static int reap(unsigned min, uint64_t *bytes_done)
 {
 	if (min) {
@@ -131,9 +145,11 @@ static int reap(unsigned min, uint64_t *bytes_done)
 
 static int send_one(int fd, const uint8_t *p, uint32_t len, uint64_t *bytes_done)
 {
-	while (inflight >= sender_depth)
-		if (reap(1, bytes_done) < 0)
+	if (inflight >= sender_depth) {
+		unsigned half = sender_depth / 2;
+		if (reap(half ? half : 1, bytes_done) < 0)
 			return -1;
+	}
 	for (;;) {
 		/* user_data = the length: all a completion needs to be checked */
 		int r = vs_prep_send(fd, p, len, 0, len);
@@ -143,16 +159,11 @@ static int send_one(int fd, const uint8_t *p, uint32_t len, uint64_t *bytes_done
 			errno = -r;
 			return -1;
 		}
-		/* ring or bounce area full: let some sends finish */
+		/* ring, request table or bounce area full: let some sends finish */
 		if (reap(1, bytes_done) < 0)
 			return -1;
 	}
 	inflight++;
-	int r = vs_submit();
-	if (r < 0) {
-		errno = -r;
-		return -1;
-	}
 	return 0;
 }
 
@@ -176,8 +187,7 @@ int plat_send(int fd, const void *buf, size_t len, uint64_t *bytes_done)
 		p += n;
 		len -= n;
 	}
-	/* Collect finished sends now and then without waiting. */
-	return reap(0, bytes_done);
+	return 0;
 }
 
 int plat_drain(uint64_t *bytes_done)
