@@ -26,7 +26,18 @@ static void teardown(void)
 	tg_vm_fini(&vm);
 }
 
-TestSuite(sockets, .init = setup, .fini = teardown, .timeout = 60);
+/* Each test body runs between setup() and teardown() in the test itself,
+ * not in .init/.fini: Criterion ignores assertions that fail in .fini, and
+ * teardown asserts that nothing leaked. */
+#define SOCKETS_TEST(name)                     \
+	static void name##_body(void);            \
+	Test(sockets, name, .timeout = 60)          \
+	{                                         \
+		setup();                          \
+		name##_body();                    \
+		teardown();                       \
+	}                                         \
+	static void name##_body(void)
 
 /* A guest TCP socket connected to a plain host socket (*peer). */
 static uint32_t connect_pair(int *peer)
@@ -52,7 +63,7 @@ static void read_exact(int fd, uint8_t *buf, size_t n)
 	}
 }
 
-Test(sockets, tcp_echo_mixed_sizes_exact_bytes)
+SOCKETS_TEST(tcp_echo_mixed_sizes_exact_bytes)
 {
 	pid_t socat;
 	uint16_t port = tg_echo_tcp(&socat);
@@ -96,7 +107,7 @@ Test(sockets, tcp_echo_mixed_sizes_exact_bytes)
 	tg_socat_stop(socat);
 }
 
-Test(sockets, connect_send_recv_in_one_batch)
+SOCKETS_TEST(connect_send_recv_in_one_batch)
 {
 	pid_t socat;
 	uint16_t port = tg_echo_tcp(&socat);
@@ -127,7 +138,7 @@ Test(sockets, connect_send_recv_in_one_batch)
 	tg_socat_stop(socat);
 }
 
-Test(sockets, connect_to_a_closed_port_is_refused)
+SOCKETS_TEST(connect_to_a_closed_port_is_refused)
 {
 	uint16_t port = tg_free_port(SOCK_STREAM);
 	int32_t h = tg_socket(&vm, g, VS_SOCK_STREAM);
@@ -137,7 +148,7 @@ Test(sockets, connect_to_a_closed_port_is_refused)
 	cr_assert_eq(tg_op(&vm, g, VS_OP_CLOSE, (uint32_t)h), 0);
 }
 
-Test(sockets, peer_close_gives_eof_then_epipe_or_reset)
+SOCKETS_TEST(peer_close_gives_eof_then_epipe_or_reset)
 {
 	int peer;
 	uint32_t h = connect_pair(&peer);
@@ -153,7 +164,7 @@ Test(sockets, peer_close_gives_eof_then_epipe_or_reset)
 	cr_assert(r == -EPIPE || r == -ECONNRESET, "send to a closed peer: %d", r);
 }
 
-Test(sockets, udp_round_trip_with_socat)
+SOCKETS_TEST(udp_round_trip_with_socat)
 {
 	uint16_t port = tg_free_port(SOCK_DGRAM);
 	char spec[80];
@@ -190,7 +201,7 @@ Test(sockets, udp_round_trip_with_socat)
 	tg_socat_stop(socat);
 }
 
-Test(sockets, listen_accept_from_a_host_client)
+SOCKETS_TEST(listen_accept_from_a_host_client)
 {
 	int32_t l = tg_socket(&vm, g, VS_SOCK_STREAM);
 	struct vs_sqe *e = tg_prep(g, VS_OP_SETSOCKOPT, (uint32_t)l);
@@ -253,7 +264,7 @@ Test(sockets, listen_accept_from_a_host_client)
 	close(client);
 }
 
-Test(sockets, nonblock_recv_eagain_and_parked_recv_wakes_on_data)
+SOCKETS_TEST(nonblock_recv_eagain_and_parked_recv_wakes_on_data)
 {
 	int peer;
 	uint32_t h = connect_pair(&peer);
@@ -278,7 +289,7 @@ Test(sockets, nonblock_recv_eagain_and_parked_recv_wakes_on_data)
 	close(peer);
 }
 
-Test(sockets, one_slow_socket_does_not_stall_others)
+SOCKETS_TEST(one_slow_socket_does_not_stall_others)
 {
 	int pa, pb;
 	uint32_t a = connect_pair(&pa), b = connect_pair(&pb);
@@ -300,7 +311,7 @@ Test(sockets, one_slow_socket_does_not_stall_others)
 	close(pb);
 }
 
-Test(sockets, receives_complete_in_submission_order)
+SOCKETS_TEST(receives_complete_in_submission_order)
 {
 	int peer;
 	uint32_t h = connect_pair(&peer);
@@ -330,7 +341,7 @@ Test(sockets, receives_complete_in_submission_order)
 	close(peer);
 }
 
-Test(sockets, big_send_waits_for_room_and_completes_whole)
+SOCKETS_TEST(big_send_waits_for_room_and_completes_whole)
 {
 	int peer;
 	uint32_t h = connect_pair(&peer);
@@ -356,7 +367,7 @@ Test(sockets, big_send_waits_for_room_and_completes_whole)
 	close(peer);
 }
 
-Test(sockets, nonblock_send_returns_the_partial_count)
+SOCKETS_TEST(nonblock_send_returns_the_partial_count)
 {
 	int peer;
 	uint32_t h = connect_pair(&peer);
@@ -376,7 +387,7 @@ Test(sockets, nonblock_send_returns_the_partial_count)
 	close(peer);
 }
 
-Test(sockets, poll_waits_for_the_requested_event)
+SOCKETS_TEST(poll_waits_for_the_requested_event)
 {
 	int peer;
 	uint32_t h = connect_pair(&peer);
@@ -401,7 +412,7 @@ Test(sockets, poll_waits_for_the_requested_event)
 	close(peer);
 }
 
-Test(sockets, cancel_by_user_data)
+SOCKETS_TEST(cancel_by_user_data)
 {
 	int peer;
 	uint32_t h = connect_pair(&peer);
@@ -434,7 +445,7 @@ Test(sockets, cancel_by_user_data)
 	close(peer);
 }
 
-Test(sockets, close_cancels_pending_then_handle_is_dead)
+SOCKETS_TEST(close_cancels_pending_then_handle_is_dead)
 {
 	int peer;
 	uint32_t h = connect_pair(&peer);
@@ -470,7 +481,7 @@ Test(sockets, close_cancels_pending_then_handle_is_dead)
 	close(peer);
 }
 
-Test(sockets, shutdown_write_after_pending_send)
+SOCKETS_TEST(shutdown_write_after_pending_send)
 {
 	int peer;
 	uint32_t h = connect_pair(&peer);
@@ -493,7 +504,7 @@ Test(sockets, shutdown_write_after_pending_send)
 	close(peer);
 }
 
-Test(sockets, socket_options)
+SOCKETS_TEST(socket_options)
 {
 	int peer;
 	uint32_t h = connect_pair(&peer);
@@ -522,7 +533,7 @@ Test(sockets, socket_options)
 	close(peer);
 }
 
-Test(sockets, too_many_sockets_is_emfile)
+SOCKETS_TEST(too_many_sockets_is_emfile)
 {
 	tg_vm_fini(&vm); /* again, with a smaller table */
 	tg_max_sockets = 3;
