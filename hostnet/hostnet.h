@@ -87,7 +87,10 @@ int hostnet_create(const struct hostnet_config *cfg, struct hostnet **out);
  * Checks every argument (magic, ring GPA and size, queue, flags), then:
  * SUBMIT wakes the queue's worker; WAIT blocks the calling thread until the
  * queue's CQ is non-empty, the wait timeout passes, or hostnet_stop() is called.
- * Returns what the guest sees in rax: completions ready (>= 0) or -errno.
+ * Returns what the guest sees in rax: completions ready (>= 0) or -errno:
+ * -EINVAL bad arguments, -ETIMEDOUT a WAIT that found nothing, -EINTR a WAIT
+ * after/at hostnet_stop(), -EIO the queue is VS_QF_BROKEN (see abi.h).
+ * Thread-safe; any number of vCPU threads may call it at once.
  */
 int64_t hostnet_doorbell(struct hostnet *hn, uint64_t a0, uint64_t a1, uint64_t a2);
 

@@ -118,6 +118,8 @@ void hn_ops_close_all(struct hostnet *hn);
 /* ---- worker.c ----------------------------------------------------------- */
 int hn_worker_start(struct hn_worker *w);
 void hn_worker_kick(struct hn_worker *w);
+/* The worker running on this thread (NULL on vCPU and other threads). */
+extern _Thread_local struct hn_worker *hn_current_worker;
 
 /* ---- helpers ------------------------------------------------------------ */
 uint64_t hn_now_ns(void);

@@ -130,8 +130,9 @@ void hn_queue_post(struct hn_queue *q, uint64_t user_data, int32_t result, uint3
 	pthread_mutex_unlock(&q->lock);
 
 	/* A worker that stopped consuming for lack of inflight room sleeps until
-	 * something completes: tell it (seq_cst pairs with its stalled store). */
-	if (atomic_load(&q->stalled))
+	 * something completes: tell it (seq_cst pairs with its stalled store).
+	 * If we are that worker, it looks at its queues again anyway. */
+	if (atomic_load(&q->stalled) && hn_current_worker != q->worker)
 		hn_worker_kick(q->worker);
 }
 

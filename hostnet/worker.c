@@ -22,6 +22,8 @@
 
 #define HN_EVENTS_PER_WAIT 64
 
+_Thread_local struct hn_worker *hn_current_worker;
+
 static void cpu_relax(void)
 {
 #if defined(__x86_64__) || defined(__i386__)
@@ -78,6 +80,7 @@ static void *worker_main(void *arg)
 {
 	struct hn_worker *w = arg;
 	struct hostnet *hn = w->hn;
+	hn_current_worker = w;
 	const uint64_t poll_window = (uint64_t)hn->cfg.poll_us * 1000u;
 	struct epoll_event ev[HN_EVENTS_PER_WAIT];
 	uint64_t idle_since = 0; /* start of the current poll window, 0: busy */
