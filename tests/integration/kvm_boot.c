@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "harness.h"
 
@@ -114,5 +115,24 @@ Test(kvm_boot, watchdog_with_four_spinning_vcpus)
 	cr_assert_lt(r.seconds, 10.0);
 	cr_assert_not_null(strstr(r.err, "vCPU 0 at RIP 0x"));
 	cr_assert_not_null(strstr(r.err, "vCPU 3 at RIP 0x"));
+	vs_result_free(&r);
+}
+
+/* The hypercall doorbell's WAIT blocks the vCPU thread in the vmm: the
+ * watchdog wakes it (hostnet_stop) and the VM still ends with 72. */
+Test(kvm_boot, watchdog_wakes_a_hypercall_wait)
+{
+	char port[16];
+	snprintf(port, sizeof(port), "%d", 20000 + (int)(getpid() % 20000));
+	struct vs_result r;
+	const char *args[] = { "-v", "--timeout", "3", vs_guest_img(), "--", "sink", "--listen",
+			       port, NULL };
+	struct vs_run_opts o = { .timeout_s = 3, .deadline_s = 30 };
+	cr_assert_eq(vs_run_vmm(&r, &o, args), 0);
+	vs_result_dump(&r, "sink --listen, hypercall, --timeout 3");
+	cr_assert(!r.killed);
+	cr_assert_not_null(strstr(r.err, "doorbell hypercall"));
+	cr_assert_eq(r.status, 72);
+	cr_assert_lt(r.seconds, 10.0);
 	vs_result_free(&r);
 }

@@ -84,6 +84,25 @@ Test(kvm_smoke, spin_is_stopped_by_the_watchdog)
 	vs_result_free(&r);
 }
 
+/* A guest waiting for a connection sits in a doorbell WAIT inside the vmm
+ * (hostnet), not in KVM_RUN: the watchdog must wake it there too. */
+Test(kvm_smoke, watchdog_wakes_a_vcpu_blocked_in_a_doorbell_wait)
+{
+	char port[16];
+	snprintf(port, sizeof(port), "%d", 20000 + (int)(getpid() % 20000));
+	struct vs_result r;
+	const char *args[] = { "--stats", "--timeout", "2", vs_guest_img(), "--", "sink",
+			       "--listen", port, NULL };
+	struct vs_run_opts o = { .timeout_s = 2, .deadline_s = 20 };
+	cr_assert_eq(vs_run_vmm(&r, &o, args), 0);
+	vs_result_dump(&r, "sink --listen, --timeout 2");
+	cr_assert(!r.killed);
+	cr_assert_eq(r.status, 72);
+	cr_assert_lt(r.seconds, 6.0, "took %.2f s to stop", r.seconds);
+	cr_assert_not_null(strstr(r.err, "vCPU 0 at RIP 0x"));
+	vs_result_free(&r);
+}
+
 Test(kvm_smoke, sigterm_stops_the_vm)
 {
 	struct vs_result r;
