@@ -77,16 +77,18 @@ void plat_out_counters(struct bench_out *b, const struct plat_counters *x,
 
 /* ---- pipelined sends -------------------------------------------------------- *
  *
- * Up to `depth` sends are in flight (default: twice the VM's --batch).  When
- * the pipeline is full we wait for half of it to complete, so each wait
- * frees room for a whole batch.  Prepared sends are not submitted one by one:
- * vs_wait() publishes them and hands over every full group, and the last
- * group rides on its WAIT doorbell (SUBMIT|WAIT).  So in `batch` mode a
- * batch of B sends costs one exit, in `every` mode each send costs one, and
- * in `adaptive` mode none while the host worker polls.
+ * Up to `depth` sends are in flight (default: twice the VM's --batch, B).
+ * When the pipeline is full we wait for B of them to complete and take
+ * exactly B completions, so exactly B new sends are prepared: one whole
+ * group.  Prepared sends are not submitted one by one: vs_wait() publishes
+ * them, and a group that is the last one rides on its WAIT doorbell
+ * (SUBMIT|WAIT) -- or, when the completions are already there, goes with a
+ * plain SUBMIT.  So in `batch` mode B sends cost one exit, in `every` mode
+ * each send costs one, and in `adaptive` mode none while the host worker
+ * polls and answers within the library's spin window.
  */
 
-static unsigned sender_depth = 1;
+static unsigned sender_depth = 1, sender_group = 1;
 static unsigned inflight;
 static uint32_t chunk_max; /* bounce mode: one request carries at most this */
 
@@ -98,6 +100,7 @@ int plat_sender_init(unsigned depth)
 			depth = BENCH_MAX_DEPTH;
 	}
 	sender_depth = depth;
+	sender_group = depth / 2 ? depth / 2 : 1;
 	inflight = 0;
 	chunk_max = boot_info->copy == VS_COPY_BOUNCE ? VS_BOUNCE_MAX_REQUEST : 0;
 	return 0;
@@ -108,9 +111,9 @@ unsigned plat_depth(void)
 	return sender_depth;
 }
 
-/* Wait until at least `min` sends completed (0: do not wait), then reap
- * every completion there is; each must be a whole send. */
-static int reap(unsigned min, uint64_t *bytes_done)
+/* Wait until at least `min` sends completed (0: do not wait), then reap up
+ * to `max` completions; each must be a whole send. */
+static int reap(unsigned min, unsigned max, uint64_t *bytes_done)
 {
 	if (min) {
 		int r = vs_wait(min, -1);
@@ -120,8 +123,17 @@ static int reap(unsigned min, uint64_t *bytes_done)
 		}
 	}
 	struct vs_completion c[32];
-	int n;
-	while ((n = vs_reap(c, 32)) > 0) {
+	unsigned taken = 0;
+	while (taken < max) {
+		unsigned want = max - taken < 32 ? max - taken : 32;
+		int n = vs_reap(c, want);
+		if (n < 0) {
+			errno = -n;
+			return -1;
+		}
+		if (n == 0)
+			break;
+		taken += (unsigned)n;
 		for (int i = 0; i < n; i++) {
 			inflight--;
 			if (c[i].result < 0) {
@@ -136,20 +148,13 @@ static int reap(unsigned min, uint64_t *bytes_done)
 			*bytes_done += (uint64_t)c[i].result;
 		}
 	}
-	if (n < 0) {
-		errno = -n;
-		return -1;
-	}
 	return 0;
 }
 
 static int send_one(int fd, const uint8_t *p, uint32_t len, uint64_t *bytes_done)
 {
-	if (inflight >= sender_depth) {
-		unsigned half = sender_depth / 2;
-		if (reap(half ? half : 1, bytes_done) < 0)
-			return -1;
-	}
+	if (inflight >= sender_depth && reap(sender_group, sender_group, bytes_done) < 0)
+		return -1;
 	for (;;) {
 		/* user_data = the length: all a completion needs to be checked */
 		int r = vs_prep_send(fd, p, len, 0, len);
@@ -160,7 +165,7 @@ static int send_one(int fd, const uint8_t *p, uint32_t len, uint64_t *bytes_done
 			return -1;
 		}
 		/* ring, request table or bounce area full: let some sends finish */
-		if (reap(1, bytes_done) < 0)
+		if (reap(1, sender_group, bytes_done) < 0)
 			return -1;
 	}
 	inflight++;
@@ -193,7 +198,7 @@ int plat_send(int fd, const void *buf, size_t len, uint64_t *bytes_done)
 int plat_drain(uint64_t *bytes_done)
 {
 	while (inflight)
-		if (reap(1, bytes_done) < 0)
+		if (reap(1, inflight, bytes_done) < 0)
 			return -1;
 	return 0;
 }
