@@ -17,11 +17,6 @@
 
 enum vcpu_next { VCPU_CONTINUE, VCPU_STOP };
 
-static bool vm_is_ending(const struct vm *vm)
-{
-	return __atomic_load_n(&vm->ending, __ATOMIC_ACQUIRE);
-}
-
 void vcpu_report(struct vcpu *vcpu, bool dump_regs, const char *fmt, ...)
 {
 	struct kvm_regs r;
@@ -34,7 +29,7 @@ void vcpu_report(struct vcpu *vcpu, bool dump_regs, const char *fmt, ...)
 	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
 
-	pthread_mutex_lock(&vcpu->vm->lock);
+	pthread_mutex_lock(&vcpu->vm->out_lock);
 	if (have_regs)
 		fprintf(stderr, "vmm: vCPU %" PRIu32 " at RIP %#llx: %s\n", vcpu->index, r.rip,
 			what);
@@ -57,7 +52,7 @@ void vcpu_report(struct vcpu *vcpu, bool dump_regs, const char *fmt, ...)
 			"vmm:   cs %04x ss %04x idt base %#llx limit %#x\n",
 			s.cr0, s.cr2, s.cr3, s.cr4, s.efer, s.cs.selector, s.ss.selector,
 			s.idt.base, s.idt.limit);
-	pthread_mutex_unlock(&vcpu->vm->lock);
+	pthread_mutex_unlock(&vcpu->vm->out_lock);
 }
 
 /* Report, end the VM as a VM error, stop this vCPU. */

@@ -40,6 +40,7 @@ int vm_create(struct vm *vm, const struct kvm_sys *kvm, enum vs_doorbell_kind do
 	*vm = (struct vm){ .kvm = kvm, .fd = -1, .end_event = -1, .doorbell = doorbell };
 	vm->mem.ring_fd = -1;
 	pthread_mutex_init(&vm->lock, NULL);
+	pthread_mutex_init(&vm->out_lock, NULL);
 
 	vm->end_event = eventfd(0, EFD_CLOEXEC);
 	if (vm->end_event < 0) {
@@ -223,6 +224,11 @@ int vm_start(struct vm *vm, char *msg, size_t msglen)
 	return 0;
 }
 
+bool vm_is_ending(const struct vm *vm)
+{
+	return __atomic_load_n(&vm->ending, __ATOMIC_ACQUIRE);
+}
+
 bool vm_end(struct vm *vm, int status, enum vm_end_cause cause)
 {
 	bool first = false;
@@ -387,4 +393,5 @@ void vm_destroy(struct vm *vm)
 		close(vm->end_event);
 	vm->fd = vm->end_event = -1;
 	pthread_mutex_destroy(&vm->lock);
+	pthread_mutex_destroy(&vm->out_lock);
 }

@@ -65,7 +65,10 @@ struct vm {
 	uint32_t nr_vcpus;
 	struct vcpu *vcpus;
 
-	pthread_mutex_t lock;            /* guards the fields below and stdout lines */
+	pthread_mutex_t out_lock;        /* one writer at a time on stdout/stderr, so
+	                                    lines and reports never interleave */
+	pthread_mutex_t lock;            /* guards the fields below; never held
+	                                    across I/O, so vm_end() cannot block */
 	bool ending;
 	int exit_status;
 	enum vm_end_cause cause;
@@ -125,6 +128,9 @@ void *vcpu_thread(void *arg);
 
 /* Register the devices (devices.c). */
 int devices_register(struct vm *vm);
+
+/* True once vm_end() was called. */
+bool vm_is_ending(const struct vm *vm);
 
 /* Write out the vCPU's unfinished serial line (at exit). */
 void serial_flush(struct vcpu *vcpu);
