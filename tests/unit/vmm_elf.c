@@ -3,10 +3,12 @@
  * The ELF loader against ELF files this test builds itself (in a temp dir):
  * a valid minimal kernel, and every way an image can be wrong.
  */
+#define _XOPEN_SOURCE 700
 #include <criterion/criterion.h>
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +35,12 @@ static char msg[512];
 static const uint8_t code[16] = { 0xbf, 0x2a, 0, 0, 0, 0xe6, 0xf4, 0xf4,
 				  0xf4, 0xf4, 0xf4, 0xf4, 0xf4, 0xf4, 0xf4, 0xf4 };
 
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *f)
+{
+	(void)st; (void)flag; (void)f;
+	return remove(path);
+}
+
 static void setup(void)
 {
 	ram = malloc(RAM_BYTES);
@@ -45,9 +53,7 @@ static void setup(void)
 static void teardown(void)
 {
 	free(ram);
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	cr_assert_eq(system(cmd), 0);
+	cr_assert_eq(nftw(dir, remove_entry, 8, FTW_DEPTH | FTW_PHYS), 0);
 }
 
 TestSuite(vmm_elf, .init = setup, .fini = teardown, .timeout = 10);
