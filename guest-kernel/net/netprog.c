@@ -214,7 +214,9 @@ ssize_t net_recv_full(int fd, void *buf, size_t len)
 	uint8_t *p = buf;
 	size_t done = 0;
 	while (done < len) {
-		ssize_t n = recv(fd, p + done, len - done, 0);
+		/* MSG_WAITALL: one request for the whole rest, however the peer
+		 * chunks it (a short count only at EOF or an error). */
+		ssize_t n = recv(fd, p + done, len - done, MSG_WAITALL);
 		if (n < 0)
 			return -1;
 		if (n == 0)
