@@ -149,6 +149,9 @@ int main(int argc, char **argv)
 		return 0;
 	}
 
+	/* SIGINT/SIGTERM from now on end the VM through vm_wait() (130 / 143). */
+	vm_block_stop_signals();
+
 	/* 2. What kind of KVM is this (once; everything below follows from it). */
 	int dev_err = 0;
 	enum vmm_host_kind host = vmm_host_detect("/sys", cfg.kvm_device, &dev_err);

@@ -185,6 +185,20 @@ int vm_add_devices(struct vm *vm, char *msg, size_t msglen)
 	return r;
 }
 
+static void stop_signals(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGTERM);
+}
+
+void vm_block_stop_signals(void)
+{
+	sigset_t set;
+	stop_signals(&set);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+}
+
 /* The kick only has to interrupt KVM_RUN; there is nothing to do in it. */
 static void kick_handler(int sig)
 {
@@ -201,14 +215,6 @@ int vm_start(struct vm *vm, char *msg, size_t msglen)
 		snprintf(msg, msglen, "vmm: sigaction: %s", strerror(-err));
 		return err;
 	}
-	/* SIGINT/SIGTERM go to vm_wait()'s signalfd only: block them here so
-	 * every vCPU thread inherits the mask. */
-	sigset_t set;
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	pthread_sigmask(SIG_BLOCK, &set, NULL);
-
 	vm->started_at = now_seconds();
 	for (uint32_t i = 0; i < vm->nr_vcpus; i++) {
 		struct vcpu *v = &vm->vcpus[i];
@@ -306,9 +312,7 @@ static void report_positions(struct vm *vm)
 int vm_wait(struct vm *vm, unsigned timeout_s)
 {
 	sigset_t set;
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
+	stop_signals(&set);
 	int sfd = signalfd(-1, &set, SFD_CLOEXEC);
 
 	double deadline = vm->started_at + timeout_s;

@@ -99,7 +99,15 @@ uint64_t vm_tsc_khz(const struct vm *vm);
 /* Register the serial console, the exit port and (with a ring) the PIO doorbell. */
 int vm_add_devices(struct vm *vm, char *msg, size_t msglen);
 
-/* Start one thread per vCPU.  Blocks SIGINT/SIGTERM in them first. */
+/*
+ * Block SIGINT and SIGTERM in the calling thread, first thing in main():
+ * every thread created later inherits the mask, and a stop signal that comes
+ * early stays pending until vm_wait() picks it up from its signalfd (so the
+ * vmm always ends through vm_wait() with 130 / 143, never killed mid-setup).
+ */
+void vm_block_stop_signals(void);
+
+/* Start one thread per vCPU (after vm_block_stop_signals()). */
 int vm_start(struct vm *vm, char *msg, size_t msglen);
 
 /* End the VM with this status (first caller wins); returns true for the first. */
@@ -107,7 +115,7 @@ bool vm_end(struct vm *vm, int status, enum vm_end_cause cause);
 
 /*
  * Wait until the VM ends: by itself, by timeout_s (0: never) or by SIGINT /
- * SIGTERM (which the caller blocked before vm_start()).  Then stop and join
+ * SIGTERM (blocked by vm_block_stop_signals()).  Then stop and join
  * every vCPU.  Returns the exit status.  On timeout, reports where each vCPU was.
  */
 int vm_wait(struct vm *vm, unsigned timeout_s);
