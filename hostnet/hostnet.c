@@ -17,6 +17,13 @@ uint64_t hn_now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+void hn_policy_denied(struct hostnet *hn, const char *op, const struct sockaddr_storage *sa,
+		      socklen_t len)
+{
+	atomic_fetch_add_explicit(&hn->denied, 1, memory_order_relaxed);
+	hn_deny_log_note(&hn->deny_log, op, (const struct sockaddr *)sa, len, hn_now_ns());
+}
+
 static int check_config(const struct hostnet_config *c)
 {
 	if (!c->ram || !c->ram_bytes || !c->ring)
@@ -31,7 +38,8 @@ static int check_config(const struct hostnet_config *c)
 		return -EINVAL;
 	if (c->copy != VS_COPY_ZERO && c->copy != VS_COPY_BOUNCE)
 		return -EINVAL;
-	if (c->max_sockets > HOSTNET_MAX_SOCKETS_LIMIT)
+	if (c->max_sockets > HOSTNET_MAX_SOCKETS_LIMIT || c->max_backlog > 65535u ||
+	    c->policy.nr_rules > HOSTNET_POLICY_MAX_RULES)
 		return -EINVAL;
 	for (uint32_t q = 0; q < c->nr_queues; q++) {
 		const struct vs_queue_ctrl *ctrl =
@@ -110,6 +118,9 @@ int hostnet_create(const struct hostnet_config *cfg, struct hostnet **out)
 		hn->cfg.workers = cfg->nr_queues;
 	if (!hn->cfg.max_sockets)
 		hn->cfg.max_sockets = HOSTNET_DEFAULT_MAX_SOCKETS;
+	if (!hn->cfg.max_backlog)
+		hn->cfg.max_backlog = HOSTNET_DEFAULT_MAX_BACKLOG;
+	hn_deny_log_init(&hn->deny_log);
 	hn->mem = (struct hn_guest_mem){
 		.ram = cfg->ram, .ram_bytes = cfg->ram_bytes,
 		.ring = cfg->ring, .ring_gpa = cfg->ring_gpa, .ring_bytes = cfg->ring_bytes,
@@ -193,6 +204,7 @@ void hostnet_destroy(struct hostnet *hn)
 		free(q->overflow);
 	}
 	hn_handles_destroy(hn->handles);
+	hn_deny_log_destroy(&hn->deny_log);
 	free(hn->queues);
 	free(hn->workers);
 	free(hn);
@@ -209,6 +221,7 @@ void hostnet_get_stats(const struct hostnet *hn, struct hostnet_stats *out)
 	out->doorbells = load(&hn->doorbells);
 	out->doorbells_bad = load(&hn->doorbells_bad);
 	out->wait_ns = load(&hn->wait_ns);
+	out->denied = load(&hn->denied);
 	out->sockets_open = hn_handles_count(hn->handles);
 	for (uint32_t i = 0; i < hn->cfg.nr_queues; i++) {
 		const struct hn_queue *q = &hn->queues[i];

@@ -18,6 +18,7 @@
 
 #include <stdint.h>
 #include "virtsocket/abi.h"
+#include "policy.h"
 
 struct hostnet;
 
@@ -34,7 +35,13 @@ struct hostnet_config {
 	enum vs_copy_mode copy; /* zero copy or bounce through the queue's bounce area */
 	uint32_t max_sockets;   /* open sockets per VM, 1 .. HOSTNET_MAX_SOCKETS_LIMIT
 	                           (0: HOSTNET_DEFAULT_MAX_SOCKETS); more -> -EMFILE */
+	uint32_t max_backlog;   /* LISTEN backlogs are clamped to this, 1 .. 65535
+	                           (0: HOSTNET_DEFAULT_MAX_BACKLOG) */
+	struct hostnet_policy policy; /* egress policy (policy.h); all zero: loopback
+	                           only, binds to loopback only.  Denied: -EACCES */
 };
+
+#define HOSTNET_DEFAULT_MAX_BACKLOG 128u
 
 #define HOSTNET_DEFAULT_MAX_SOCKETS 1024u
 #define HOSTNET_MAX_SOCKETS_LIMIT   65535u
@@ -70,6 +77,7 @@ struct hostnet_stats {
 	uint64_t worker_poll_ns;     /* ... spinning on idle rings (adaptive poll window) */
 	uint64_t worker_sleep_ns;    /* ... asleep in epoll_wait with NEED_WAKEUP set */
 	uint64_t batch_hist[HOSTNET_BATCH_BUCKETS]; /* batch sizes, log2 buckets */
+	uint64_t denied;             /* requests refused by the egress policy (-EACCES) */
 };
 
 /*

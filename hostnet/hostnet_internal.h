@@ -91,6 +91,8 @@ struct hostnet {
 	atomic_bool stopping;       /* hostnet_stop(): WAITs return -EINTR */
 	atomic_bool quit;           /* hostnet_destroy(): workers exit */
 	atomic_uint_least64_t doorbells, doorbells_bad, wait_ns;
+	struct hn_deny_log deny_log; /* egress policy denials, rate limited */
+	atomic_uint_least64_t denied;
 };
 
 /* ---- queue.c: the rings ------------------------------------------------- */
@@ -123,5 +125,8 @@ extern _Thread_local struct hn_worker *hn_current_worker;
 
 /* ---- helpers ------------------------------------------------------------ */
 uint64_t hn_now_ns(void);
+/* Count a request the egress policy refused and log it (rate limited). */
+void hn_policy_denied(struct hostnet *hn, const char *op, const struct sockaddr_storage *sa,
+		      socklen_t len);
 
 #endif

@@ -268,8 +268,21 @@ static int32_t do_now(struct hn_req *r)
 	switch (r->opcode) {
 	case VS_OP_BIND:
 		return bind(fd, (struct sockaddr *)&r->sa, r->sa_len) ? -errno : 0;
-	case VS_OP_LISTEN:
-		return listen(fd, (int)r->op_flags) ? -errno : 0;
+	case VS_OP_LISTEN: {
+		/* listen() on an unbound socket binds it to the wildcard address:
+		 * judge the local address the socket has (or would get). */
+		struct hostnet *hn = r->q->hn;
+		memset(&ss, 0, sizeof(ss));
+		if (getsockname(fd, (struct sockaddr *)&ss, &len))
+			return -errno;
+		if (!hostnet_policy_allows_local(&hn->cfg.policy, (struct sockaddr *)&ss, len)) {
+			hn_policy_denied(hn, "LISTEN", &ss, len);
+			return -EACCES;
+		}
+		uint32_t backlog = r->op_flags < hn->cfg.max_backlog ? r->op_flags
+								     : hn->cfg.max_backlog;
+		return listen(fd, (int)backlog) ? -errno : 0;
+	}
 	case VS_OP_SETSOCKOPT:
 		return setsockopt(fd, r->opt_level, r->opt_name, &r->opt_value,
 				  sizeof(r->opt_value)) ? -errno : 0;

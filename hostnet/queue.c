@@ -229,10 +229,17 @@ uint32_t hn_queue_service(struct hn_worker *w, struct hn_queue *q)
 		.handles = q->hn->handles,
 		.queue = q->index,
 		.copy = q->hn->cfg.copy,
+		.policy = &q->hn->cfg.policy,
 	};
 	for (uint32_t i = 0; i < n; i++) {
 		struct hn_req req;
 		int err = hn_validate(&vctx, &batch[i], &req);
+		if (err == -EACCES) {
+			/* Well-formed, but somewhere the user did not allow. */
+			hn_policy_denied(q->hn, hn_op_name(req.opcode), &req.sa, req.sa_len);
+			hn_queue_post(q, batch[i].user_data, err, 0);
+			continue;
+		}
 		if (err) {
 			atomic_fetch_add_explicit(&q->requests_bad, 1, memory_order_relaxed);
 			hn_queue_post(q, batch[i].user_data, err, VS_CQE_BAD_REQUEST);

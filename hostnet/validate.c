@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "handle_table.h"
+#include "policy.h"
 #include "sockaddr.h"
 
 /* What sqe.addr / sqe.len mean for an opcode. */
@@ -125,11 +126,19 @@ static bool zero_bytes(const uint8_t *p, size_t n)
 	return true;
 }
 
-/* A destination or local address from the request.  An egress policy
- * (which peers a VM may reach) belongs here, after decoding. */
-static int check_sockaddr_in(const struct vs_sockaddr *sa, struct hn_req *out)
+/* A destination (CONNECT, SENDTO) or local address (BIND) from the request:
+ * decoded, then judged by the egress policy. */
+static int check_sockaddr_in(const struct hn_validate_ctx *ctx, const struct vs_sqe *sqe,
+			     struct hn_req *out)
 {
-	return hn_sockaddr_from_vs(sa, &out->sa, &out->sa_len);
+	int err = hn_sockaddr_from_vs(&sqe->u.addr, &out->sa, &out->sa_len);
+	if (err || !ctx->policy)
+		return err;
+	const struct sockaddr *sa = (const struct sockaddr *)&out->sa;
+	bool ok = sqe->opcode == VS_OP_BIND
+			  ? hostnet_policy_allows_local(ctx->policy, sa, out->sa_len)
+			  : hostnet_policy_allows_peer(ctx->policy, sa, out->sa_len);
+	return ok ? 0 : -EACCES;
 }
 
 /* A struct vs_sockaddr the host will write: always in guest RAM (in bounce
@@ -148,7 +157,7 @@ static int check_union(const struct hn_validate_ctx *ctx, const struct op_rule *
 	case U_NONE:
 		return 0;
 	case U_SA_IN:
-		return check_sockaddr_in(&sqe->u.addr, out);
+		return check_sockaddr_in(ctx, sqe, out);
 	case U_SA_OUT_OPT:
 		if (!zero_bytes(sqe->u.out.reserved, sizeof(sqe->u.out.reserved)))
 			return -EINVAL;

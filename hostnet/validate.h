@@ -15,7 +15,10 @@
  *   -EAFNOSUPPORT  a sockaddr or SOCKET domain that is not IPv4/IPv6
  *   -ENOPROTOOPT   a socket option outside the supported list
  *   -EBADF         a handle that is not an open socket of this VM
- * A future egress policy is one more check in check_sockaddr_in().
+ *   -EACCES        CONNECT/SENDTO to a peer, or BIND to a local address, that
+ *                  the egress policy (policy.h) does not allow; out->sa holds
+ *                  the decoded address for the log line.  Checked before the
+ *                  handle, so no reference is held.
  */
 #ifndef VS_HOSTNET_VALIDATE_H
 #define VS_HOSTNET_VALIDATE_H
@@ -29,6 +32,7 @@
 struct hn_sock;
 struct hn_queue;
 struct hn_handle_table;
+struct hostnet_policy;
 
 /* A validated request: everything the executor needs, with guest addresses
  * already turned into checked host pointers.  Lives on the worker's stack
@@ -63,6 +67,7 @@ struct hn_validate_ctx {
 	struct hn_handle_table *handles;
 	uint32_t queue;             /* the queue the SQE came from (its bounce area) */
 	enum vs_copy_mode copy;
+	const struct hostnet_policy *policy; /* egress policy; NULL: allow all (tests) */
 };
 
 /* Check sqe and decode it into *out.  Returns 0 (out->sock then holds a

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "hostnet.h"
 #include "layout.h"
 
 static const char usage_text[] =
@@ -40,6 +41,15 @@ static const char usage_text[] =
 	"      --stats-json FILE   write statistics as JSON to FILE\n"
 	"  -v, --verbose           one line about the host, doorbell, RAM and vCPUs\n"
 	"      --kvm-device PATH   KVM device (default /dev/kvm, or $VS_KVM_DEVICE)\n"
+	"\n"
+	"guest network limits (the guest is untrusted; see README \"Threat model\"):\n"
+	"      --allow ADDR[/PREFIX][:PORT[-PORT]]\n"
+	"                          let guest sockets connect/send there, e.g. 10.0.0.0/8:443,\n"
+	"                          [fd00::]/8:53 (repeatable; without any --allow: loopback\n"
+	"                          only, 127.0.0.0/8 and ::1); others fail with EACCES\n"
+	"      --listen-any        let guest sockets bind/listen on non-loopback addresses\n"
+	"      --max-sockets N     open guest sockets, 1..65535 (default 1024); more: EMFILE\n"
+	"      --max-backlog N     listen backlog cap, 1..65535 (default 128)\n"
 	"  -h, --help              this text\n"
 	"      --version           the version\n"
 	"\n"
@@ -158,7 +168,8 @@ static const char *take_value(struct opt_ctx *o)
 enum opt_id {
 	OPT_MEM, OPT_CPUS, OPT_TIMEOUT, OPT_DOORBELL, OPT_WORKERS, OPT_POLL_US,
 	OPT_NOTIFY, OPT_COPY, OPT_BATCH, OPT_STATS, OPT_STATS_JSON, OPT_VERBOSE,
-	OPT_KVM_DEVICE, OPT_HELP, OPT_VERSION,
+	OPT_KVM_DEVICE, OPT_HELP, OPT_VERSION, OPT_ALLOW, OPT_LISTEN_ANY, OPT_MAX_SOCKETS,
+	OPT_MAX_BACKLOG,
 };
 
 struct opt_def {
@@ -184,6 +195,10 @@ static const struct opt_def opts[] = {
 	{ "kvm-device", 0, true, OPT_KVM_DEVICE },
 	{ "help", 'h', false, OPT_HELP },
 	{ "version", 0, false, OPT_VERSION },
+	{ "allow", 0, true, OPT_ALLOW },
+	{ "listen-any", 0, false, OPT_LISTEN_ANY },
+	{ "max-sockets", 0, true, OPT_MAX_SOCKETS },
+	{ "max-backlog", 0, true, OPT_MAX_BACKLOG },
 };
 
 static const struct opt_def *find_long(const char *name, size_t len)
@@ -303,6 +318,21 @@ static int apply(const struct opt_def *d, struct opt_ctx *o, struct vmm_config *
 				    "such as /dev/kvm");
 		cfg->kvm_device = v;
 		return 0;
+	case OPT_ALLOW: {
+		char why[200];
+		if (hostnet_policy_add(&cfg->policy, v, why, sizeof(why)) < 0)
+			return fail(msg, msglen, "vmm: bad --allow: %s", why);
+		return 0;
+	}
+	case OPT_LISTEN_ANY:
+		cfg->policy.listen_any = true;
+		return 0;
+	case OPT_MAX_SOCKETS:
+		return number_opt(word, v, 1, HOSTNET_MAX_SOCKETS_LIMIT, "a socket count",
+				  &cfg->max_sockets, msg, msglen);
+	case OPT_MAX_BACKLOG:
+		return number_opt(word, v, 1, 65535, "a listen backlog", &cfg->max_backlog,
+				  msg, msglen);
 	case OPT_HELP:
 		cfg->action = VMM_ACTION_HELP;
 		return 0;

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "virtsocket/abi.h"
+#include "policy.h" /* hostnet: struct hostnet_policy */
 
 #define VMM_DEFAULT_KVM_DEVICE "/dev/kvm"
 #define VMM_DEFAULT_POLL_US    50u
@@ -47,6 +48,9 @@ struct vmm_config {
 	const char *stats_json;         /* NULL: none */
 	bool verbose;
 	const char *kvm_device;
+	struct hostnet_policy policy;   /* --allow rules, --listen-any */
+	uint32_t max_sockets;           /* 0: hostnet's default */
+	uint32_t max_backlog;           /* 0: hostnet's default */
 	int guest_argc;                 /* words after "--" */
 	char *const *guest_argv;        /* points into argv */
 };

@@ -92,6 +92,9 @@ static int create_hostnet(struct vm *vm, const struct vmm_config *cfg, char *msg
 		.workers = cfg->workers,
 		.poll_us = cfg->poll_us,
 		.copy = cfg->copy,
+		.max_sockets = cfg->max_sockets,
+		.max_backlog = cfg->max_backlog,
+		.policy = cfg->policy,
 	};
 	int r = hostnet_create(&hc, &vm->hn);
 	if (r < 0)

@@ -29,6 +29,7 @@ static const struct {
 	HN(cq_overflows, "cq overflows", false),
 	HN(sq_stalls, "sq stalls", false),
 	HN(queues_broken, "queues broken", false),
+	HN(denied, "egress denied", false),
 	HN(worker_wakeups, "worker wakeups", false),
 	HN(worker_busy_ns, "worker busy", true),
 	HN(worker_poll_ns, "worker polling", true),

@@ -270,3 +270,47 @@ Test(vmm_cli, more_workers_than_queues, .timeout = 10)
 	assert_one_line_error(parse(ARGC(argv), argv, &c));
 	cr_assert_not_null(strstr(msg, "--workers"), "%s", msg);
 }
+
+Test(vmm_cli, egress_policy_and_limits, .timeout = 10)
+{
+	char *d[] = { "vmm", "img" };
+	char *a[] = { "vmm", "--allow", "10.0.0.0/8:80-443", "--allow=[::1]:22", "--listen-any",
+		      "--max-sockets", "16", "--max-backlog=8", "img" };
+	struct vmm_config c;
+	cr_assert_eq(parse(ARGC(d), d, &c), 0);
+	cr_assert_eq(c.policy.nr_rules, 0, "default: loopback only");
+	cr_assert_not(c.policy.listen_any);
+	cr_assert_eq(c.max_sockets, 0);
+	cr_assert_eq(c.max_backlog, 0);
+	cr_assert_eq(parse(ARGC(a), a, &c), 0, "%s", msg);
+	cr_assert_eq(c.policy.nr_rules, 2);
+	cr_assert_eq(c.policy.rules[0].family, 4);
+	cr_assert_eq(c.policy.rules[0].prefix, 8);
+	cr_assert_eq(c.policy.rules[0].port_lo, 80);
+	cr_assert_eq(c.policy.rules[0].port_hi, 443);
+	cr_assert_eq(c.policy.rules[1].family, 6);
+	cr_assert_eq(c.policy.rules[1].port_lo, 22);
+	cr_assert(c.policy.listen_any);
+	cr_assert_eq(c.max_sockets, 16);
+	cr_assert_eq(c.max_backlog, 8);
+}
+
+Test(vmm_cli, bad_egress_policy_and_limits, .timeout = 10)
+{
+	char *a[] = { "vmm", "--allow", "10.0.0.0/33", "img" };
+	char *b[] = { "vmm", "--allow", "fd00::1/8:53", "img" };
+	char *d[] = { "vmm", "--max-sockets", "0", "img" };
+	char *e[] = { "vmm", "--max-sockets", "65536", "img" };
+	char *f[] = { "vmm", "--max-backlog", "0", "img" };
+	char *g[] = { "vmm", "--listen-any=yes", "img" };
+	struct vmm_config c;
+	assert_one_line_error(parse(ARGC(a), a, &c));
+	cr_assert_not_null(strstr(msg, "--allow"), "%s", msg);
+	cr_assert_not_null(strstr(msg, "prefix"), "%s", msg);
+	assert_one_line_error(parse(ARGC(b), b, &c));
+	assert_one_line_error(parse(ARGC(d), d, &c));
+	cr_assert_not_null(strstr(msg, "--max-sockets"), "%s", msg);
+	assert_one_line_error(parse(ARGC(e), e, &c));
+	assert_one_line_error(parse(ARGC(f), f, &c));
+	assert_one_line_error(parse(ARGC(g), g, &c));
+}
