@@ -181,8 +181,7 @@ int main(int argc, char **argv)
 
 	/* 4. The VM. */
 	if (vm_create(&vm, &kvm, doorbell, msg, sizeof(msg)) < 0)
-		return fail(msg, doorbell == VS_DOORBELL_HYPERCALL ? VS_EXIT_NO_KVM
-								   : VS_EXIT_VMM_ERROR);
+		return fail(msg, VS_EXIT_NO_KVM);
 
 	/* 5. Guest RAM at 0 and the ring slot (one queue per vCPU) at 4 GiB. */
 	if (vm_setup_memory(&vm, cfg.ram_bytes, cfg.cpus, msg, sizeof(msg)) < 0)

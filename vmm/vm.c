@@ -51,7 +51,8 @@ int vm_create(struct vm *vm, const struct kvm_sys *kvm, enum vs_doorbell_kind do
 	vm->fd = ioctl(kvm->fd, KVM_CREATE_VM, 0);
 	if (vm->fd < 0) {
 		int err = -errno;
-		snprintf(msg, msglen, "vmm: KVM_CREATE_VM failed: %s", strerror(-err));
+		snprintf(msg, msglen, "vmm: KVM_CREATE_VM failed: %s; %s", strerror(-err),
+			 VMM_SANDBOX_HINT);
 		return err;
 	}
 	if (kvm->cap_tss_addr)
@@ -329,6 +330,11 @@ int vm_wait(struct vm *vm, unsigned timeout_s)
 		int n = poll(p, sfd >= 0 ? 2 : 1, wait_ms);
 		if (n < 0 && errno == EINTR)
 			continue;
+		if (n < 0) {
+			fprintf(stderr, "vmm: waiting for the VM failed: %s\n", strerror(errno));
+			vm_end(vm, VS_EXIT_VMM_ERROR, VM_END_ERROR);
+			break;
+		}
 		if (p[0].revents & POLLIN)
 			break;
 		if (sfd >= 0 && (p[1].revents & POLLIN)) {

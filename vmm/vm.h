@@ -79,7 +79,8 @@ struct vm {
 };
 
 /* KVM_CREATE_VM, plus KVM_CAP_EXIT_HYPERCALL when doorbell is hypercall.
- * Returns 0 or -errno with one line in msg. */
+ * Returns 0 or -errno with one line in msg; a failure means this KVM cannot
+ * run the VM (main exits VS_EXIT_NO_KVM). */
 int vm_create(struct vm *vm, const struct kvm_sys *kvm, enum vs_doorbell_kind doorbell,
 	      char *msg, size_t msglen);
 
