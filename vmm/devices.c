@@ -127,7 +127,13 @@ static int doorbell_pio_io(struct vcpu *vcpu, void *opaque, uint16_t port, bool 
 				       (uint64_t)VS_ABI_MAGIC << 32 | value);
 
 	/* The result goes to rax: KVM completes the out instruction on the next
-	 * KVM_RUN and keeps the registers we set now. */
+	 * KVM_RUN and keeps the registers we set now.  With sync regs they are
+	 * in kvm_run already (two ioctls less per doorbell). */
+	if (vm->kvm->cap_sync_regs) {
+		vcpu->run->s.regs.regs.rax = (uint64_t)result;
+		vcpu->run->kvm_dirty_regs |= KVM_SYNC_X86_REGS;
+		return 0;
+	}
 	struct kvm_regs regs;
 	if (ioctl(vcpu->fd, KVM_GET_REGS, &regs) < 0)
 		return -errno;

@@ -71,6 +71,7 @@ int kvm_sys_open(const char *dev_path, struct kvm_sys *kvm, char *msg, size_t ms
 	/* The cap answers a bitmask of the hypercalls KVM can forward. */
 	kvm->cap_exit_hypercall = (cap(fd, KVM_CAP_EXIT_HYPERCALL) & (1 << VS_HC_NR)) != 0;
 	kvm->cap_tss_addr = cap(fd, KVM_CAP_SET_TSS_ADDR) > 0;
+	kvm->cap_sync_regs = (cap(fd, KVM_CAP_SYNC_REGS) & KVM_SYNC_X86_REGS) != 0;
 	return 0;
 }
 

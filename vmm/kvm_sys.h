@@ -16,6 +16,8 @@ struct kvm_sys {
 	unsigned max_vcpus;       /* KVM_CAP_MAX_VCPUS (or NR_VCPUS on old kernels) */
 	bool cap_exit_hypercall;  /* KVM_CAP_EXIT_HYPERCALL allows KVM_HC_MAP_GPA_RANGE */
 	bool cap_tss_addr;        /* KVM_CAP_SET_TSS_ADDR (Intel VMX wants it) */
+	bool cap_sync_regs;       /* KVM_CAP_SYNC_REGS with KVM_SYNC_X86_REGS: registers
+	                             travel in kvm_run, no GET/SET_REGS per doorbell */
 };
 
 /*

@@ -120,6 +120,9 @@ int vm_create_vcpus(struct vm *vm, uint32_t nr, char *msg, size_t msglen)
 			return err;
 		}
 		v->run = run;
+		/* Have KVM put the general registers into kvm_run at every exit. */
+		if (vm->kvm->cap_sync_regs)
+			v->run->kvm_valid_regs = KVM_SYNC_X86_REGS;
 	}
 	return 0;
 }
