@@ -21,13 +21,21 @@
 #define ECHO_POOL_OFFSETS  65536u   /* messages start at varying offsets in the pool */
 
 static const char echo_client_usage[] =
-	"[--max-size BYTES] HOST PORT [COUNT]\n"
+	"[--max-size BYTES] [--window N] HOST PORT [COUNT]\n"
 	"  COUNT messages (default 10000) of 1 B .. BYTES (default and at most 64 KiB),\n"
-	"  sizes log-uniform from a fixed seed; each is echoed back and compared.";
+	"  sizes log-uniform from a fixed seed; each is echoed back and compared.\n"
+	"  --window N: up to N messages (and 128 KiB) sent ahead of the echoes being\n"
+	"  read (default 1: strict request/response).";
+
+#define ECHO_MAX_WINDOW       256u
+#define ECHO_WINDOW_BYTES     (128u * 1024u) /* well below what the socket buffers
+						 and an echo peer hold, so sending
+						 ahead never deadlocks */
 
 /* Message i's size: 1 and the maximum first (the edges), then log-uniform
  * (a power-of-two class, then uniform inside it), so most messages are small
- * and a few are large, as in real traffic. */
+ * and a few are large, as in real traffic.  Called in order of i with the
+ * same starting *rng, it gives the same sequence. */
 static size_t message_size(uint64_t i, uint64_t *rng, size_t max)
 {
 	if (i == 0)
@@ -43,16 +51,30 @@ static size_t message_size(uint64_t i, uint64_t *rng, size_t max)
 	return n < max ? n : max;
 }
 
+/* Message i's bytes: a slice of the pattern pool at an offset that moves on. */
+static const uint8_t *message_data(const uint8_t *pool, uint64_t i)
+{
+	return pool + (i * 4099) % ECHO_POOL_OFFSETS;
+}
+
 static int echo_client_main(int argc, char **argv)
 {
 	const char *prog = argv[0];
-	uint64_t max_size = ECHO_MAX_MESSAGE, count = ECHO_DEFAULT_COUNT;
+	uint64_t max_size = ECHO_MAX_MESSAGE, count = ECHO_DEFAULT_COUNT, window = 1;
 	int a = 1;
 
-	if (a + 1 < argc && !strcmp(argv[a], "--max-size")) {
-		if (!net_parse_size(argv[a + 1], &max_size) || max_size < 1 ||
-		    max_size > ECHO_MAX_MESSAGE)
+	while (a + 1 < argc && argv[a][0] == '-') {
+		if (!strcmp(argv[a], "--max-size")) {
+			if (!net_parse_size(argv[a + 1], &max_size) || max_size < 1 ||
+			    max_size > ECHO_MAX_MESSAGE)
+				return net_usage(prog, echo_client_usage);
+		} else if (!strcmp(argv[a], "--window")) {
+			if (!net_parse_size(argv[a + 1], &window) || window < 1 ||
+			    window > ECHO_MAX_WINDOW)
+				return net_usage(prog, echo_client_usage);
+		} else {
 			return net_usage(prog, echo_client_usage);
+		}
 		a += 2;
 	}
 	if (argc - a < 2 || argc - a > 3)
@@ -60,7 +82,6 @@ static int echo_client_main(int argc, char **argv)
 	if (argc - a == 3 && (!net_parse_size(argv[a + 2], &count) || count == 0))
 		return net_usage(prog, echo_client_usage);
 
-	/* Messages are slices of one pattern pool, at offsets that move on. */
 	size_t pool_bytes = ECHO_POOL_OFFSETS + max_size;
 	uint8_t *pool = malloc(pool_bytes);
 	uint8_t *back = malloc(max_size);
@@ -74,17 +95,28 @@ static int echo_client_main(int argc, char **argv)
 	if (fd < 0)
 		return NET_EXIT_FAIL;
 
-	uint64_t rng = UINT64_C(0x243f6a8885a308d3), total = 0, t0 = net_now_ms();
+	/* The sender runs up to `window` messages ahead of the receiver; both
+	 * walk the same size sequence with their own copy of the generator. */
+	const uint64_t seed = UINT64_C(0x243f6a8885a308d3);
+	uint64_t send_rng = seed, recv_rng = seed, sent = 0, total = 0, t0 = net_now_ms();
+	size_t ahead_bytes = 0, next_len = message_size(0, &send_rng, max_size);
+	char what[64];
 	for (uint64_t i = 0; i < count; i++) {
-		size_t len = message_size(i, &rng, max_size);
-		const uint8_t *msg = pool + (i * 4099) % ECHO_POOL_OFFSETS;
-		char what[64];
-
-		if (net_send_all(fd, msg, len) < 0) {
-			snprintf(what, sizeof(what), "send of message %lu (%zu bytes)", i, len);
-			net_perror(prog, what);
-			return NET_EXIT_FAIL;
+		while (sent < count && sent - i < window &&
+		       (sent == i || ahead_bytes + next_len <= ECHO_WINDOW_BYTES)) {
+			if (net_send_all(fd, message_data(pool, sent), next_len) < 0) {
+				snprintf(what, sizeof(what), "send of message %lu (%zu bytes)", sent,
+					 next_len);
+				net_perror(prog, what);
+				return NET_EXIT_FAIL;
+			}
+			ahead_bytes += next_len;
+			if (++sent < count)
+				next_len = message_size(sent, &send_rng, max_size);
 		}
+
+		size_t len = message_size(i, &recv_rng, max_size);
+		const uint8_t *msg = message_data(pool, i);
 		ssize_t got = net_recv_full(fd, back, len);
 		if (got < 0) {
 			snprintf(what, sizeof(what), "recv of message %lu (%zu bytes)", i, len);
@@ -104,6 +136,7 @@ static int echo_client_main(int argc, char **argv)
 			       "got 0x%02x\n", prog, i, len, j, msg[j], back[j]);
 			return NET_EXIT_FAIL;
 		}
+		ahead_bytes -= len;
 		total += len;
 	}
 	uint64_t ms = net_now_ms() - t0;
@@ -114,7 +147,8 @@ static int echo_client_main(int argc, char **argv)
 	printf("%s: %lu messages, %lu bytes, all byte-exact (%lu ms)\n", prog, count, total, ms);
 	return 0;
 }
-GUEST_PROGRAM("echo-client", echo_client_main, "[--max-size BYTES] HOST PORT [COUNT]",
+GUEST_PROGRAM("echo-client", echo_client_main,
+	      "[--max-size BYTES] [--window N] HOST PORT [COUNT]",
 	      "send COUNT mixed-size messages to an echo server, check each echo");
 
 /* ---- echo-server ---------------------------------------------------------- */

@@ -160,7 +160,7 @@ static int http_get_main(int argc, char **argv)
 				body = buf + i + 1;
 	}
 	int status = 0;
-	if (strncmp(buf, "HTTP/1.", 7) || buf[8] != ' ' || !isdigit((unsigned char)buf[9]) ||
+	if (body - buf < 16 || strncmp(buf, "HTTP/1.", 7) || buf[8] != ' ' || !isdigit((unsigned char)buf[9]) ||
 	    !isdigit((unsigned char)buf[10]) || !isdigit((unsigned char)buf[11])) {
 		printf("%s: not an HTTP/1.x status line\n", prog);
 		return NET_EXIT_FAIL;

@@ -2,9 +2,10 @@
 /*
  * TCP echo through virtsocket against real peers on the host's loopback:
  *   - guest echo-client <-> socat TCP-LISTEN,fork EXEC:cat: 10 000 messages
- *     of 1 B .. 64 KiB, every echo byte-exact;
+ *     of 1 B .. 64 KiB, up to 16 in flight, every echo byte-exact;
  *   - the same over IPv6 (::1);
- *   - the same, shorter, in every notify mode x copy mode;
+ *   - the same, shorter and strictly one at a time, in every notify mode x
+ *     copy mode;
  *   - host clients (concurrently) <-> guest echo-server.
  */
 #include "net_peers.h" /* first: it defines _GNU_SOURCE */
@@ -40,14 +41,16 @@ static unsigned start_socat_echo(struct np_proc *socat, bool v6)
 	return 0;
 }
 
+/* echo-client [--window WINDOW] HOST PORT COUNT, with up to two vmm options. */
 static void run_echo_client(const char *host, unsigned port, const char *count,
-			    const char *mode_opt1, const char *mode_opt2, unsigned timeout_s)
+			    const char *window, const char *mode_opt1, const char *mode_opt2,
+			    unsigned timeout_s)
 {
 	char p[8], want[64], what[128];
 	snprintf(p, sizeof(p), "%u", port);
 	snprintf(want, sizeof(want), "echo-client: %s messages, ", count);
-	snprintf(what, sizeof(what), "echo-client %s %s x%s %s %s", host, p, count,
-		 mode_opt1 ? mode_opt1 : "", mode_opt2 ? mode_opt2 : "");
+	snprintf(what, sizeof(what), "echo-client %s %s x%s window %s %s %s", host, p, count,
+		 window, mode_opt1 ? mode_opt1 : "", mode_opt2 ? mode_opt2 : "");
 
 	const char *args[16];
 	int n = 0;
@@ -58,6 +61,8 @@ static void run_echo_client(const char *host, unsigned port, const char *count,
 	args[n++] = vs_guest_img();
 	args[n++] = "--";
 	args[n++] = "echo-client";
+	args[n++] = "--window";
+	args[n++] = window;
 	args[n++] = host;
 	args[n++] = p;
 	args[n++] = count;
@@ -76,7 +81,9 @@ Test(kvm_net_echo, echo_client_10000_mixed_messages_with_socat)
 {
 	struct np_proc socat;
 	unsigned port = start_socat_echo(&socat, false);
-	run_echo_client("127.0.0.1", port, "10000", NULL, NULL, 800);
+	/* 16 messages ahead: the echo path's latency overlaps, and data is in
+	 * flight both ways at once. */
+	run_echo_client("127.0.0.1", port, "10000", "16", NULL, NULL, 800);
 	np_proc_free(&socat);
 }
 
@@ -84,8 +91,8 @@ Test(kvm_net_echo, echo_client_over_ipv6)
 {
 	struct np_proc socat;
 	unsigned port = start_socat_echo(&socat, true);
-	run_echo_client("::1", port, "300", NULL, NULL, 300);
-	run_echo_client("[::1]", port, "10", NULL, NULL, 300);
+	run_echo_client("::1", port, "300", "1", NULL, NULL, 300);
+	run_echo_client("[::1]", port, "10", "4", NULL, NULL, 300);
 	np_proc_free(&socat);
 }
 
@@ -97,7 +104,7 @@ Test(kvm_net_echo, echo_client_in_every_notify_and_copy_mode)
 	unsigned port = start_socat_echo(&socat, false);
 	for (int i = 0; i < 3; i++)
 		for (int j = 0; j < 2; j++)
-			run_echo_client("127.0.0.1", port, "300", notify[i], copy[j], 300);
+			run_echo_client("127.0.0.1", port, "300", "1", notify[i], copy[j], 300);
 	np_proc_free(&socat);
 }
 
