@@ -78,10 +78,8 @@ BOUNCE_TEST(tcp_echo_through_the_bounce_area)
 
 BOUNCE_TEST(udp_through_the_bounce_area)
 {
-	uint16_t port = tg_free_port(SOCK_DGRAM);
-	char spec[80];
-	snprintf(spec, sizeof(spec), "UDP-RECVFROM:%u,bind=127.0.0.1,fork", port);
-	pid_t socat = tg_socat(SOCK_DGRAM, port, spec, "PIPE");
+	pid_t socat;
+	uint16_t port = tg_echo(SOCK_DGRAM, &socat);
 	int32_t h = tg_socket(&vm, g, VS_SOCK_DGRAM);
 	memcpy(bounce_ptr(1, 0), "datagram!", 9);
 	struct vs_sqe *s = tg_prep(g, VS_OP_SENDTO, (uint32_t)h);

@@ -327,9 +327,29 @@ static inline uint16_t tg_free_port(int type)
 	return ntohs(a.sin_port);
 }
 
-/* Start socat with the given arguments in its own process group; return once
- * something holds `port` (binding it ourselves fails), or fail the test. */
-static inline pid_t tg_socat(int type, uint16_t port, const char *a1, const char *a2)
+/* Is something bound to 127.0.0.1:port (TCP: listening)?  Read from
+ * /proc/net/{tcp,udp}, so that looking does not take the port itself. */
+static inline bool tg_port_bound(int type, uint16_t port)
+{
+	FILE *f = fopen(type == SOCK_DGRAM ? "/proc/net/udp" : "/proc/net/tcp", "r");
+	cr_assert(f);
+	char line[256], want[32];
+	snprintf(want, sizeof(want), "0100007F:%04X", port);
+	bool found = false;
+	while (!found && fgets(line, sizeof(line), f)) {
+		char local[64], remote[64];
+		unsigned state;
+		if (sscanf(line, " %*s %63s %63s %x", local, remote, &state) == 3)
+			found = !strcmp(local, want) && (type == SOCK_DGRAM || state == 0x0a);
+	}
+	fclose(f);
+	return found;
+}
+
+/* Start socat with the given arguments in its own process group and wait
+ * until it holds `port`.  Returns its pid, or 0 if it exited first (someone
+ * took the port meanwhile: pick another and retry). */
+static inline pid_t tg_socat_try(int type, uint16_t port, const char *a1, const char *a2)
 {
 	pid_t pid = fork();
 	cr_assert(pid >= 0);
@@ -343,20 +363,13 @@ static inline pid_t tg_socat(int type, uint16_t port, const char *a1, const char
 		_exit(127);
 	}
 	uint64_t deadline = tg_now_ms() + 5000;
-	for (;;) {
-		int fd = socket(AF_INET, type, 0);
-		struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port),
-					 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-		int r = bind(fd, (struct sockaddr *)&a, sizeof(a));
-		int e = errno;
-		close(fd);
-		if (r < 0 && e == EADDRINUSE)
-			return pid;
+	while (!tg_port_bound(type, port)) {
 		cr_assert_lt(tg_now_ms(), deadline, "socat %s did not bind port %u", a1, port);
-		int status;
-		cr_assert_eq(waitpid(pid, &status, WNOHANG), 0, "socat %s exited early", a1);
-		usleep(10000);
+		if (waitpid(pid, NULL, WNOHANG) == pid)
+			return 0;
+		usleep(5000);
 	}
+	return pid;
 }
 
 static inline void tg_socat_stop(pid_t pid)
@@ -365,14 +378,29 @@ static inline void tg_socat_stop(pid_t pid)
 	waitpid(pid, NULL, 0);
 }
 
-/* A TCP echo server on 127.0.0.1: returns its port. */
+/* An echo server on 127.0.0.1 (SOCK_STREAM: TCP, SOCK_DGRAM: UDP, one child
+ * per datagram); returns its port. */
+static inline uint16_t tg_echo(int type, pid_t *pid)
+{
+	for (int attempt = 0; attempt < 10; attempt++) {
+		uint16_t port = tg_free_port(type);
+		char spec[96];
+		if (type == SOCK_DGRAM)
+			snprintf(spec, sizeof(spec), "UDP-RECVFROM:%u,bind=127.0.0.1,fork", port);
+		else
+			snprintf(spec, sizeof(spec), "TCP-LISTEN:%u,bind=127.0.0.1,reuseaddr,fork",
+				 port);
+		*pid = tg_socat_try(type, port, spec, "PIPE");
+		if (*pid)
+			return port;
+	}
+	cr_assert_fail("socat could not bind a free port in 10 attempts");
+	return 0;
+}
+
 static inline uint16_t tg_echo_tcp(pid_t *pid)
 {
-	uint16_t port = tg_free_port(SOCK_STREAM);
-	char listen[64];
-	snprintf(listen, sizeof(listen), "TCP-LISTEN:%u,bind=127.0.0.1,reuseaddr,fork", port);
-	*pid = tg_socat(SOCK_STREAM, port, listen, "PIPE");
-	return port;
+	return tg_echo(SOCK_STREAM, pid);
 }
 
 /* A plain host listener on 127.0.0.1 (for tests that need to see the bytes). */

@@ -166,10 +166,8 @@ SOCKETS_TEST(peer_close_gives_eof_then_epipe_or_reset)
 
 SOCKETS_TEST(udp_round_trip_with_socat)
 {
-	uint16_t port = tg_free_port(SOCK_DGRAM);
-	char spec[80];
-	snprintf(spec, sizeof(spec), "UDP-RECVFROM:%u,bind=127.0.0.1,fork", port);
-	pid_t socat = tg_socat(SOCK_DGRAM, port, spec, "PIPE");
+	pid_t socat;
+	uint16_t port = tg_echo(SOCK_DGRAM, &socat);
 
 	int32_t h = tg_socket(&vm, g, VS_SOCK_DGRAM);
 	cr_assert_gt(h, 0);
