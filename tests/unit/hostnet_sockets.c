@@ -381,7 +381,11 @@ SOCKETS_TEST(nonblock_send_returns_the_partial_count)
 	e->addr = out;
 	e->len = n;
 	e->flags = VS_SQE_NONBLOCK;
-	cr_assert_eq(tg_run(&vm, g, e, NULL), -EAGAIN, "nothing fits any more");
+	/* The kernel may still move queued bytes to the peer's receive buffer (TCP
+	 * autotuning), freeing a little room: what matters is that it never waits. */
+	r = tg_run(&vm, g, e, NULL);
+	cr_assert(r == -EAGAIN || (r > 0 && (uint32_t)r < n),
+		  "a second NONBLOCK send returns at once: -EAGAIN or a partial count, got %d", r);
 	close(peer);
 }
 
