@@ -148,8 +148,7 @@ static int source_main(int argc, char **argv)
 	bulk_report(prog, sent, &sha, b.hash, ms);
 	return 0;
 }
-GUEST_PROGRAM("source", source_main,
-	      "[--chunk BYTES] [--no-hash] (HOST PORT | --listen PORT) BYTES",
+GUEST_PROGRAM("source", source_main, "[--chunk B] [--no-hash] (HOST PORT|--listen PORT) BYTES",
 	      "send BYTES of a pattern over TCP, print its SHA-256");
 
 static int sink_main(int argc, char **argv)
@@ -190,5 +189,5 @@ static int sink_main(int argc, char **argv)
 	bulk_report(prog, got, &sha, b.hash, ms);
 	return 0;
 }
-GUEST_PROGRAM("sink", sink_main, "[--chunk BYTES] [--no-hash] (HOST PORT | --listen PORT)",
+GUEST_PROGRAM("sink", sink_main, "[--chunk B] [--no-hash] (HOST PORT|--listen PORT)",
 	      "receive over TCP until EOF, print the byte count and SHA-256");
