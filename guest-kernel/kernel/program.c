@@ -18,7 +18,8 @@ const struct guest_program *program_find(const char *name)
 
 void program_print_list(void)
 {
-	char synopsis[64];
+	/* Wide enough for the longest synopsis (network programs have several options). */
+	char synopsis[160];
 
 	printf("usage: vmm [OPTIONS] guest.img [-- PROGRAM [ARGS...]]   (default: hello)\n"
 	       "programs:\n");
