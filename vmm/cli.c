@@ -41,6 +41,8 @@ static const char usage_text[] =
 	"      --stats-json FILE   write statistics as JSON to FILE\n"
 	"  -v, --verbose           one line about the host, doorbell, RAM and vCPUs\n"
 	"      --kvm-device PATH   KVM device (default /dev/kvm, or $VS_KVM_DEVICE)\n"
+	"  -h, --help              this text\n"
+	"      --version           the version\n"
 	"\n"
 	"guest network limits (the guest is untrusted; see README \"Threat model\"):\n"
 	"      --allow ADDR[/PREFIX][:PORT[-PORT]]\n"
@@ -50,8 +52,6 @@ static const char usage_text[] =
 	"      --listen-any        let guest sockets bind/listen on non-loopback addresses\n"
 	"      --max-sockets N     open guest sockets, 1..65535 (default 1024); more: EMFILE\n"
 	"      --max-backlog N     listen backlog cap, 1..65535 (default 128)\n"
-	"  -h, --help              this text\n"
-	"      --version           the version\n"
 	"\n"
 	"No /dev/kvm here (or a PVM one and you need hypercalls)? Run it in the KVM\n"
 	"sandbox: scripts/kvm-sandbox -- build/vmm ...\n";
