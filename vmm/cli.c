@@ -34,6 +34,8 @@ static const char usage_text[] =
 	"                          full KVM, port I/O on PVM hosts)\n"
 	"      --workers N         host worker threads (default 0: one per queue)\n"
 	"      --poll-us N         worker spin window before sleeping (default 50)\n"
+	"      --spin-us N         adaptive: the guest polls its completions up to N us\n"
+	"                          while the worker is awake, before it rings (default 2000)\n"
 	"      --notify=MODE       every | batch | adaptive (default adaptive)\n"
 	"      --copy=MODE         zero | bounce (default zero)\n"
 	"      --batch N           largest guest batch, 1..256 (default 32)\n"
@@ -167,7 +169,7 @@ static const char *take_value(struct opt_ctx *o)
 
 enum opt_id {
 	OPT_MEM, OPT_CPUS, OPT_TIMEOUT, OPT_DOORBELL, OPT_WORKERS, OPT_POLL_US,
-	OPT_NOTIFY, OPT_COPY, OPT_BATCH, OPT_STATS, OPT_STATS_JSON, OPT_VERBOSE,
+	OPT_SPIN_US, OPT_NOTIFY, OPT_COPY, OPT_BATCH, OPT_STATS, OPT_STATS_JSON, OPT_VERBOSE,
 	OPT_KVM_DEVICE, OPT_HELP, OPT_VERSION, OPT_ALLOW, OPT_LISTEN_ANY, OPT_MAX_SOCKETS,
 	OPT_MAX_BACKLOG,
 };
@@ -186,6 +188,7 @@ static const struct opt_def opts[] = {
 	{ "doorbell", 0, true, OPT_DOORBELL },
 	{ "workers", 0, true, OPT_WORKERS },
 	{ "poll-us", 0, true, OPT_POLL_US },
+	{ "spin-us", 0, true, OPT_SPIN_US },
 	{ "notify", 0, true, OPT_NOTIFY },
 	{ "copy", 0, true, OPT_COPY },
 	{ "batch", 0, true, OPT_BATCH },
@@ -267,6 +270,9 @@ static int apply(const struct opt_def *d, struct opt_ctx *o, struct vmm_config *
 				  msg, msglen);
 	case OPT_POLL_US:
 		return number_opt(word, v, 0, VMM_POLL_US_MAX, "microseconds", &cfg->poll_us,
+				  msg, msglen);
+	case OPT_SPIN_US:
+		return number_opt(word, v, 0, VMM_POLL_US_MAX, "microseconds", &cfg->spin_us,
 				  msg, msglen);
 	case OPT_BATCH:
 		return number_opt(word, v, 1, VS_SQ_ENTRIES, "a batch size", &cfg->batch,
@@ -352,6 +358,7 @@ int vmm_cli_parse(int argc, char *const argv[], const char *env_kvm_device,
 		.cpus = 1,
 		.doorbell = VMM_DOORBELL_AUTO,
 		.poll_us = VMM_DEFAULT_POLL_US,
+		.spin_us = VMM_DEFAULT_SPIN_US,
 		.notify = VS_NOTIFY_ADAPTIVE,
 		.copy = VS_COPY_ZERO,
 		.batch = VMM_DEFAULT_BATCH,

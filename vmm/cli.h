@@ -17,6 +17,11 @@
 #define VMM_DEFAULT_BATCH      32u
 #define VMM_TIMEOUT_MAX        (7u * 24u * 3600u) /* a week: surely a typo beyond */
 #define VMM_POLL_US_MAX        1000000u
+/* The guest library's spin cap (boot info spin_us).  The guest stops spinning
+ * as soon as the host worker sleeps, so this bounds only the time it polls
+ * beside a busy worker; 2 ms covers a batch of 32 sends in the nested sandbox
+ * (where one send() of the worker takes 10-50 us). */
+#define VMM_DEFAULT_SPIN_US    2000u
 
 enum vmm_action {
 	VMM_ACTION_RUN = 0,
@@ -41,6 +46,7 @@ struct vmm_config {
 	enum vmm_doorbell_request doorbell;
 	uint32_t workers;               /* 0: one per queue */
 	uint32_t poll_us;
+	uint32_t spin_us;               /* guest-lib's adaptive spin cap (boot info) */
 	enum vs_notify_mode notify;
 	enum vs_copy_mode copy;
 	uint32_t batch;                 /* 1..VS_SQ_ENTRIES */

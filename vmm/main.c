@@ -72,6 +72,7 @@ static int write_boot_memory(struct vm *vm, const struct vmm_config *cfg,
 		.notify = cfg->notify,
 		.copy = cfg->copy,
 		.batch = cfg->batch,
+		.spin_us = cfg->spin_us,
 		.argc = cfg->guest_argc,
 		.argv = cfg->guest_argv,
 	};

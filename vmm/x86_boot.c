@@ -153,6 +153,7 @@ int x86_boot_fill_info(struct vs_boot_info *bi, const struct boot_params *p,
 	bi->notify = p->notify;
 	bi->copy = p->copy;
 	bi->batch = p->batch;
+	bi->spin_us = p->spin_us;
 
 	char *w = bi->cmdline;
 	for (int i = 0; i < p->argc; i++) {

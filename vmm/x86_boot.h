@@ -71,6 +71,7 @@ struct boot_params {
 	enum vs_notify_mode notify;
 	enum vs_copy_mode copy;
 	uint32_t batch;
+	uint32_t spin_us;
 	int argc;                        /* guest arguments, joined by single spaces */
 	char *const *argv;
 };

@@ -107,7 +107,9 @@ int vs_x86_transport(struct vs_transport *t, const struct vs_boot_info *bi,
 	t->notify = bi->notify;
 	t->copy = bi->copy;
 	t->batch = bi->batch;
-	t->spin_ns = 0;
+	/* boot info's cap is in us (0: the library's default); in ns it must
+	 * fit 32 bits */
+	t->spin_ns = bi->spin_us > UINT32_MAX / 1000u ? UINT32_MAX : bi->spin_us * 1000u;
 	t->reserved = 0;
 	t->ctx = &platform;
 	switch (bi->doorbell) {

@@ -195,6 +195,60 @@ Test(guestlib_sched, adaptive_host_asleep_rings, .timeout = 60)
 	fvm_stop();
 }
 
+/* Adaptive: a guest waiting for something that does not come stops spinning
+ * as soon as the host worker sleeps (NEED_WAKEUP), however long its spin cap,
+ * and blocks in a WAIT doorbell instead of burning its vCPU. */
+Test(guestlib_sched, adaptive_spin_ends_when_host_sleeps, .timeout = 60)
+{
+	fvm_start(&(struct fvm_opts){ .notify = VS_NOTIFY_ADAPTIVE,
+				      .poll_us = 100000,         /* host polls 100 ms */
+				      .spin_ns = 2000000000u }); /* cap: 2 s */
+	int s = fvm_connect_tcp(fvm_tcp_echo());
+	uint8_t *out = messages(1);
+	/* An echo round trip leaves the worker awake, in its poll window ... */
+	cr_assert_eq(vs_send(s, out, MSG, 0), MSG);
+	drain_echo(s, 1);
+	struct vs_stats before, after;
+	vs_get_stats(&before);
+	/* ... so the poll goes out without a doorbell and the guest spins, on a
+	 * silent connection, until the worker sleeps 100 ms later. */
+	struct vs_pollfd p = { .fd = s, .events = VS_POLLIN };
+	struct timespec cpu0, cpu1;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu0); /* the "vCPU" is this thread */
+	cr_assert_eq(vs_poll(&p, 1, 1500), 0);
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu1);
+	vs_get_stats(&after);
+	double spun = (double)(cpu1.tv_sec - cpu0.tv_sec) + (cpu1.tv_nsec - cpu0.tv_nsec) / 1e9;
+	cr_log_info("poll of 1.5 s: %.3f s of CPU, %llu WAIT doorbells", spun,
+		    (unsigned long long)(after.doorbells_wait - before.doorbells_wait));
+	cr_assert_gt(after.doorbells_skipped - before.doorbells_skipped, 0);
+	cr_assert_geq(after.doorbells_wait - before.doorbells_wait, 1);
+	/* ~0.1 s: the poll window; spinning to the deadline burns up to 1.5 s. */
+	cr_assert_lt(spun, 0.5, "the guest spun on for %.3f s although the host slept", spun);
+	vs_close(s);
+	fvm_stop();
+}
+
+/* Adaptive: while the host worker polls (NEED_WAKEUP clear), the guest waits
+ * by spinning on its CQ, without a WAIT doorbell. */
+Test(guestlib_sched, adaptive_spins_while_host_polls, .timeout = 60)
+{
+	fvm_start(&(struct fvm_opts){ .notify = VS_NOTIFY_ADAPTIVE,
+				      .poll_us = 1000000,        /* host polls 1 s */
+				      .spin_ns = 2000000000u }); /* cap: 2 s */
+	int s = fvm_connect_tcp(fvm_tcp_echo());
+	struct vs_stats before, after;
+	vs_get_stats(&before);
+	struct vs_pollfd p = { .fd = s, .events = VS_POLLIN };
+	cr_assert_eq(vs_poll(&p, 1, 200), 0);
+	vs_get_stats(&after);
+	cr_assert_eq(after.doorbells_wait - before.doorbells_wait, 0,
+		     "a WAIT doorbell while the host was polling");
+	cr_assert_gt(after.requests - before.requests, 0);
+	vs_close(s);
+	fvm_stop();
+}
+
 /* Two "vCPUs": each uses its own queue, chosen by cpu_id(). */
 Test(guestlib_sched, queue_per_cpu, .timeout = 60)
 {

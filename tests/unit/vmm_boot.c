@@ -232,7 +232,7 @@ static struct boot_params params(int argc, char *const *argv)
 		.ring_bytes = 2 * VS_QUEUE_BYTES, .nr_queues = 2,
 		.doorbell = VS_DOORBELL_HYPERCALL, .hypercall_insn = VS_INSN_VMMCALL,
 		.notify = VS_NOTIFY_BATCH, .copy = VS_COPY_BOUNCE, .batch = 16,
-		.argc = argc, .argv = argv,
+		.spin_us = 1234, .argc = argc, .argv = argv,
 	};
 }
 
@@ -261,7 +261,7 @@ Test(vmm_boot, boot_info_contents)
 	cr_assert_eq(bi.batch, 16);
 	cr_assert_str_eq(bi.cmdline, "ticks 3 100");
 	cr_assert_eq(bi.cmdline_len, 11);
-	cr_assert_eq(bi.reserved0, 0);
+	cr_assert_eq(bi.spin_us, 1234);
 	for (size_t i = bi.cmdline_len; i < VS_CMDLINE_MAX; i++)
 		cr_assert_eq(bi.cmdline[i], 0, "cmdline tail not zeroed at %zu", i);
 }

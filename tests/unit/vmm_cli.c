@@ -42,6 +42,7 @@ Test(vmm_cli, defaults, .timeout = 10)
 	cr_assert_eq(c.batch, VMM_DEFAULT_BATCH);
 	cr_assert_eq(c.workers, 0);
 	cr_assert_eq(c.poll_us, VMM_DEFAULT_POLL_US);
+	cr_assert_eq(c.spin_us, VMM_DEFAULT_SPIN_US);
 	cr_assert(!c.stats && !c.verbose);
 	cr_assert_null(c.stats_json);
 	cr_assert_str_eq(c.kvm_device, "/dev/kvm");
@@ -51,7 +52,7 @@ Test(vmm_cli, defaults, .timeout = 10)
 Test(vmm_cli, every_option_long_and_short, .timeout = 10)
 {
 	char *argv[] = { "vmm", "-m", "1G", "-c", "4", "--timeout", "30", "--doorbell=pio",
-			 "--workers", "2", "--poll-us=100", "--notify", "batch", "--copy=bounce",
+			 "--workers", "2", "--poll-us=100", "--spin-us", "700", "--notify", "batch", "--copy=bounce",
 			 "--batch", "64", "--stats", "--stats-json", "/tmp/s.json", "-v",
 			 "--kvm-device=/dev/null", "img", "--", "ticks", "3", "100" };
 	struct vmm_config c;
@@ -62,6 +63,7 @@ Test(vmm_cli, every_option_long_and_short, .timeout = 10)
 	cr_assert_eq(c.doorbell, VMM_DOORBELL_PIO);
 	cr_assert_eq(c.workers, 2);
 	cr_assert_eq(c.poll_us, 100);
+	cr_assert_eq(c.spin_us, 700);
 	cr_assert_eq(c.notify, VS_NOTIFY_BATCH);
 	cr_assert_eq(c.copy, VS_COPY_BOUNCE);
 	cr_assert_eq(c.batch, 64);
@@ -248,6 +250,7 @@ Test(vmm_cli, numbers_and_enums, .timeout = 10)
 	const char *bad[][2] = {
 		{ "--timeout", "-5" }, { "--timeout", "1e3" }, { "--timeout", "999999999" },
 		{ "--batch", "0" }, { "--batch", "257" }, { "--poll-us", "abc" },
+		{ "--spin-us", "-1" }, { "--spin-us", "1000001" },
 		{ "--workers", "65" }, { "--doorbell", "mmio" }, { "--notify", "sometimes" },
 		{ "--copy", "triple" }, { "--stats-json", "" }, { "--kvm-device", "" },
 	};

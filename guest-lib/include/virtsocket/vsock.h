@@ -45,7 +45,7 @@
 
 #define VS_GPA_INVALID      UINT64_MAX /* virt_to_gpa(): not guest-addressable */
 #define VS_DEFAULT_BATCH    32u        /* transport.batch == 0 */
-#define VS_DEFAULT_SPIN_NS  50000u     /* transport.spin_ns == 0 (adaptive only) */
+#define VS_DEFAULT_SPIN_NS  2000000u   /* transport.spin_ns == 0 (adaptive only) */
 
 struct vs_transport {
 	void *ring;           /* virtual address of the ring slot */
@@ -55,7 +55,8 @@ struct vs_transport {
 	uint32_t notify;      /* enum vs_notify_mode: when to ring */
 	uint32_t copy;        /* enum vs_copy_mode: zero copy or bounce */
 	uint32_t batch;       /* largest batch, 1 .. VS_SQ_ENTRIES (0: VS_DEFAULT_BATCH) */
-	uint32_t spin_ns;     /* adaptive: poll the CQ this long before a WAIT doorbell
+	uint32_t spin_ns;     /* adaptive: before a WAIT doorbell, poll the CQ while the
+	                         host worker is awake, at most this long
 	                         (0: VS_DEFAULT_SPIN_NS) */
 	uint32_t reserved;
 	void *ctx;            /* passed to every callback below */
