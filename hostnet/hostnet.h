@@ -65,7 +65,8 @@ struct hostnet_stats {
 	uint64_t completions;        /* CQEs posted */
 	uint64_t bytes_sent;         /* payload bytes handed to send()/sendto() */
 	uint64_t bytes_received;     /* payload bytes received into guest memory */
-	uint64_t bytes_copied;       /* payload bytes the VMM copied (bounce mode) */
+	uint64_t bytes_copied;       /* payload bytes the VMM copied (bounce mode), each once:
+	                                a copy redone after EAGAIN is not counted again */
 	uint64_t wait_ns;            /* total time doorbell WAITs blocked a vCPU */
 	uint64_t sockets_open;       /* currently open handles (a gauge, not a counter) */
 	uint64_t cq_overflows;       /* completions held host-side because the CQ was full */

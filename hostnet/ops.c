@@ -187,8 +187,9 @@ static int32_t try_send(struct hn_worker *w, struct hn_req *r)
 		if (r->bounce) {
 			if (!dgram && chunk > HN_BOUNCE_CHUNK)
 				chunk = HN_BOUNCE_CHUNK; /* a datagram goes whole */
+			/* counted below, once sent: a copy redone after EAGAIN or
+			 * a short send moves no payload byte twice */
 			memcpy(w->scratch, src, chunk);
-			count(&w->bytes_copied, chunk);
 			src = w->scratch;
 		}
 		ssize_t n = sendto(s->fd, src, chunk, MSG_DONTWAIT | MSG_NOSIGNAL, to,
@@ -201,6 +202,8 @@ static int32_t try_send(struct hn_worker *w, struct hn_req *r)
 			return r->done ? (int32_t)r->done : -errno;
 		}
 		count(&w->bytes_sent, (uint64_t)n);
+		if (r->bounce)
+			count(&w->bytes_copied, (uint64_t)n);
 		r->done += (uint32_t)n;
 		if (dgram || r->done >= r->len)
 			return (int32_t)r->done;
