@@ -3,16 +3,28 @@
  * hostnet_doorbell(): what a vCPU's hypercall or port write turns into.
  * Runs on the vCPU thread.  SUBMIT kicks the queue's worker and returns at
  * once; WAIT blocks the vCPU thread on the queue's condition variable until
- * the CQ holds a completion, wait_ms passes, or hostnet_stop().
+ * the CQ holds the guest's wait_min completions, wait_ms passes, or
+ * hostnet_stop().
  */
 #include <errno.h>
 #include <time.h>
 
 #include "hostnet_internal.h"
 
+/* How many completions this WAIT is for: the guest's wait_min, read once
+ * (the guest may rewrite it at any time) and clamped to what a CQ holds. */
+static int64_t wait_min(const struct hn_queue *q)
+{
+	uint32_t min = __atomic_load_n(&q->ring->ctrl.wait_min, __ATOMIC_RELAXED);
+	if (min == 0)
+		return 1;
+	return min > VS_CQ_ENTRIES ? VS_CQ_ENTRIES : min;
+}
+
 static int64_t wait_queue(struct hostnet *hn, struct hn_queue *q, uint32_t wait_ms)
 {
 	uint64_t t0 = hn_now_ns();
+	int64_t min = wait_min(q);
 	struct timespec deadline;
 	clock_gettime(CLOCK_MONOTONIC, &deadline);
 	deadline.tv_sec += wait_ms / 1000;
@@ -30,10 +42,10 @@ static int64_t wait_queue(struct hostnet *hn, struct hn_queue *q, uint32_t wait_
 			break;
 		}
 		r = hn_queue_ready_locked(q);
-		if (r != 0)
-			break; /* completions, or -EIO: broken queue */
+		if (r < 0 || r >= min)
+			break; /* enough completions, or -EIO: broken queue */
 		if (wait_ms == 0) {
-			r = -ETIMEDOUT;
+			r = r ? r : -ETIMEDOUT;
 			break;
 		}
 		q->waiters++;

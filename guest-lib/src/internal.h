@@ -136,7 +136,10 @@ int vs_cq_drain(struct vs_lq *q);             /* consume every CQE: 0 or -EIO */
 /* ---- sched.c: when to ring */
 int vs_sched_submit(struct vs_lq *q, bool caller_waits);
 int vs_sched_flush(struct vs_lq *q);
-typedef bool (*vs_wait_cond)(struct vs_lq *q, void *arg);
+/* What a waiter waits for: how many more completions it needs before it can
+ * go on (0: it can; 1 when it cannot tell).  A WAIT doorbell asks the host
+ * for that many (queue_ctrl.wait_min), so it never returns too early. */
+typedef uint32_t (*vs_wait_cond)(struct vs_lq *q, void *arg);
 int vs_sched_wait(struct vs_lq *q, vs_wait_cond cond, void *arg, int64_t timeout_ns);
 
 /* ---- prep.c: reserve a record and an SQE, attach buffers, fill */

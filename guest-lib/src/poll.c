@@ -15,24 +15,27 @@ struct poll_set {
 	unsigned n;
 };
 
-static bool any_done(struct vs_lq *q, void *arg)
+/* Completions still needed (vs_wait_cond): 0 once any poll is done. */
+static uint32_t any_done(struct vs_lq *q, void *arg)
 {
 	(void)q;
 	const struct poll_set *set = arg;
 	for (unsigned i = 0; i < set->n; i++)
 		if (set->req[i] && set->req[i]->state == VS_REQ_DONE)
-			return true;
-	return false;
+			return 0;
+	return 1;
 }
 
-static bool all_done(struct vs_lq *q, void *arg)
+/* ... the number of requests of the set not done yet. */
+static uint32_t all_done(struct vs_lq *q, void *arg)
 {
 	(void)q;
 	const struct poll_set *set = arg;
+	uint32_t pending = 0;
 	for (unsigned i = 0; i < set->n; i++)
 		if (set->req[i] && set->req[i]->state != VS_REQ_DONE)
-			return false;
-	return true;
+			pending++;
+	return pending;
 }
 
 static void abandon_all(struct vs_lq *q, struct poll_set *set)

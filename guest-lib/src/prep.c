@@ -415,9 +415,10 @@ int vs_flush(void)
 	return q ? vs_sched_flush(q) : -VS_ENODEV;
 }
 
-static bool enough_done(struct vs_lq *q, void *arg)
+static uint32_t enough_done(struct vs_lq *q, void *arg)
 {
-	return q->done_count >= *(unsigned *)arg;
+	unsigned min = *(unsigned *)arg;
+	return q->done_count >= min ? 0 : min - q->done_count;
 }
 
 int vs_wait(unsigned min, int timeout_ms)

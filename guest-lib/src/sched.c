@@ -147,7 +147,7 @@ static bool spin(struct vs_lq *q, vs_wait_cond cond, void *arg, uint64_t deadlin
 		*err = vs_cq_drain(q);
 		if (*err)
 			return false;
-		if (cond(q, arg)) {
+		if (cond(q, arg) == 0) {
 			q->stats.spin_hits++;
 			return true;
 		}
@@ -158,10 +158,20 @@ static bool spin(struct vs_lq *q, vs_wait_cond cond, void *arg, uint64_t deadlin
 	return false;
 }
 
+/* Ring WAIT (with SUBMIT if requests are not handed over yet), asking the
+ * host for `need` completions so it does not return after the first. */
+static int64_t ring_wait(struct vs_lq *q, uint32_t need, uint32_t wait_ms)
+{
+	/* The doorbell (an exit, a "memory" clobber) orders this store before
+	 * the host's load; release only keeps the compiler honest. */
+	vs_store_release(&q->ring->ctrl.wait_min, need);
+	return ring(q, VS_DB_WAIT | (q->unrung ? VS_DB_SUBMIT : 0), wait_ms);
+}
+
 /*
- * Submit, then wait until cond(q, arg) holds or timeout_ns passes (< 0:
- * forever).  Returns 0, -ETIMEDOUT, -EIO (queue broken) or the doorbell's
- * error (-EINTR: the VM is stopping).
+ * Submit, then wait until cond(q, arg) says nothing more is needed or
+ * timeout_ns passes (< 0: forever).  Returns 0, -ETIMEDOUT, -EIO (queue
+ * broken) or the doorbell's error (-EINTR: the VM is stopping).
  */
 int vs_sched_wait(struct vs_lq *q, vs_wait_cond cond, void *arg, int64_t timeout_ns)
 {
@@ -176,7 +186,8 @@ int vs_sched_wait(struct vs_lq *q, vs_wait_cond cond, void *arg, int64_t timeout
 		err = vs_cq_drain(q);
 		if (err)
 			return err;
-		if (cond(q, arg))
+		uint32_t need = cond(q, arg);
+		if (need == 0)
 			return q->unrung >= group_size() ? hand_over(q) : 0;
 
 		if (vs_lib.t.notify == VS_NOTIFY_ADAPTIVE) {
@@ -190,6 +201,7 @@ int vs_sched_wait(struct vs_lq *q, vs_wait_cond cond, void *arg, int64_t timeout
 					return 0;
 				if (err)
 					return err;
+				need = cond(q, arg); /* the spin may have reaped some */
 			}
 		}
 
@@ -198,8 +210,7 @@ int vs_sched_wait(struct vs_lq *q, vs_wait_cond cond, void *arg, int64_t timeout
 			err = hand_over(q); /* the caller waited: its requests go out */
 			return err ? err : -VS_ETIMEDOUT;
 		}
-		uint32_t flags = VS_DB_WAIT | (q->unrung ? VS_DB_SUBMIT : 0);
-		int64_t r = ring(q, flags, wait_ms_until(now, deadline));
+		int64_t r = ring_wait(q, need, wait_ms_until(now, deadline));
 		if (r < 0 && r != -VS_ETIMEDOUT && r != -VS_EAGAIN)
 			return (int)r;
 	}

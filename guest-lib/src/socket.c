@@ -9,9 +9,9 @@
 
 #include "internal.h"
 
-static bool progressed(struct vs_lq *q, void *arg)
+static uint32_t progressed(struct vs_lq *q, void *arg)
 {
-	return q->stats.completions != *(uint64_t *)arg;
+	return q->stats.completions == *(uint64_t *)arg;
 }
 
 int vs_prep_sync(struct vs_lq *q, const struct vs_sqe *sqe, const struct vs_attach *a,
@@ -41,10 +41,10 @@ void vs_req_abandon(struct vs_lq *q, struct vs_req *r)
 		r->owner = VS_OWNER_ORPHAN;
 }
 
-static bool req_done(struct vs_lq *q, void *arg)
+static uint32_t req_done(struct vs_lq *q, void *arg)
 {
 	(void)q;
-	return ((struct vs_req *)arg)->state == VS_REQ_DONE;
+	return ((struct vs_req *)arg)->state != VS_REQ_DONE;
 }
 
 /* One request, start to finish.  built: the builder's verdict. */

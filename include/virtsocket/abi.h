@@ -151,10 +151,11 @@ struct vs_boot_info {
  * result: >= 0: completions ready in the CQ; < 0: -errno (bad magic, queue,
  *     flags or ring arguments -> -EINVAL; hypercall on a VM without transport
  *     -> -ENOSYS).
- *     WAIT: the count (> 0) once the CQ is non-empty; -ETIMEDOUT if it stayed
- *     empty for wait_ms (wait_ms = 0: an immediate check); -EINTR when the VM
- *     is stopping; -EIO when the queue is VS_QF_BROKEN.  Without WAIT: the
- *     count right now (>= 0).
+ *     WAIT: the count once the CQ holds at least queue_ctrl.wait_min
+ *     completions (1 if 0); when wait_ms passes first, the count if the CQ is
+ *     non-empty, else -ETIMEDOUT (wait_ms = 0: an immediate check); -EINTR
+ *     when the VM is stopping; -EIO when the queue is VS_QF_BROKEN.  Without
+ *     WAIT: the count right now (>= 0).
  *     Every doorbell (SUBMIT or WAIT) wakes the queue's worker if it sleeps.
  *
  * NEED_WAKEUP protocol (adaptive mode), guest side:
@@ -168,8 +169,8 @@ struct vs_boot_info {
  * ------------------------------------------------------------------------ */
 #define VS_HC_NR              12u      /* KVM_HC_MAP_GPA_RANGE */
 #define VS_DB_SUBMIT          0x01u    /* wake the queue's worker: SQ has entries */
-#define VS_DB_WAIT            0x02u    /* block this vCPU until the CQ is non-empty
-                                          or wait_ms passed */
+#define VS_DB_WAIT            0x02u    /* block this vCPU until the CQ holds wait_min
+                                          completions or wait_ms passed */
 #define VS_DB_FLAGS_MASK      0x03u
 #define VS_DB_WAIT_FOREVER    0xffffu
 #define VS_DB_ARG(queue, flags, wait_ms)                                   \
@@ -222,7 +223,12 @@ struct vs_queue_ctrl {
 	 * both sides), so no submission is left unseen. */
 	uint32_t flags;
 	uint8_t pad4[VS_CACHELINE - 4];
-	uint8_t reserved[4096 - 5 * VS_CACHELINE];
+	/* How many completions the guest's next WAIT doorbell waits for: the
+	 * guest stores it before ringing WAIT (the exit orders it), the host
+	 * loads it once per WAIT and clamps it to 1..VS_CQ_ENTRIES (0 = 1). */
+	uint32_t wait_min;
+	uint8_t pad5[VS_CACHELINE - 4];
+	uint8_t reserved[4096 - 6 * VS_CACHELINE];
 };
 
 /* Opcodes.  "handle" is a per-VM socket handle the host hands out (never a
@@ -381,6 +387,7 @@ _Static_assert(__builtin_offsetof(struct vs_queue_ctrl, sq_head) == 64, "own cac
 _Static_assert(__builtin_offsetof(struct vs_queue_ctrl, cq_tail) == 128, "own cache line");
 _Static_assert(__builtin_offsetof(struct vs_queue_ctrl, cq_head) == 192, "own cache line");
 _Static_assert(__builtin_offsetof(struct vs_queue_ctrl, flags) == 256, "own cache line");
+_Static_assert(__builtin_offsetof(struct vs_queue_ctrl, wait_min) == 320, "own cache line");
 _Static_assert(__builtin_offsetof(struct vs_sqe, user_data) == 24, "sqe layout");
 _Static_assert(__builtin_offsetof(struct vs_sqe, u) == 32, "sqe layout");
 _Static_assert(__builtin_offsetof(struct vs_queue, sq) == VS_QUEUE_SQ_OFFSET, "queue layout");

@@ -18,12 +18,14 @@
 #include <criterion/criterion.h>
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -187,10 +189,22 @@ static inline uint16_t fvm_free_port(int type)
 static inline pid_t fvm_spawn(char *const argv[])
 {
 	cr_assert_lt(fvm.nr_peers, FVM_MAX_PEERS);
+	pid_t parent = getpid();
 	pid_t pid = fork();
 	cr_assert_geq(pid, 0);
 	if (pid == 0) {
 		setpgid(0, 0);
+		/* A failed assertion ends the test before fvm_stop(): the peer
+		 * must die with it, and must not hold the runner's output pipe
+		 * open (ctest would wait for its EOF). */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != parent)
+			_exit(127);
+		int devnull = open("/dev/null", O_RDWR);
+		if (devnull >= 0) {
+			dup2(devnull, STDIN_FILENO);
+			dup2(devnull, STDOUT_FILENO);
+		}
 		execvp(argv[0], argv);
 		_exit(127);
 	}

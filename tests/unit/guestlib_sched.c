@@ -249,6 +249,34 @@ Test(guestlib_sched, adaptive_spins_while_host_polls, .timeout = 60)
 	fvm_stop();
 }
 
+/* vs_wait(n): one WAIT doorbell asks the host for all n completions
+ * (queue_ctrl.wait_min), instead of one doorbell per completion. */
+Test(guestlib_sched, wait_for_n_is_one_wait_doorbell, .timeout = 60)
+{
+	fvm_start(&(struct fvm_opts){ .notify = VS_NOTIFY_BATCH, .batch = 16 });
+	const unsigned n = 16;
+	int s = fvm_connect_tcp(fvm_tcp_echo());
+	/* receives first, so each completes only when its echo is back */
+	uint8_t *in = fvm_alloc((size_t)n * MSG), *out = messages(n);
+	for (unsigned i = 0; i < n; i++)
+		cr_assert_eq(vs_prep_recv(s, in + (size_t)i * MSG, MSG, VS_MSG_WAITALL, i), 0);
+	cr_assert_eq(vs_flush(), 0);
+	struct vs_stats before, after;
+	vs_get_stats(&before);
+	for (unsigned i = 0; i < n; i++)
+		cr_assert_eq(vs_prep_send(s, out + (size_t)i * MSG, MSG, 0, 100 + i), 0);
+	cr_assert_eq(vs_wait(2 * n, 10000), (int)(2 * n));
+	vs_get_stats(&after);
+	cr_assert_eq(after.doorbells_wait - before.doorbells_wait, 1,
+		     "%llu WAIT doorbells for one vs_wait(%u)",
+		     (unsigned long long)(after.doorbells_wait - before.doorbells_wait), 2 * n);
+	struct vs_completion c[32];
+	cr_assert_eq(vs_reap(c, 32), (int)(2 * n));
+	cr_assert_eq(memcmp(in, out, (size_t)n * MSG), 0);
+	vs_close(s);
+	fvm_stop();
+}
+
 /* Two "vCPUs": each uses its own queue, chosen by cpu_id(). */
 Test(guestlib_sched, queue_per_cpu, .timeout = 60)
 {

@@ -142,6 +142,49 @@ Test(doorbell, wait_forever_wakes_on_a_completion, .timeout = 30)
 	tg_vm_fini(&vm);
 }
 
+/* WAIT with the guest's wait_min = 3: one completion in the CQ is not
+ * enough (the wait runs to its timeout and then reports what is there);
+ * three are.  A hostile wait_min is clamped, never trusted. */
+Test(doorbell, wait_waits_for_wait_min_completions, .timeout = 30)
+{
+	struct tg_vm vm;
+	tg_vm_init(&vm, 1, 0);
+	struct tg_queue *g = &vm.qs[0];
+	uint16_t port;
+	int l = tg_listener(&port);
+	int32_t h = tg_socket(&vm, g, VS_SOCK_STREAM);
+	cr_assert_eq(tg_connect(&vm, g, (uint32_t)h, port), 0);
+	int peer = accept(l, NULL, NULL);
+	close(l);
+	for (int i = 0; i < 3; i++) { /* three 1-byte receives, in order */
+		struct vs_sqe *e = tg_prep(g, VS_OP_RECV, (uint32_t)h);
+		e->addr = tg_alloc(&vm, 1);
+		e->len = 1;
+	}
+	tg_publish(g);
+	g->q->ctrl.wait_min = 3;
+	cr_assert_eq(write(peer, "a", 1), 1);
+	uint64_t t0 = tg_now_ms();
+	int64_t r = tg_doorbell(&vm, 0, VS_DB_SUBMIT | VS_DB_WAIT, 300);
+	uint64_t waited = tg_now_ms() - t0;
+	cr_assert_eq(r, 1, "a timed-out WAIT reports what is there: %lld", (long long)r);
+	cr_assert_geq(waited, 250, "WAIT for 3 returned after %llu ms with 1",
+		      (unsigned long long)waited);
+	struct waiter w = { &vm, 0, 0, 0 };
+	pthread_t t;
+	pthread_create(&t, NULL, wait_forever, &w);
+	cr_assert_eq(write(peer, "b", 1), 1);
+	usleep(100000);
+	cr_assert(!w.done, "WAIT for 3 returned with 2");
+	cr_assert_eq(write(peer, "c", 1), 1);
+	pthread_join(t, NULL);
+	cr_assert_eq(w.result, 3);
+	g->q->ctrl.wait_min = 0xffffffffu; /* more than a CQ holds */
+	cr_assert_eq(tg_doorbell(&vm, 0, VS_DB_WAIT, 50), 3, "clamped, then timed out");
+	close(peer);
+	tg_vm_fini(&vm);
+}
+
 static bool reap_spinning(struct tg_queue *g, struct vs_cqe *c, uint32_t ms)
 {
 	uint64_t deadline = tg_now_ms() + ms;

@@ -351,14 +351,21 @@ static inline bool tg_port_bound(int type, uint16_t port)
  * took the port meanwhile: pick another and retry). */
 static inline pid_t tg_socat_try(int type, uint16_t port, const char *a1, const char *a2)
 {
+	pid_t parent = getpid();
 	pid_t pid = fork();
 	cr_assert(pid >= 0);
 	if (pid == 0) {
 		setpgid(0, 0);
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		int devnull = open("/dev/null", O_WRONLY);
-		if (devnull >= 0)
-			dup2(devnull, 2);
+		prctl(PR_SET_PDEATHSIG, SIGKILL); /* dies with a failed test */
+		if (getppid() != parent)
+			_exit(127);
+		/* nothing of the test runner's: no stdin, no output pipes */
+		int devnull = open("/dev/null", O_RDWR);
+		if (devnull >= 0) {
+			dup2(devnull, STDIN_FILENO);
+			dup2(devnull, STDOUT_FILENO);
+			dup2(devnull, STDERR_FILENO);
+		}
 		execlp("socat", "socat", a1, a2, (char *)NULL);
 		_exit(127);
 	}
