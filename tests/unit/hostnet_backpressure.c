@@ -95,12 +95,8 @@ Test(backpressure, five_thousand_sends_on_one_socket_keep_order, .timeout = 90)
 	struct tg_vm vm;
 	tg_vm_init(&vm, 1, 0);
 	struct tg_queue *g = &vm.qs[0];
-	uint16_t port;
-	int l = tg_listener(&port);
-	int32_t h = tg_socket(&vm, g, VS_SOCK_STREAM);
-	cr_assert_eq(tg_connect(&vm, g, (uint32_t)h, port), 0);
-	int peer = accept(l, NULL, NULL);
-	close(l);
+	int peer;
+	int32_t h = tg_tcp_pair(&vm, g, &peer);
 
 	const uint32_t n = 5000;
 	send_handle = (uint32_t)h;
@@ -130,12 +126,8 @@ Test(backpressure, completions_held_while_cq_full_arrive_in_order, .timeout = 60
 	struct tg_vm vm;
 	tg_vm_init(&vm, 1, 0);
 	struct tg_queue *g = &vm.qs[0];
-	uint16_t port;
-	int l = tg_listener(&port);
-	int32_t h = tg_socket(&vm, g, VS_SOCK_STREAM);
-	cr_assert_eq(tg_connect(&vm, g, (uint32_t)h, port), 0);
-	int peer = accept(l, NULL, NULL);
-	close(l);
+	int peer;
+	int32_t h = tg_tcp_pair(&vm, g, &peer);
 
 	/* 1100 one-byte receives park (more than the CQ holds). */
 	const uint32_t n = VS_CQ_ENTRIES + 76;
@@ -206,12 +198,8 @@ Test(backpressure, parked_requests_per_queue_are_bounded, .timeout = 60)
 	struct tg_vm vm;
 	tg_vm_init(&vm, 1, 0);
 	struct tg_queue *g = &vm.qs[0];
-	uint16_t port;
-	int l = tg_listener(&port);
-	int32_t h = tg_socket(&vm, g, VS_SOCK_STREAM);
-	cr_assert_eq(tg_connect(&vm, g, (uint32_t)h, port), 0);
-	int peer = accept(l, NULL, NULL);
-	close(l);
+	int peer;
+	int32_t h = tg_tcp_pair(&vm, g, &peer);
 
 	/* POLLs for input that never comes: each one parks. */
 	const uint32_t n = HOSTNET_MAX_INFLIGHT + 100;

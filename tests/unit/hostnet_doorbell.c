@@ -116,12 +116,8 @@ Test(doorbell, wait_forever_wakes_on_a_completion, .timeout = 30)
 	struct tg_vm vm;
 	tg_vm_init(&vm, 1, 0);
 	struct tg_queue *g = &vm.qs[0];
-	uint16_t port;
-	int l = tg_listener(&port);
-	int32_t h = tg_socket(&vm, g, VS_SOCK_STREAM);
-	cr_assert_eq(tg_connect(&vm, g, (uint32_t)h, port), 0);
-	int peer = accept(l, NULL, NULL);
-	close(l);
+	int peer;
+	int32_t h = tg_tcp_pair(&vm, g, &peer);
 	tg_io(&vm, g, VS_OP_NOP, 0, 0, 0, 0);
 	struct vs_sqe *e = tg_prep(g, VS_OP_RECV, (uint32_t)h);
 	e->addr = tg_alloc(&vm, 8);
@@ -150,12 +146,8 @@ Test(doorbell, wait_waits_for_wait_min_completions, .timeout = 30)
 	struct tg_vm vm;
 	tg_vm_init(&vm, 1, 0);
 	struct tg_queue *g = &vm.qs[0];
-	uint16_t port;
-	int l = tg_listener(&port);
-	int32_t h = tg_socket(&vm, g, VS_SOCK_STREAM);
-	cr_assert_eq(tg_connect(&vm, g, (uint32_t)h, port), 0);
-	int peer = accept(l, NULL, NULL);
-	close(l);
+	int peer;
+	int32_t h = tg_tcp_pair(&vm, g, &peer);
 	for (int i = 0; i < 3; i++) { /* three 1-byte receives, in order */
 		struct vs_sqe *e = tg_prep(g, VS_OP_RECV, (uint32_t)h);
 		e->addr = tg_alloc(&vm, 1);

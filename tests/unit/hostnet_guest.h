@@ -423,6 +423,20 @@ static inline int tg_listener(uint16_t *port)
 	return fd;
 }
 
+/* A guest TCP socket on g connected to a plain host socket (*peer), e.g. to
+ * control exactly when the host side reads or writes.  Returns the handle. */
+static inline int32_t tg_tcp_pair(struct tg_vm *vm, struct tg_queue *g, int *peer)
+{
+	uint16_t port;
+	int l = tg_listener(&port);
+	int32_t h = tg_socket(vm, g, VS_SOCK_STREAM);
+	cr_assert_eq(tg_connect(vm, g, (uint32_t)h, port), 0);
+	*peer = accept(l, NULL, NULL);
+	cr_assert_geq(*peer, 0);
+	close(l);
+	return h;
+}
+
 static inline int tg_count_fds(void)
 {
 	int n = 0;
