@@ -239,6 +239,7 @@ void hostnet_get_stats(const struct hostnet *hn, struct hostnet_stats *out)
 	for (uint32_t i = 0; i < hn->cfg.workers; i++) {
 		const struct hn_worker *w = &hn->workers[i];
 		out->bytes_sent += load(&w->bytes_sent);
+		out->send_calls += load(&w->send_calls);
 		out->bytes_received += load(&w->bytes_received);
 		out->bytes_copied += load(&w->bytes_copied);
 		out->worker_wakeups += load(&w->wakeups);

@@ -64,6 +64,8 @@ struct hostnet_stats {
 	                                consumes batches nobody rang for) */
 	uint64_t completions;        /* CQEs posted */
 	uint64_t bytes_sent;         /* payload bytes handed to send()/sendto() */
+	uint64_t send_calls;         /* send system calls made for SEND/SENDTO (fewer than
+	                                the requests when stream SENDs were gathered) */
 	uint64_t bytes_received;     /* payload bytes received into guest memory */
 	uint64_t bytes_copied;       /* payload bytes the VMM copied (bounce mode), each once:
 	                                a copy redone after EAGAIN is not counted again */

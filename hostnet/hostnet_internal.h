@@ -75,9 +75,13 @@ struct hn_worker {
 	uint32_t nr_queues;
 	uint8_t *scratch;           /* bounce mode: the private host copy of a payload */
 	struct hn_sock **snap;      /* CANCEL: room for a snapshot of every socket */
+	/* Sockets whose SENDs wait for the end of this pass (referenced); one
+	 * pass takes at most VS_SQ_ENTRIES requests, so this many at most. */
+	struct hn_sock *deferred[VS_SQ_ENTRIES];
+	uint32_t nr_deferred;
 	uint64_t start_ns;
 
-	atomic_uint_least64_t bytes_sent, bytes_received, bytes_copied;
+	atomic_uint_least64_t bytes_sent, bytes_received, bytes_copied, send_calls;
 	atomic_uint_least64_t poll_ns, sleep_ns, wakeups;
 	atomic_uint_least64_t idle_since, sleep_since; /* current phase start, 0: none */
 };
@@ -112,6 +116,9 @@ void hn_queue_set_flags(struct hn_queue *q, uint32_t set, uint32_t clear);
 /* Run a validated request (on the caller's stack); it completes now or is
  * parked on its socket.  Takes over req->sock's reference. */
 void hn_ops_submit(struct hn_worker *w, struct hn_req *req);
+/* End of a pass over a queue's new requests: send what hn_ops_submit()
+ * deferred, each socket's SENDs gathered into one sendmsg. */
+void hn_ops_flush(struct hn_worker *w);
 /* The socket behind handle became ready: retry what waits on it. */
 void hn_ops_ready(struct hn_worker *w, uint32_t handle);
 /* Close everything at destroy time (workers already joined): no completions. */

@@ -249,5 +249,6 @@ uint32_t hn_queue_service(struct hn_worker *w, struct hn_queue *q)
 		req.seq = q->seq++;
 		hn_ops_submit(w, &req);
 	}
+	hn_ops_flush(w);
 	return n;
 }

@@ -14,6 +14,8 @@
  *   poll POLL                               (each waits for its own events)
  * Only the head of in/out is ever tried, so operations of one direction
  * complete in submission order; a pending CONNECT also holds back the in list.
+ * (Consecutive stream SENDs at the head of out go out together, in order, in
+ * one sendmsg: still the head first.)
  *
  * Lifetime: reference counted.  The handle table holds one reference, every
  * request naming the socket holds one; the last put closes the fd.
@@ -42,6 +44,8 @@ struct hn_sock {
 	uint32_t handle;         /* the guest's name for it */
 	struct hn_worker *owner; /* whose epoll set watches fd (NULL: none) */
 	bool closed;             /* CLOSE ran: every new operation gets -EBADF */
+	bool deferred;           /* holds SENDs parked for the end of the worker's
+	                            pass (ops.c: gathered into one sendmsg) */
 	struct hn_req_list in, out, poll;
 };
 

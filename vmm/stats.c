@@ -22,6 +22,7 @@ static const struct {
 	HN(batches, "batches", false),
 	HN(completions, "completions", false),
 	HN(bytes_sent, "bytes sent", false),
+	HN(send_calls, "send syscalls", false),
 	HN(bytes_received, "bytes received", false),
 	HN(bytes_copied, "bytes copied", false),
 	HN(wait_ns, "vcpu wait time", true),
