@@ -339,7 +339,8 @@ Test(sandbox, what_a_worker_does_is_allowed, .timeout = 30)
 static int try_heap_overflow(void)
 {
 	volatile char *p = malloc(16);
-	p[16] = 1; /* ASan reports this and exits 1 */
+	volatile size_t past_end = 16; /* volatile: the compiler must not see it coming */
+	p[past_end] = 1;               /* ASan reports this and exits 1 */
 	free((void *)p);
 	return 10;
 }
