@@ -244,12 +244,19 @@ static int add_asan_rules(scmp_filter_ctx ctx)
 	/* Thread exit: ASan takes down the alternate signal stack it gave the
 	 * thread at its start (its SEGV reporter runs on it). */
 	int err = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(sigaltstack), 0);
-	/* A report (heap overflow, UBSan...) first asks isatty(2) whether to use
+	/* A report (heap overflow, UBSan...) asks isatty(2) whether to use
 	 * colours: without this the worker's memory error would show up as a
-	 * forbidden ioctl.  The report then comes through unsymbolized (module
-	 * + offset): the symbolizer may not open the binary. */
+	 * forbidden ioctl.  The report comes through unsymbolized (module +
+	 * offset): the symbolizer may not open the binary. */
 	err = err ? err : ALLOW(ctx, SCMP_SYS(ioctl), SCMP_A0_32(SCMP_CMP_EQ, STDERR_FILENO),
 				SCMP_A1_64(SCMP_CMP_EQ, TCGETS));
+	/* The report looks up the binary's name (/proc/self/exe): it copes with
+	 * not knowing, like with the files the symbolizer cannot open. */
+	err = err ? err : seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(readlink), 0);
+	/* UBSan's report shows the memory around a bad pointer if a pipe says it
+	 * is readable; without a pipe it leaves that out. */
+	err = err ? err : seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EMFILE), SCMP_SYS(pipe2), 0);
+	err = err ? err : seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EMFILE), SCMP_SYS(pipe), 0);
 	return err;
 }
 #endif

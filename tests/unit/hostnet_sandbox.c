@@ -336,25 +336,24 @@ Test(sandbox, what_a_worker_does_is_allowed, .timeout = 30)
 }
 
 #ifdef __SANITIZE_ADDRESS__
-static int try_heap_overflow(void)
+static int try_use_after_free(void)
 {
-	volatile char *p = malloc(16);
-	volatile size_t past_end = 16; /* volatile: the compiler must not see it coming */
-	p[past_end] = 1;               /* ASan reports this and exits 1 */
+	volatile char *volatile p = malloc(16); /* volatile pointer: no -Wuse-after-free */
 	free((void *)p);
+	p[0] = 1; /* ASan reports this and exits 1 (UBSan cannot see it) */
 	return 10;
 }
 
-/* ASan builds allow the few calls an ASan report makes (sandbox.c), so a
- * memory error in a worker is reported as what it is, not as a forbidden
- * system call. */
+/* ASan builds allow (or let fail) the few calls an ASan report makes
+ * (sandbox.c), so a memory error in a worker is reported as what it is, not
+ * as a forbidden system call. */
 Test(sandbox, an_asan_report_from_a_filtered_thread_comes_through, .timeout = 60)
 {
 	struct outcome o;
-	run_child(try_heap_overflow, true, &o);
-	cr_assert_not_null(strstr(o.err, "ERROR: AddressSanitizer: heap-buffer-overflow"),
+	run_child(try_use_after_free, true, &o);
+	cr_assert_not_null(strstr(o.err, "ERROR: AddressSanitizer: heap-use-after-free"),
 			   "status %d, stderr:\n%s", o.status, o.err);
-	cr_assert_null(strstr(o.err, "seccomp"), "%s", o.err);
+	cr_assert_null(strstr(o.err, "vmm: seccomp:"), "%s", o.err);
 	cr_assert(!o.signaled && o.status != 0 && o.status != VS_EXIT_VMM_ERROR,
 		  "ASan's own exit status, not the report's: %d", o.status);
 }
