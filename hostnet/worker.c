@@ -163,7 +163,8 @@ static void *worker_main(void *arg)
 
 int hn_worker_start(struct hn_worker *w)
 {
-	/* Signals are the VMM's business (vCPU kicks, SIGINT): never ours. */
+	/* Signals are the VMM's business (vCPU kicks, SIGINT): never ours.  (With
+	 * cfg.seccomp the worker unblocks SIGSYS alone, for its filter's report.) */
 	sigset_t all, old;
 	sigfillset(&all);
 	if (sem_init(&w->ready, 0, 0))
