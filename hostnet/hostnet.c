@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "hostnet_internal.h"
+#include "sandbox.h"
 
 uint64_t hn_now_ns(void)
 {
@@ -109,6 +110,14 @@ int hostnet_create(const struct hostnet_config *cfg, struct hostnet **out)
 	int err = check_config(cfg);
 	if (err)
 		return err;
+
+	/* Before any worker exists: a filtered thread without the reporter
+	 * would die of its first forbidden call without a word. */
+	if (cfg->seccomp) {
+		err = hn_sandbox_install_trap_handler();
+		if (err)
+			return err;
+	}
 
 	struct hostnet *hn = calloc(1, sizeof(*hn));
 	if (!hn)

@@ -16,6 +16,7 @@
 #ifndef VS_HOSTNET_H
 #define VS_HOSTNET_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include "virtsocket/abi.h"
 #include "policy.h"
@@ -39,6 +40,11 @@ struct hostnet_config {
 	                           (0: HOSTNET_DEFAULT_MAX_BACKLOG) */
 	struct hostnet_policy policy; /* egress policy (policy.h); all zero: loopback
 	                           only, binds to loopback only.  Denied: -EACCES */
+	bool seccomp;           /* each worker thread runs under a seccomp filter that
+	                           allows only the system calls it makes (sandbox.h);
+	                           a forbidden call prints one line and exits the
+	                           process with VS_EXIT_VMM_ERROR.  Off when zeroed:
+	                           the VMM turns it on unless --no-seccomp */
 };
 
 #define HOSTNET_DEFAULT_MAX_BACKLOG 128u
@@ -87,7 +93,10 @@ struct hostnet_stats {
  * Validate the config, create the handle table and start the workers.
  * Each queue's control page must be idle (sq_head == sq_tail, cq_head ==
  * cq_tail; a zero-filled slot is): hostnet starts from those indices and
- * resets the queue's flags.  Worker threads run with all signals blocked.
+ * resets the queue's flags.  Worker threads run with all signals blocked
+ * (but SIGSYS, with cfg->seccomp).  With cfg->seccomp, installs the process-wide
+ * SIGSYS handler, and every worker has loaded its filter before this returns;
+ * if one could not, this fails with its -errno.
  * -EINVAL names nothing: check the fields against the comments above.
  */
 int hostnet_create(const struct hostnet_config *cfg, struct hostnet **out);

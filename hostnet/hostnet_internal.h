@@ -17,6 +17,7 @@
 #define VS_HOSTNET_INTERNAL_H
 
 #include <pthread.h>
+#include <semaphore.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -69,6 +70,8 @@ struct hn_worker {
 	uint32_t index;
 	pthread_t thread;
 	bool started;
+	sem_t ready;                /* posted by the thread once it is set up... */
+	int start_err;              /* ...with this: 0, or -errno (filter not loaded) */
 	int epfd;
 	int evfd;                   /* kicked by doorbells and hostnet_destroy() */
 	struct hn_queue **queues;

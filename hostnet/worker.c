@@ -9,6 +9,9 @@
  * looks at the rings once more (the guest publishes sq_tail, fences, then
  * reads the flags: one of the two sides sees the other), and sleeps in
  * epoll_wait until a doorbell kicks its eventfd or a socket becomes ready.
+ *
+ * With cfg.seccomp the thread first loads its seccomp filter (sandbox.h), before
+ * it touches anything the guest wrote, and tells hn_worker_start() how that went.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -19,6 +22,7 @@
 #include <unistd.h>
 
 #include "hostnet_internal.h"
+#include "sandbox.h"
 
 #define HN_EVENTS_PER_WAIT 64
 
@@ -76,11 +80,32 @@ static void add_ns(atomic_uint_least64_t *c, uint64_t ns)
 	atomic_fetch_add_explicit(c, ns, memory_order_relaxed);
 }
 
+/* Load the filter if asked to.  Every worker's eventfd exists by now:
+ * hostnet_create() makes them all before it starts the first thread. */
+static int enter_sandbox(struct hn_worker *w)
+{
+	struct hostnet *hn = w->hn;
+	if (!hn->cfg.seccomp)
+		return 0;
+	int kick_fds[VS_MAX_QUEUES];
+	for (uint32_t i = 0; i < hn->cfg.workers; i++)
+		kick_fds[i] = hn->workers[i].evfd;
+	struct hn_sandbox_fds fds = {
+		.event_fd = w->evfd, .kick_fds = kick_fds, .nr_kick_fds = hn->cfg.workers,
+	};
+	return hn_sandbox_install_worker(&fds);
+}
+
 static void *worker_main(void *arg)
 {
 	struct hn_worker *w = arg;
 	struct hostnet *hn = w->hn;
 	hn_current_worker = w;
+	w->start_err = enter_sandbox(w);
+	int failed = w->start_err;
+	sem_post(&w->ready); /* w->start_err belongs to the creator from here on */
+	if (failed)
+		return NULL;
 	const uint64_t poll_window = (uint64_t)hn->cfg.poll_us * 1000u;
 	struct epoll_event ev[HN_EVENTS_PER_WAIT];
 	uint64_t idle_since = 0; /* start of the current poll window, 0: busy */
@@ -138,18 +163,28 @@ static void *worker_main(void *arg)
 
 int hn_worker_start(struct hn_worker *w)
 {
-	/* Signals are the VMM's business (vCPU kicks, SIGINT): never ours. */
+	/* Signals are the VMM's business (vCPU kicks, SIGINT): never ours.  (With
+	 * cfg.seccomp the worker unblocks SIGSYS alone, for its filter's report.) */
 	sigset_t all, old;
 	sigfillset(&all);
+	if (sem_init(&w->ready, 0, 0))
+		return -errno;
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	w->start_ns = hn_now_ns();
 	int err = pthread_create(&w->thread, NULL, worker_main, w);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (err)
+	if (err) {
+		sem_destroy(&w->ready);
 		return -err;
-	w->started = true;
+	}
+	w->started = true; /* hostnet_destroy() joins it, even if it failed below */
 	char name[16];
 	snprintf(name, sizeof(name), "hostnet-w%u", w->index);
 	pthread_setname_np(w->thread, name);
-	return 0;
+
+	/* Wait until the thread runs under its filter (or could not load it). */
+	while (sem_wait(&w->ready) && errno == EINTR)
+		;
+	sem_destroy(&w->ready);
+	return w->start_err;
 }

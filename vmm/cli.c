@@ -54,6 +54,10 @@ static const char usage_text[] =
 	"      --listen-any        let guest sockets bind/listen on non-loopback addresses\n"
 	"      --max-sockets N     open guest sockets, 1..65535 (default 1024); more: EMFILE\n"
 	"      --max-backlog N     listen backlog cap, 1..65535 (default 128)\n"
+	"      --no-seccomp        run the host network workers without their seccomp\n"
+	"                          filter (debugging only: by default a worker may make\n"
+	"                          only the system calls it needs, and a forbidden one\n"
+	"                          ends the VMM with status 73 and a one-line report)\n"
 	"\n"
 	"No /dev/kvm here (or a PVM one and you need hypercalls)? Run it in the KVM\n"
 	"sandbox: scripts/kvm-sandbox -- build/vmm ...\n";
@@ -171,7 +175,7 @@ enum opt_id {
 	OPT_MEM, OPT_CPUS, OPT_TIMEOUT, OPT_DOORBELL, OPT_WORKERS, OPT_POLL_US,
 	OPT_SPIN_US, OPT_NOTIFY, OPT_COPY, OPT_BATCH, OPT_STATS, OPT_STATS_JSON, OPT_VERBOSE,
 	OPT_KVM_DEVICE, OPT_HELP, OPT_VERSION, OPT_ALLOW, OPT_LISTEN_ANY, OPT_MAX_SOCKETS,
-	OPT_MAX_BACKLOG,
+	OPT_MAX_BACKLOG, OPT_NO_SECCOMP,
 };
 
 struct opt_def {
@@ -202,6 +206,7 @@ static const struct opt_def opts[] = {
 	{ "listen-any", 0, false, OPT_LISTEN_ANY },
 	{ "max-sockets", 0, true, OPT_MAX_SOCKETS },
 	{ "max-backlog", 0, true, OPT_MAX_BACKLOG },
+	{ "no-seccomp", 0, false, OPT_NO_SECCOMP },
 };
 
 static const struct opt_def *find_long(const char *name, size_t len)
@@ -339,6 +344,9 @@ static int apply(const struct opt_def *d, struct opt_ctx *o, struct vmm_config *
 	case OPT_MAX_BACKLOG:
 		return number_opt(word, v, 1, 65535, "a listen backlog", &cfg->max_backlog,
 				  msg, msglen);
+	case OPT_NO_SECCOMP:
+		cfg->seccomp = false;
+		return 0;
 	case OPT_HELP:
 		cfg->action = VMM_ACTION_HELP;
 		return 0;
@@ -362,6 +370,7 @@ int vmm_cli_parse(int argc, char *const argv[], const char *env_kvm_device,
 		.notify = VS_NOTIFY_ADAPTIVE,
 		.copy = VS_COPY_ZERO,
 		.batch = VMM_DEFAULT_BATCH,
+		.seccomp = true,
 		.kvm_device = (env_kvm_device && *env_kvm_device) ? env_kvm_device
 								   : VMM_DEFAULT_KVM_DEVICE,
 	};

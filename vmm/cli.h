@@ -57,6 +57,7 @@ struct vmm_config {
 	struct hostnet_policy policy;   /* --allow rules, --listen-any */
 	uint32_t max_sockets;           /* 0: hostnet's default */
 	uint32_t max_backlog;           /* 0: hostnet's default */
+	bool seccomp;                   /* hostnet workers filtered (default); --no-seccomp */
 	int guest_argc;                 /* words after "--" */
 	char *const *guest_argv;        /* points into argv */
 };

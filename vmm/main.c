@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 
 #include "cli.h"
 #include "elf_loader.h"
@@ -96,6 +97,7 @@ static int create_hostnet(struct vm *vm, const struct vmm_config *cfg, char *msg
 		.max_sockets = cfg->max_sockets,
 		.max_backlog = cfg->max_backlog,
 		.policy = cfg->policy,
+		.seccomp = cfg->seccomp,
 	};
 	int r = hostnet_create(&hc, &vm->hn);
 	if (r < 0)
@@ -156,6 +158,15 @@ int main(int argc, char **argv)
 	/* SIGINT/SIGTERM from now on end the VM through vm_wait() (130 / 143). */
 	vm_block_stop_signals();
 
+	/* The vmm never executes anything: no exec from any of its threads may
+	 * gain privileges (setuid, file capabilities).  Every thread created
+	 * later inherits this; it is also what seccomp asks of an unprivileged
+	 * process before it accepts a filter (hostnet's workers load theirs). */
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
+		snprintf(msg, sizeof(msg), "vmm: prctl(PR_SET_NO_NEW_PRIVS): %s", strerror(errno));
+		return fail(msg, VS_EXIT_VMM_ERROR);
+	}
+
 	/* 2. What kind of KVM is this (once; everything below follows from it). */
 	int dev_err = 0;
 	enum vmm_host_kind host = vmm_host_detect("/sys", cfg.kvm_device, &dev_err);
@@ -200,6 +211,11 @@ int main(int argc, char **argv)
 		return fail(msg, r == -E2BIG ? VS_EXIT_USAGE : VS_EXIT_VMM_ERROR);
 	if (vm_setup_vcpus(&vm, img.entry, msg, sizeof(msg)) < 0)
 		return fail(msg, VS_EXIT_VMM_ERROR);
+
+	/* The VM and its vCPUs exist and CPUID is set: /dev/kvm itself is not
+	 * needed any more (what kvm_sys_open() learned stays in kvm).  Closing
+	 * it means nothing in this process can create another VM. */
+	kvm_sys_close(&kvm);
 
 	/* 8. The host side of the transport. */
 	if (create_hostnet(&vm, &cfg, msg, sizeof(msg)) < 0)

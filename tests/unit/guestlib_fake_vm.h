@@ -131,6 +131,7 @@ static inline void fvm_start(const struct fvm_opts *o)
 		.ram = fvm.ram, .ram_bytes = FVM_RAM_BYTES,
 		.ring = fvm.ring, .ring_gpa = FVM_RING_GPA, .ring_bytes = fvm.ring_bytes,
 		.nr_queues = nq, .workers = 0, .poll_us = o->poll_us, .copy = o->copy,
+		.seccomp = true, /* as in the VMM: the workers run filtered */
 	};
 	int err = hostnet_create(&hc, &fvm.hn);
 	cr_assert_eq(err, 0, "hostnet_create: %s", strerror(-err));

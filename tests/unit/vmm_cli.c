@@ -317,3 +317,19 @@ Test(vmm_cli, bad_egress_policy_and_limits, .timeout = 10)
 	assert_one_line_error(parse(ARGC(f), f, &c));
 	assert_one_line_error(parse(ARGC(g), g, &c));
 }
+
+Test(vmm_cli, seccomp_on_by_default_and_no_seccomp_turns_it_off, .timeout = 10)
+{
+	char *d[] = { "vmm", "img" };
+	char *n[] = { "vmm", "--no-seccomp", "img", "--", "hello" };
+	char *bad[] = { "vmm", "--no-seccomp=1", "img" };
+	struct vmm_config c;
+	cr_assert_eq(parse(ARGC(d), d, &c), 0, "%s", msg);
+	cr_assert(c.seccomp, "the workers are filtered unless asked otherwise");
+	cr_assert_eq(parse(ARGC(n), n, &c), 0, "%s", msg);
+	cr_assert_not(c.seccomp);
+	cr_assert_eq(c.guest_argc, 1);
+	assert_one_line_error(parse(ARGC(bad), bad, &c));
+	cr_assert_not_null(strstr(msg, "takes no value"), "%s", msg);
+	cr_assert_not_null(strstr(vmm_cli_usage(), "--no-seccomp"));
+}
