@@ -145,6 +145,7 @@ static const int allowed_any_args[] = {
 	SCMP_SYS(connect), SCMP_SYS(bind), SCMP_SYS(listen), SCMP_SYS(shutdown),
 	SCMP_SYS(getsockname), SCMP_SYS(getpeername),
 	SCMP_SYS(sendto), SCMP_SYS(recvfrom), /* send() and recv() are these */
+	SCMP_SYS(sendmsg),                    /* gathered stream SENDs (ops.c) */
 	SCMP_SYS(poll),                       /* CONNECT completion and POLL, timeout 0 */
 	SCMP_SYS(close),                      /* CLOSE, and a socket's last reference */
 	/* Mutexes, condition variables, the start semaphore (every file). */
