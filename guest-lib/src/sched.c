@@ -11,8 +11,7 @@
  *   every     group = 1 request: one SUBMIT per request
  *   batch     group = transport.batch requests: one SUBMIT per group
  *   adaptive  as batch, but skip SUBMIT while the host polls; before
- *             blocking, spin on the CQ while the host worker is awake
- *             (at most transport.spin_ns)
+ *             blocking, spin on the CQ for up to transport.spin_ns
  *
  * Waiting: drain the CQ; if what we wait for is not there, ring WAIT
  * (plus SUBMIT when there are requests not handed over yet, so that a
@@ -114,24 +113,25 @@ static uint32_t wait_ms_until(uint64_t now, uint64_t deadline)
 	return ms >= VS_DB_WAIT_FOREVER ? VS_DB_WAIT_FOREVER - 1 : (uint32_t)ms;
 }
 
-/* Is the host worker asleep (it must be rung to see anything new)? */
-static bool host_asleep(struct vs_lq *q)
+/*
+ * Adaptive: poll the CQ instead of exiting, at most transport.spin_ns.  Every
+ * request is handed over when this runs (q->unrung == 0), so the host will
+ * complete what we wait for without a doorbell: a socket event wakes a
+ * sleeping worker by itself.  A WAIT doorbell only saves the vCPU's time,
+ * at the price of an exit, once the spin cap says the wait is a long one.
+ * Two things need the doorbell at once: a broken queue (WAIT says -EIO) and
+ * completions the host holds back (CQ_OVERFLOW) while it sleeps: only a
+ * doorbell makes it move them into the room our drain just made.
+ * True if cond became true.
+ */
+static bool must_ring(struct vs_lq *q)
 {
-	/* acquire pairs with the host's release/seq_cst updates of flags */
+	/* acquire pairs with the host's seq_cst updates of flags */
 	uint32_t flags = vs_load_acquire(&q->ring->ctrl.flags);
-	if (flags & VS_QF_BROKEN)
-		q->broken = 1;
-	return flags & (VS_QF_NEED_WAKEUP | VS_QF_BROKEN);
+	const uint32_t held = VS_QF_CQ_OVERFLOW | VS_QF_NEED_WAKEUP;
+	return (flags & VS_QF_BROKEN) || (flags & held) == held;
 }
 
-/*
- * Adaptive: poll the CQ instead of exiting, for as long as the host worker
- * is awake (NEED_WAKEUP clear: it is working, or polling for poll_us), at
- * most transport.spin_ns.  Once the worker sleeps, nothing will arrive
- * without a doorbell, so spinning on is pointless: ring WAIT.  Every
- * request is handed over when this runs (q->unrung == 0), so a sleeping
- * worker has nothing of ours left to find.  True if cond became true.
- */
 static bool spin(struct vs_lq *q, vs_wait_cond cond, void *arg, uint64_t deadline, int *err)
 {
 	uint64_t now = vs_lib.t.now_ns(vs_lib.t.ctx);
@@ -141,9 +141,6 @@ static bool spin(struct vs_lq *q, vs_wait_cond cond, void *arg, uint64_t deadlin
 	while (now < until) {
 		for (int i = 0; i < 16; i++)
 			vs_cpu_relax();
-		/* flags before the CQ: a worker that posts and then sleeps has
-		 * posted before we see it asleep, so the drain below finds it */
-		bool asleep = host_asleep(q);
 		*err = vs_cq_drain(q);
 		if (*err)
 			return false;
@@ -151,7 +148,7 @@ static bool spin(struct vs_lq *q, vs_wait_cond cond, void *arg, uint64_t deadlin
 			q->stats.spin_hits++;
 			return true;
 		}
-		if (asleep)
+		if (must_ring(q))
 			return false;
 		now = vs_lib.t.now_ns(vs_lib.t.ctx);
 	}
