@@ -33,7 +33,7 @@ static const char usage_text[] =
 	"      --doorbell=KIND     auto | hypercall | pio (default auto: hypercall on\n"
 	"                          full KVM, port I/O on PVM hosts)\n"
 	"      --workers N         host worker threads (default 0: one per queue)\n"
-	"      --poll-us N         worker spin window before sleeping (default 50)\n"
+	"      --poll-us N         worker spin window before sleeping (default 1000)\n"
 	"      --spin-us N         adaptive: the guest polls its completions up to N us\n"
 	"                          while the worker is awake, before it rings (default 2000)\n"
 	"      --notify=MODE       every | batch | adaptive (default adaptive)\n"
