@@ -59,6 +59,8 @@ static void inspect_threads(pid_t pid, struct threads *t)
 		read_small(path, comm, sizeof(comm));
 		snprintf(path, sizeof(path), "%s/%.20s/status", dir, e->d_name);
 		read_small(path, status, sizeof(status));
+		if (!status[0])
+			continue; /* the thread ended meanwhile (a halted vCPU's does) */
 		bool filtered = status_field(status, "Seccomp:") == 2;
 		comm[strcspn(comm, "\n")] = '\0';
 		size_t used = strlen(t->list);
