@@ -34,10 +34,19 @@ static double now_seconds(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* The signals that stop the VM (130 / 143). */
+static void stop_signals(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGTERM);
+}
+
 int vm_create(struct vm *vm, const struct kvm_sys *kvm, enum vs_doorbell_kind doorbell,
 	      char *msg, size_t msglen)
 {
-	*vm = (struct vm){ .kvm = kvm, .fd = -1, .end_event = -1, .doorbell = doorbell };
+	*vm = (struct vm){ .kvm = kvm, .fd = -1, .end_event = -1, .stop_signal_fd = -1,
+			   .doorbell = doorbell };
 	vm->mem.ring_fd = -1;
 	pthread_mutex_init(&vm->lock, NULL);
 	pthread_mutex_init(&vm->out_lock, NULL);
@@ -46,6 +55,17 @@ int vm_create(struct vm *vm, const struct kvm_sys *kvm, enum vs_doorbell_kind do
 	if (vm->end_event < 0) {
 		int err = -errno;
 		snprintf(msg, msglen, "vmm: eventfd: %s", strerror(-err));
+		return err;
+	}
+	/* Made here, not in vm_wait(): every file the VMM keeps open exists
+	 * before the guest runs, so a guest (or a test counting the VMM's fds
+	 * once the guest says it started) never sees the count change. */
+	sigset_t stop;
+	stop_signals(&stop);
+	vm->stop_signal_fd = signalfd(-1, &stop, SFD_CLOEXEC);
+	if (vm->stop_signal_fd < 0) {
+		int err = -errno;
+		snprintf(msg, msglen, "vmm: signalfd: %s", strerror(-err));
 		return err;
 	}
 	vm->fd = ioctl(kvm->fd, KVM_CREATE_VM, 0);
@@ -189,13 +209,6 @@ int vm_add_devices(struct vm *vm, char *msg, size_t msglen)
 	return r;
 }
 
-static void stop_signals(sigset_t *set)
-{
-	sigemptyset(set);
-	sigaddset(set, SIGINT);
-	sigaddset(set, SIGTERM);
-}
-
 void vm_block_stop_signals(void)
 {
 	sigset_t set;
@@ -315,9 +328,7 @@ static void report_positions(struct vm *vm)
 
 int vm_wait(struct vm *vm, unsigned timeout_s)
 {
-	sigset_t set;
-	stop_signals(&set);
-	int sfd = signalfd(-1, &set, SFD_CLOEXEC);
+	int sfd = vm->stop_signal_fd;
 
 	double deadline = vm->started_at + timeout_s;
 	for (;;) {
@@ -353,9 +364,6 @@ int vm_wait(struct vm *vm, unsigned timeout_s)
 			break;
 		}
 	}
-	if (sfd >= 0)
-		close(sfd);
-
 	bool stopped = stop_vcpus(vm);
 	vm->ended_at = now_seconds();
 	for (uint32_t i = 0; i < vm->nr_vcpus; i++)
@@ -404,7 +412,9 @@ void vm_destroy(struct vm *vm)
 		close(vm->fd);
 	if (vm->end_event >= 0)
 		close(vm->end_event);
-	vm->fd = vm->end_event = -1;
+	if (vm->stop_signal_fd >= 0)
+		close(vm->stop_signal_fd);
+	vm->fd = vm->end_event = vm->stop_signal_fd = -1;
 	pthread_mutex_destroy(&vm->lock);
 	pthread_mutex_destroy(&vm->out_lock);
 }

@@ -74,6 +74,7 @@ struct vm {
 	enum vm_end_cause cause;
 	uint32_t nr_halted;
 	int end_event;                   /* eventfd: vm_end() wakes vm_wait() */
+	int stop_signal_fd;              /* signalfd: SIGINT/SIGTERM for vm_wait() */
 	int stop_signal;                 /* SIGINT/SIGTERM that ended it, else 0 */
 	double started_at, ended_at;     /* CLOCK_MONOTONIC seconds */
 };
