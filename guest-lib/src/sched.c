@@ -113,17 +113,10 @@ static uint32_t wait_ms_until(uint64_t now, uint64_t deadline)
 	return ms >= VS_DB_WAIT_FOREVER ? VS_DB_WAIT_FOREVER - 1 : (uint32_t)ms;
 }
 
-/*
- * Adaptive: poll the CQ instead of exiting, at most transport.spin_ns.  Every
- * request is handed over when this runs (q->unrung == 0), so the host will
- * complete what we wait for without a doorbell: a socket event wakes a
- * sleeping worker by itself.  A WAIT doorbell only saves the vCPU's time,
- * at the price of an exit, once the spin cap says the wait is a long one.
- * Two things need the doorbell at once: a broken queue (WAIT says -EIO) and
- * completions the host holds back (CQ_OVERFLOW) while it sleeps: only a
- * doorbell makes it move them into the room our drain just made.
- * True if cond became true.
- */
+/* Two things need the doorbell at once, however long the spin cap: a broken
+ * queue (WAIT says -EIO) and completions the host holds back (CQ_OVERFLOW)
+ * while it sleeps: only a doorbell makes it move them into the room our
+ * drain just made. */
 static bool must_ring(struct vs_lq *q)
 {
 	/* acquire pairs with the host's seq_cst updates of flags */
@@ -132,6 +125,14 @@ static bool must_ring(struct vs_lq *q)
 	return (flags & VS_QF_BROKEN) || (flags & held) == held;
 }
 
+/*
+ * Adaptive: poll the CQ instead of exiting, at most transport.spin_ns.  Every
+ * request is handed over when this runs (q->unrung == 0), so the host will
+ * complete what we wait for without a doorbell: a socket event wakes a
+ * sleeping worker by itself.  A WAIT doorbell only saves the vCPU's time,
+ * at the price of an exit, once the spin cap says the wait is a long one.
+ * True if cond became true.
+ */
 static bool spin(struct vs_lq *q, vs_wait_cond cond, void *arg, uint64_t deadline, int *err)
 {
 	uint64_t now = vs_lib.t.now_ns(vs_lib.t.ctx);
