@@ -71,14 +71,17 @@ struct np_proc {
 	char name[64];       /* for messages */
 };
 
+/* The process groups still running, for the atexit() clean-up.  Pids, not
+ * the callers' structs: a failed assertion leaves a test function, and its
+ * struct np_proc on the stack is gone by the time atexit() runs. */
 #define NP_MAX_PROCS 64
-static struct np_proc *np_procs[NP_MAX_PROCS];
+static pid_t np_pids[NP_MAX_PROCS];
 
 static inline void np_forget(struct np_proc *p)
 {
 	for (int i = 0; i < NP_MAX_PROCS; i++)
-		if (np_procs[i] == p)
-			np_procs[i] = NULL;
+		if (np_pids[i] == p->pid)
+			np_pids[i] = 0;
 }
 
 /* Kill p's whole process group and reap p. */
@@ -112,11 +115,15 @@ static inline void np_stop(struct np_proc *p)
 	np_forget(p);
 }
 
+/* atexit(): kill every group still running and reap its leader. */
 static inline void np_stop_all(void)
 {
 	for (int i = 0; i < NP_MAX_PROCS; i++)
-		if (np_procs[i])
-			np_stop(np_procs[i]);
+		if (np_pids[i] > 0) {
+			kill(-np_pids[i], SIGKILL);
+			waitpid(np_pids[i], NULL, 0);
+			np_pids[i] = 0;
+		}
 }
 
 /*
@@ -167,8 +174,8 @@ static inline int np_spawn(struct np_proc *p, const char *const argv[], bool cap
 		registered = true;
 	}
 	for (int i = 0; i < NP_MAX_PROCS; i++)
-		if (!np_procs[i]) {
-			np_procs[i] = p;
+		if (!np_pids[i]) {
+			np_pids[i] = pid;
 			break;
 		}
 	return 0;
