@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "hostnet.h"
+#include "peer_child.h"
 #include "virtsocket/vsock.h"
 
 #define FVM_RAM_BYTES  (64u << 20)
@@ -194,18 +195,7 @@ static inline pid_t fvm_spawn(char *const argv[])
 	pid_t pid = fork();
 	cr_assert_geq(pid, 0);
 	if (pid == 0) {
-		setpgid(0, 0);
-		/* A failed assertion ends the test before fvm_stop(): the peer
-		 * must die with it, and must not hold the runner's output pipe
-		 * open (ctest would wait for its EOF). */
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (getppid() != parent)
-			_exit(127);
-		int devnull = open("/dev/null", O_RDWR);
-		if (devnull >= 0) {
-			dup2(devnull, STDIN_FILENO);
-			dup2(devnull, STDOUT_FILENO);
-		}
+		peer_child_detach(parent, false);
 		execvp(argv[0], argv);
 		_exit(127);
 	}

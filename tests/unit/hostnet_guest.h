@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "hostnet.h"
+#include "peer_child.h"
 
 #ifdef __SANITIZE_ADDRESS__
 #include <sanitizer/lsan_interface.h>
@@ -360,17 +361,7 @@ static inline pid_t tg_socat_try(int type, uint16_t port, const char *a1, const 
 	pid_t pid = fork();
 	cr_assert(pid >= 0);
 	if (pid == 0) {
-		setpgid(0, 0);
-		prctl(PR_SET_PDEATHSIG, SIGKILL); /* dies with a failed test */
-		if (getppid() != parent)
-			_exit(127);
-		/* nothing of the test runner's: no stdin, no output pipes */
-		int devnull = open("/dev/null", O_RDWR);
-		if (devnull >= 0) {
-			dup2(devnull, STDIN_FILENO);
-			dup2(devnull, STDOUT_FILENO);
-			dup2(devnull, STDERR_FILENO);
-		}
+		peer_child_detach(parent, true);
 		execlp("socat", "socat", a1, a2, (char *)NULL);
 		_exit(127);
 	}
