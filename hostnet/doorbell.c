@@ -80,9 +80,9 @@ int64_t hostnet_doorbell(struct hostnet *hn, uint64_t a0, uint64_t a1, uint64_t 
 
 	/* Any doorbell means "look at queue q": a WAIT may follow a reap that
 	 * freed the CQ room a sleeping worker was waiting for.  NEED_WAKEUP is
-	 * cleared before the kick: the worker is on its way, and a guest that
-	 * spins while the host is awake (adaptive, sched.c) must not take the
-	 * flag of the sleep being ended for a new one and ring again.  Safe for
+	 * cleared before the kick: the worker is on its way, and an adaptive
+	 * guest that hands over more requests meanwhile (sched.c) must not take
+	 * the flag of the sleep being ended for a new one and ring again.  Safe for
 	 * the sleep protocol: a worker always sets the flag, fences and looks at
 	 * the rings once more before it sleeps (worker.c). */
 	hn_queue_set_flags(q, 0, VS_QF_NEED_WAKEUP);

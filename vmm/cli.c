@@ -35,7 +35,7 @@ static const char usage_text[] =
 	"      --workers N         host worker threads (default 0: one per queue)\n"
 	"      --poll-us N         worker spin window before sleeping (default 1000)\n"
 	"      --spin-us N         adaptive: the guest polls its completions up to N us\n"
-	"                          while the worker is awake, before it rings (default 2000)\n"
+	"                          before it rings WAIT (default 2000)\n"
 	"      --notify=MODE       every | batch | adaptive (default adaptive)\n"
 	"      --copy=MODE         zero | bounce (default zero)\n"
 	"      --batch N           largest guest batch, 1..256 (default 32)\n"

@@ -22,10 +22,10 @@
 #define VMM_DEFAULT_BATCH      32u
 #define VMM_TIMEOUT_MAX        (7u * 24u * 3600u) /* a week: surely a typo beyond */
 #define VMM_POLL_US_MAX        1000000u
-/* The guest library's spin cap (boot info spin_us).  The guest stops spinning
- * as soon as the host worker sleeps, so this bounds only the time it polls
- * beside a busy worker; 2 ms covers a batch of 32 sends in the nested sandbox
- * (where one send() of the worker takes 10-50 us). */
+/* The guest library's spin cap (boot info spin_us): how long a waiting guest
+ * polls its CQ before it blocks in a WAIT exit.  2 ms covers a batch of 32
+ * sends and a round trip in the nested sandbox (where one send() of the
+ * worker takes 10-50 us); a longer wait costs the exit it is worth. */
 #define VMM_DEFAULT_SPIN_US    2000u
 
 enum vmm_action {

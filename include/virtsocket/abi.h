@@ -127,9 +127,8 @@ struct vs_boot_info {
 	uint32_t copy;           /* enum vs_copy_mode */
 	uint32_t batch;          /* guest-lib's largest batch, 1..VS_SQ_ENTRIES */
 	uint32_t cmdline_len;    /* bytes in cmdline, excluding the NUL */
-	uint32_t spin_us;        /* adaptive: longest the guest library polls its CQ, while
-	                            the host worker is awake (NEED_WAKEUP clear), before it
-	                            rings WAIT; 0: the library's default */
+	uint32_t spin_us;        /* adaptive: longest the guest library polls its CQ
+	                            before it rings WAIT; 0: the library's default */
 	/* guest arguments after "--", separated by single spaces, NUL terminated */
 	char cmdline[VS_CMDLINE_MAX];
 };

@@ -55,9 +55,8 @@ struct vs_transport {
 	uint32_t notify;      /* enum vs_notify_mode: when to ring */
 	uint32_t copy;        /* enum vs_copy_mode: zero copy or bounce */
 	uint32_t batch;       /* largest batch, 1 .. VS_SQ_ENTRIES (0: VS_DEFAULT_BATCH) */
-	uint32_t spin_ns;     /* adaptive: before a WAIT doorbell, poll the CQ while the
-	                         host worker is awake, at most this long
-	                         (0: VS_DEFAULT_SPIN_NS) */
+	uint32_t spin_ns;     /* adaptive: before a WAIT doorbell, poll the CQ at most
+	                         this long (0: VS_DEFAULT_SPIN_NS) */
 	uint32_t reserved;
 	void *ctx;            /* passed to every callback below */
 	/* Ring the doorbell with a2 = VS_DB_ARG(queue, flags, wait_ms); returns
