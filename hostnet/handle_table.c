@@ -7,27 +7,42 @@
 
 #include "sock.h"
 
-#define NO_SLOT   UINT32_MAX
-#define SLOT_BITS 16
-#define SLOT_MASK 0xffffu
-#define GEN_MAX   0x7fffu /* keeps handles positive as int32 */
+#define NO_SLOT      UINT32_MAX
+#define MAX_SLOTS    0xffffu
+#define HANDLE_BITS  31u /* keeps handles positive as int32 */
 
 struct hn_slot {
-	struct hn_sock *sock;   /* NULL: free */
-	uint32_t gen;           /* 1 .. GEN_MAX */
+	struct hn_sock *sock;   /* NULL: free (or retired) */
+	uint32_t gen;           /* 1 .. gen_max */
 	uint32_t next_free;     /* free list link */
 };
 
 struct hn_handle_table {
 	pthread_mutex_t lock;
-	uint32_t max, count;
+	uint32_t max, count, reserved;
+	uint32_t slot_bits, gen_max;
 	uint32_t free_head, free_tail; /* FIFO: the longest-free slot is reused first */
 	struct hn_slot *slots;
 };
 
+/* Bits that hold every slot number below max (0 for max 1). */
+static uint32_t slot_bits_for(uint32_t max)
+{
+	return max <= 1 ? 0 : 32u - (uint32_t)__builtin_clz(max - 1);
+}
+
 int hn_handles_create(uint32_t max, struct hn_handle_table **out)
 {
-	if (max == 0 || max > SLOT_MASK)
+	return hn_handles_create_gen(max, 0, out);
+}
+
+int hn_handles_create_gen(uint32_t max, uint32_t gen_max, struct hn_handle_table **out)
+{
+	if (max == 0 || max > MAX_SLOTS)
+		return -EINVAL;
+	uint32_t bits = slot_bits_for(max);
+	uint32_t most = (1u << (HANDLE_BITS - bits)) - 1;
+	if (gen_max > most)
 		return -EINVAL;
 	struct hn_handle_table *t = calloc(1, sizeof(*t));
 	if (!t)
@@ -39,6 +54,8 @@ int hn_handles_create(uint32_t max, struct hn_handle_table **out)
 	}
 	pthread_mutex_init(&t->lock, NULL);
 	t->max = max;
+	t->slot_bits = bits;
+	t->gen_max = gen_max ? gen_max : most;
 	for (uint32_t i = 0; i < max; i++) {
 		t->slots[i].gen = 1;
 		t->slots[i].next_free = i + 1 < max ? i + 1 : NO_SLOT;
@@ -58,11 +75,16 @@ void hn_handles_destroy(struct hn_handle_table *t)
 	free(t);
 }
 
+uint32_t hn_handles_slot(const struct hn_handle_table *t, uint32_t handle)
+{
+	return handle & ((1u << t->slot_bits) - 1);
+}
+
 /* The slot a handle names, or NULL if it names no open socket.  Locked. */
 static struct hn_slot *lookup(struct hn_handle_table *t, uint32_t handle)
 {
-	uint32_t slot = handle & SLOT_MASK, gen = handle >> SLOT_BITS;
-	if (slot >= t->max || t->slots[slot].gen != gen || !t->slots[slot].sock)
+	uint32_t slot = hn_handles_slot(t, handle), gen = handle >> t->slot_bits;
+	if (handle > INT32_MAX || slot >= t->max || t->slots[slot].gen != gen || !t->slots[slot].sock)
 		return NULL;
 	return &t->slots[slot];
 }
@@ -71,7 +93,7 @@ int hn_handles_add(struct hn_handle_table *t, struct hn_sock *s, uint32_t *handl
 {
 	pthread_mutex_lock(&t->lock);
 	uint32_t slot = t->free_head;
-	if (slot == NO_SLOT) {
+	if (slot == NO_SLOT || t->count + t->reserved >= t->max) {
 		pthread_mutex_unlock(&t->lock);
 		return -EMFILE;
 	}
@@ -80,7 +102,7 @@ int hn_handles_add(struct hn_handle_table *t, struct hn_sock *s, uint32_t *handl
 		t->free_tail = NO_SLOT;
 	t->slots[slot].sock = s;
 	t->count++;
-	*handle = t->slots[slot].gen << SLOT_BITS | slot;
+	*handle = t->slots[slot].gen << t->slot_bits | slot;
 	s->handle = *handle;
 	pthread_mutex_unlock(&t->lock);
 	return 0;
@@ -107,14 +129,18 @@ struct hn_sock *hn_handles_remove(struct hn_handle_table *t, uint32_t handle,
 		uint32_t slot = (uint32_t)(sl - t->slots);
 		s = sl->sock;
 		sl->sock = NULL;
-		sl->gen = sl->gen == GEN_MAX ? 1 : sl->gen + 1;
-		sl->next_free = NO_SLOT;
-		if (t->free_tail == NO_SLOT)
-			t->free_head = slot;
-		else
-			t->slots[t->free_tail].next_free = slot;
-		t->free_tail = slot;
 		t->count--;
+		/* Its last generation used: retire the slot rather than let an
+		 * old handle name a new socket. */
+		if (sl->gen < t->gen_max) {
+			sl->gen++;
+			sl->next_free = NO_SLOT;
+			if (t->free_tail == NO_SLOT)
+				t->free_head = slot;
+			else
+				t->slots[t->free_tail].next_free = slot;
+			t->free_tail = slot;
+		}
 	}
 	pthread_mutex_unlock(&t->lock);
 	return s;
@@ -124,6 +150,31 @@ uint32_t hn_handles_count(struct hn_handle_table *t)
 {
 	pthread_mutex_lock(&t->lock);
 	uint32_t n = t->count;
+	pthread_mutex_unlock(&t->lock);
+	return n;
+}
+
+uint32_t hn_handles_reserve(struct hn_handle_table *t, uint32_t want)
+{
+	pthread_mutex_lock(&t->lock);
+	uint32_t room = t->max - t->count - t->reserved;
+	uint32_t n = want < room ? want : room;
+	t->reserved += n;
+	pthread_mutex_unlock(&t->lock);
+	return n;
+}
+
+void hn_handles_unreserve(struct hn_handle_table *t, uint32_t n)
+{
+	pthread_mutex_lock(&t->lock);
+	t->reserved -= n <= t->reserved ? n : t->reserved;
+	pthread_mutex_unlock(&t->lock);
+}
+
+uint32_t hn_handles_reserved(struct hn_handle_table *t)
+{
+	pthread_mutex_lock(&t->lock);
+	uint32_t n = t->reserved;
 	pthread_mutex_unlock(&t->lock);
 	return n;
 }

@@ -46,6 +46,35 @@ static void mask(uint8_t *addr, unsigned prefix, unsigned bytes)
 	}
 }
 
+/* "PORT[-PORT]" at *s (advancing it) into lo/hi; false if malformed. */
+static bool port_range(const char **s, uint16_t *lo, uint16_t *hi)
+{
+	long l = number(s, 65535), h = l;
+	if (l >= 0 && **s == '-') {
+		(*s)++;
+		h = number(s, 65535);
+	}
+	if (l < 0 || h < 0 || h < l)
+		return false;
+	*lo = (uint16_t)l;
+	*hi = (uint16_t)h;
+	return true;
+}
+
+static const uint8_t v4_mapped_prefix[12] = { [10] = 0xff, [11] = 0xff };
+
+/* A rule on ::ffff:a.b.c.d/96+N is the IPv4 rule a.b.c.d/N: destinations are
+ * judged that way, so the IPv6 form would never match. */
+static void rule_unmap_v4(struct hostnet_rule *r)
+{
+	if (r->family != 6 || r->prefix < 96 || memcmp(r->addr, v4_mapped_prefix, 12))
+		return;
+	r->family = 4;
+	r->prefix = (uint8_t)(r->prefix - 96);
+	memmove(r->addr, r->addr + 12, 4);
+	memset(r->addr + 4, 0, 12);
+}
+
 #define RULE_SYNTAX "expected ADDR[/PREFIX][:PORT[-PORT]], e.g. 10.0.0.0/8:80-443 or [::1]:22"
 
 int hostnet_rule_parse(const char *text, struct hostnet_rule *out, char *msg, size_t msglen)
@@ -96,19 +125,13 @@ int hostnet_rule_parse(const char *text, struct hostnet_rule *out, char *msg, si
 			   "a port, e.g. [::1]:22", text);
 	if (*p == ':') {
 		p++;
-		long lo = number(&p, 65535), hi = lo;
-		if (lo >= 0 && *p == '-') {
-			p++;
-			hi = number(&p, 65535);
-		}
-		if (lo < 0 || hi < 0 || hi < lo)
+		if (!port_range(&p, &out->port_lo, &out->port_hi))
 			return bad(msg, msglen, "bad rule '%s': ports are 0..65535, a range is "
 				   "LOW-HIGH with LOW <= HIGH", text);
-		out->port_lo = (uint16_t)lo;
-		out->port_hi = (uint16_t)hi;
 	}
 	if (*p)
 		return bad(msg, msglen, "bad rule '%s': unexpected '%s'; " RULE_SYNTAX, text, p);
+	rule_unmap_v4(out);
 	return 0;
 }
 
@@ -123,6 +146,24 @@ int hostnet_policy_add(struct hostnet_policy *pol, const char *text, char *msg, 
 	if (r == 0)
 		pol->nr_rules++;
 	return r;
+}
+
+int hostnet_policy_add_bind_ports(struct hostnet_policy *pol, const char *text, char *msg,
+				  size_t msglen)
+{
+	if (pol->nr_bind_ports >= HOSTNET_POLICY_MAX_RULES) {
+		if (msg && msglen)
+			snprintf(msg, msglen, "too many port rules: at most %u",
+				 HOSTNET_POLICY_MAX_RULES);
+		return -ENOSPC;
+	}
+	struct hostnet_port_range *r = &pol->bind_ports[pol->nr_bind_ports];
+	const char *p = text ? text : "";
+	if (!port_range(&p, &r->lo, &r->hi) || *p)
+		return bad(msg, msglen, "bad port rule '%s': expected PORT[-PORT] with ports "
+			   "0..65535 and LOW <= HIGH, e.g. 8080 or 5000-5999", text ? text : "");
+	pol->nr_bind_ports++;
+	return 0;
 }
 
 /* An address reduced to what rules talk about: family 4 or 6, bytes, port. */
@@ -144,11 +185,16 @@ static bool decode(const struct sockaddr *sa, socklen_t len, struct endpoint *e)
 	}
 	if (sa->sa_family == AF_INET6 && len >= (socklen_t)sizeof(struct sockaddr_in6)) {
 		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)sa;
+		const struct in6_addr *a = &s6->sin6_addr;
 		e->port = ntohs(s6->sin6_port);
-		if (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr)) {
-			/* A dual-stack socket reaches the IPv4 host: judge it as one. */
+		bool compat = !memcmp(a->s6_addr, v4_mapped_prefix, 10) && !a->s6_addr[10] &&
+			      !a->s6_addr[11] && !IN6_IS_ADDR_UNSPECIFIED(a) &&
+			      !IN6_IS_ADDR_LOOPBACK(a);
+		if (IN6_IS_ADDR_V4MAPPED(a) || compat) {
+			/* A dual-stack socket reaches the IPv4 host (and Linux may
+			 * tunnel ::a.b.c.d to a.b.c.d): judge it as IPv4. */
 			e->family = 4;
-			memcpy(e->addr, s6->sin6_addr.s6_addr + 12, 4);
+			memcpy(e->addr, a->s6_addr + 12, 4);
 		} else {
 			e->family = 6;
 			memcpy(e->addr, &s6->sin6_addr, 16);
@@ -176,12 +222,25 @@ static bool is_loopback(const struct endpoint *e)
 	return !memcmp(e->addr, v6_loopback, 16);
 }
 
+/* Linux sends to an unspecified destination (0.0.0.0, and it treats the
+ * rest of 0.0.0.0/8 alike, or ::) via loopback: judge it as 127.0.0.1 / ::1. */
+static void unspecified_as_loopback(struct endpoint *e)
+{
+	static const uint8_t v6_any[16];
+	if (e->family == 4 && e->addr[0] == 0) {
+		memcpy(e->addr, (const uint8_t[4]){ 127, 0, 0, 1 }, 4);
+	} else if (e->family == 6 && !memcmp(e->addr, v6_any, 16)) {
+		e->addr[15] = 1;
+	}
+}
+
 bool hostnet_policy_allows_peer(const struct hostnet_policy *p, const struct sockaddr *sa,
 				socklen_t len)
 {
 	struct endpoint e;
 	if (!decode(sa, len, &e))
 		return false;
+	unspecified_as_loopback(&e);
 	if (p->nr_rules == 0)
 		return is_loopback(&e);
 	for (uint32_t i = 0; i < p->nr_rules && i < HOSTNET_POLICY_MAX_RULES; i++)
@@ -196,7 +255,16 @@ bool hostnet_policy_allows_local(const struct hostnet_policy *p, const struct so
 	struct endpoint e;
 	if (!decode(sa, len, &e))
 		return false;
-	return p->listen_any || is_loopback(&e);
+	if (!p->listen_any && !is_loopback(&e))
+		return false;
+	if (e.port == 0) /* the kernel picks an ephemeral port */
+		return true;
+	if (p->nr_bind_ports == 0)
+		return e.port >= HOSTNET_DEFAULT_MIN_BIND_PORT;
+	for (uint32_t i = 0; i < p->nr_bind_ports && i < HOSTNET_POLICY_MAX_RULES; i++)
+		if (e.port >= p->bind_ports[i].lo && e.port <= p->bind_ports[i].hi)
+			return true;
+	return false;
 }
 
 void hostnet_sockaddr_str(const struct sockaddr *sa, socklen_t len, char *buf, size_t buflen)
@@ -246,9 +314,9 @@ void hn_deny_log_note(struct hn_deny_log *l, const char *op, const struct sockad
 	hostnet_sockaddr_str(sa, len, where, sizeof(where));
 	if (suppressed)
 		fprintf(stderr, "hostnet: denied guest %s %s by the egress policy (allow it with "
-			"--allow / --listen-any); %llu more denials not shown\n", op, where,
+			"--allow / --listen-any / --bind-ports); %llu more denials not shown\n", op, where,
 			(unsigned long long)suppressed);
 	else
 		fprintf(stderr, "hostnet: denied guest %s %s by the egress policy (allow it with "
-			"--allow / --listen-any)\n", op, where);
+			"--allow / --listen-any / --bind-ports)\n", op, where);
 }

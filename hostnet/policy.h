@@ -8,10 +8,16 @@
  * prefix or port follows them.  No rules at all means loopback only
  * (127.0.0.0/8 and ::1, any port); once the user gives rules, exactly those
  * apply (so "127.0.0.1:7000" alone narrows loopback to one port).
- * IPv4-mapped IPv6 destinations (::ffff:a.b.c.d) are judged as IPv4.
+ * IPv4-mapped IPv6 destinations (::ffff:a.b.c.d) and IPv4-compatible ones
+ * (::a.b.c.d, which Linux may tunnel to a.b.c.d) are judged as IPv4, and a
+ * rule written as ::ffff:a.b.c.d/96+N is the IPv4 rule a.b.c.d/N.  An
+ * unspecified destination (0.0.0.0/8, ::) is judged as loopback (127.0.0.1,
+ * ::1): Linux connects it to the socket's own address or loopback.
  *
  * Local addresses (BIND, and LISTEN on a socket the kernel would bind to the
- * wildcard) must be loopback unless listen_any is set.
+ * wildcard) must be loopback unless listen_any is set, and their port 0 (the
+ * kernel picks one) or, without bind_ports rules, 1024 and up; with
+ * bind_ports rules (PORT[-PORT]), 0 or one of those.
  *
  * Everything here is pure (no allocation, no I/O) except the rate-limited
  * denial log at the bottom.
@@ -35,10 +41,19 @@ struct hostnet_rule {
 	uint8_t addr[16];   /* network order; IPv4 in the first 4 bytes; masked */
 };
 
+struct hostnet_port_range {
+	uint16_t lo, hi;    /* host order, inclusive */
+};
+
+/* Without bind_ports rules, local ports from this one up (0: any port). */
+#define HOSTNET_DEFAULT_MIN_BIND_PORT 1024u
+
 struct hostnet_policy {
 	uint32_t nr_rules;  /* 0: loopback only */
 	struct hostnet_rule rules[HOSTNET_POLICY_MAX_RULES];
 	bool listen_any;    /* BIND/LISTEN may use non-loopback local addresses */
+	uint32_t nr_bind_ports; /* 0: ports >= HOSTNET_DEFAULT_MIN_BIND_PORT */
+	struct hostnet_port_range bind_ports[HOSTNET_POLICY_MAX_RULES];
 };
 
 /* Parse one rule.  0, or -EINVAL with one line (no newline) in msg. */
@@ -46,6 +61,11 @@ int hostnet_rule_parse(const char *text, struct hostnet_rule *out, char *msg, si
 
 /* Append a parsed rule; -ENOSPC past HOSTNET_POLICY_MAX_RULES. */
 int hostnet_policy_add(struct hostnet_policy *p, const char *text, char *msg, size_t msglen);
+
+/* Append a local port rule "PORT[-PORT]" (--bind-ports); -EINVAL with a
+ * message, -ENOSPC past HOSTNET_POLICY_MAX_RULES. */
+int hostnet_policy_add_bind_ports(struct hostnet_policy *p, const char *text, char *msg,
+				  size_t msglen);
 
 /* May a socket send to / connect to sa?  Unknown families: no. */
 bool hostnet_policy_allows_peer(const struct hostnet_policy *p, const struct sockaddr *sa,

@@ -109,12 +109,18 @@ void hn_queue_post(struct hn_queue *q, uint64_t user_data, int32_t result, uint3
 	struct vs_cqe cqe = { .user_data = user_data, .result = result, .flags = flags };
 
 	pthread_mutex_lock(&q->lock);
+	uint32_t held = 0;
+	int64_t room = -1;
+	if (!atomic_load(&q->broken)) {
+		/* Either may find the guest's cq_head corrupt and break the queue. */
+		flush_locked(q);
+		held = atomic_load_explicit(&q->ov_count, memory_order_relaxed);
+		room = held ? 0 : cq_free_locked(q);
+	}
 	if (atomic_load(&q->broken)) {
 		atomic_fetch_sub(&q->inflight, 1); /* nobody can reap it any more */
 	} else {
-		flush_locked(q);
-		uint32_t held = atomic_load_explicit(&q->ov_count, memory_order_relaxed);
-		if (!held && cq_free_locked(q) > 0) {
+		if (room > 0) {
 			write_cqe_locked(q, &cqe);
 		} else if (held < HOSTNET_MAX_INFLIGHT) {
 			/* Held completions count as in flight, and inflight never

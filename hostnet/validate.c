@@ -7,6 +7,7 @@
 
 #include "handle_table.h"
 #include "policy.h"
+#include "sock.h"
 #include "sockaddr.h"
 
 /* What sqe.addr / sqe.len mean for an opcode. */
@@ -101,17 +102,29 @@ static const struct op_rule op_rules[VS_OP__COUNT] = {
 	[VS_OP_CANCEL]      = { "CANCEL",      false, BUF_NONE,       U_CANCEL,     NULL },
 };
 
-/* The socket options a guest may touch; values are ints in [0, INT_MAX]. */
+/* The socket options a guest may touch; values are ints in [0, INT_MAX].
+ * SO_REUSEADDR only on streams: on a UDP socket it would let the guest bind
+ * a port a host daemon holds with SO_REUSEADDR and take its datagrams (on
+ * TCP, Linux never shares a port with a listener).  No SO_REUSEPORT at all. */
 static const struct opt_rule {
 	uint32_t level, name;
 	bool settable;
+	bool set_on_streams_only;
 } opt_rules[] = {
-	{ VS_SOL_SOCKET, VS_SO_REUSEADDR, true },
-	{ VS_SOL_SOCKET, VS_SO_SNDBUF,    true },
-	{ VS_SOL_SOCKET, VS_SO_RCVBUF,    true },
-	{ VS_SOL_SOCKET, VS_SO_ERROR,     false },
-	{ VS_SOL_TCP,    VS_TCP_NODELAY,  true },
+	{ VS_SOL_SOCKET, VS_SO_REUSEADDR, true,  true },
+	{ VS_SOL_SOCKET, VS_SO_SNDBUF,    true,  false },
+	{ VS_SOL_SOCKET, VS_SO_RCVBUF,    true,  false },
+	{ VS_SOL_SOCKET, VS_SO_ERROR,     false, false },
+	{ VS_SOL_TCP,    VS_TCP_NODELAY,  true,  false },
 };
+
+static bool set_on_streams_only(uint32_t level, uint32_t name)
+{
+	for (size_t i = 0; i < sizeof(opt_rules) / sizeof(opt_rules[0]); i++)
+		if (opt_rules[i].level == level && opt_rules[i].name == name)
+			return opt_rules[i].set_on_streams_only;
+	return false;
+}
 
 const char *hn_op_name(unsigned opcode)
 {
@@ -250,6 +263,12 @@ int hn_validate(const struct hn_validate_ctx *ctx, const struct vs_sqe *sqe,
 		out->sock = hn_handles_get(ctx->handles, sqe->handle);
 		if (!out->sock)
 			return -EBADF;
+		if (sqe->opcode == VS_OP_SETSOCKOPT && out->sock->type != SOCK_STREAM &&
+		    set_on_streams_only(sqe->u.opt.level, sqe->u.opt.name)) {
+			hn_sock_put(out->sock);
+			out->sock = NULL;
+			return -ENOPROTOOPT;
+		}
 	}
 	return 0;
 }

@@ -52,6 +52,9 @@ static const char usage_text[] =
 	"                          [fd00::]/8:53 (repeatable; without any --allow: loopback\n"
 	"                          only, 127.0.0.0/8 and ::1); others fail with EACCES\n"
 	"      --listen-any        let guest sockets bind/listen on non-loopback addresses\n"
+	"      --bind-ports PORT[-PORT]\n"
+	"                          local ports guest sockets may bind/listen on (repeatable;\n"
+	"                          without any: 1024..65535); port 0 (any free) always\n"
 	"      --max-sockets N     open guest sockets, 1..65535 (default 1024); more: EMFILE\n"
 	"      --max-backlog N     listen backlog cap, 1..65535 (default 128)\n"
 	"      --no-seccomp        run the host network workers without their seccomp\n"
@@ -174,7 +177,8 @@ static const char *take_value(struct opt_ctx *o)
 enum opt_id {
 	OPT_MEM, OPT_CPUS, OPT_TIMEOUT, OPT_DOORBELL, OPT_WORKERS, OPT_POLL_US,
 	OPT_SPIN_US, OPT_NOTIFY, OPT_COPY, OPT_BATCH, OPT_STATS, OPT_STATS_JSON, OPT_VERBOSE,
-	OPT_KVM_DEVICE, OPT_HELP, OPT_VERSION, OPT_ALLOW, OPT_LISTEN_ANY, OPT_MAX_SOCKETS,
+	OPT_KVM_DEVICE, OPT_HELP, OPT_VERSION, OPT_ALLOW, OPT_LISTEN_ANY, OPT_BIND_PORTS,
+	OPT_MAX_SOCKETS,
 	OPT_MAX_BACKLOG, OPT_NO_SECCOMP,
 };
 
@@ -204,6 +208,7 @@ static const struct opt_def opts[] = {
 	{ "version", 0, false, OPT_VERSION },
 	{ "allow", 0, true, OPT_ALLOW },
 	{ "listen-any", 0, false, OPT_LISTEN_ANY },
+	{ "bind-ports", 0, true, OPT_BIND_PORTS },
 	{ "max-sockets", 0, true, OPT_MAX_SOCKETS },
 	{ "max-backlog", 0, true, OPT_MAX_BACKLOG },
 	{ "no-seccomp", 0, false, OPT_NO_SECCOMP },
@@ -338,6 +343,12 @@ static int apply(const struct opt_def *d, struct opt_ctx *o, struct vmm_config *
 	case OPT_LISTEN_ANY:
 		cfg->policy.listen_any = true;
 		return 0;
+	case OPT_BIND_PORTS: {
+		char why[200];
+		if (hostnet_policy_add_bind_ports(&cfg->policy, v, why, sizeof(why)) < 0)
+			return fail(msg, msglen, "vmm: bad --bind-ports: %s", why);
+		return 0;
+	}
 	case OPT_MAX_SOCKETS:
 		return number_opt(word, v, 1, HOSTNET_MAX_SOCKETS_LIMIT, "a socket count",
 				  &cfg->max_sockets, msg, msglen);

@@ -77,6 +77,9 @@ static inline uint64_t tg_now_ms(void)
 /* hostnet_config.max_sockets for the next tg_vm_init* (0: the default). */
 static uint32_t tg_max_sockets;
 
+/* hostnet_config.policy for the next tg_vm_init* (all zero: the default). */
+static struct hostnet_policy tg_policy;
+
 /* hostnet_config.seccomp for the next tg_vm_init*.  On, like in the VMM: every
  * hostnet test then runs its requests on filtered workers, so a system call
  * missing from the allow-list ends the test with the SIGSYS report (exit 73). */
@@ -108,7 +111,7 @@ static inline void tg_vm_init_at(struct tg_vm *vm, uint32_t nr_queues, uint32_t 
 		.ram = vm->ram, .ram_bytes = TG_RAM_BYTES,
 		.ring = vm->ring, .ring_gpa = TG_RING_GPA, .ring_bytes = vm->ring_bytes,
 		.nr_queues = nr_queues, .workers = workers, .poll_us = poll_us, .copy = copy,
-		.max_sockets = tg_max_sockets, .seccomp = tg_seccomp,
+		.max_sockets = tg_max_sockets, .seccomp = tg_seccomp, .policy = tg_policy,
 	};
 	int err = hostnet_create(&cfg, &vm->hn);
 	cr_assert_eq(err, 0, "hostnet_create: %d", err);

@@ -120,10 +120,11 @@ Test(policy, default_is_loopback_only, .timeout = 10)
 	cr_assert(peer(&p, true, "::1", 443));
 	cr_assert(peer(&p, true, "::ffff:127.0.0.1", 443), "v4-mapped loopback");
 	cr_assert_not(peer(&p, false, "10.0.0.1", 80));
-	cr_assert_not(peer(&p, false, "0.0.0.0", 80));
+	/* Unspecified destinations reach loopback: judged as it. */
+	cr_assert(peer(&p, false, "0.0.0.0", 80));
+	cr_assert(peer(&p, true, "::", 80));
 	cr_assert_not(peer(&p, false, "128.0.0.1", 80));
-	cr_assert_not(peer(&p, true, "::", 80));
-	cr_assert_not(peer(&p, true, "::2", 80));
+	cr_assert_not(peer(&p, true, "::100:2", 80), "IPv4-compatible: judged as 1.0.0.2");
 	cr_assert_not(peer(&p, true, "::ffff:10.0.0.1", 80), "v4-mapped is judged as IPv4");
 	cr_assert_not(peer(&p, true, "2001:db8::1", 80));
 }

@@ -38,7 +38,7 @@ static void setup(void)
 	for (int i = 0; i < 4; i++) { /* cycle the free list back to H_OLD's slot */
 		uint32_t h;
 		cr_assert_eq(hn_handles_add(handles, hn_sock_new(-1, SOCK_STREAM), &h), 0);
-		if ((h & 0xffff) == (H_OLD & 0xffff)) {
+		if (hn_handles_slot(handles, h) == hn_handles_slot(handles, H_OLD)) {
 			H = h;
 			break;
 		}

@@ -278,7 +278,8 @@ Test(vmm_cli, egress_policy_and_limits, .timeout = 10)
 {
 	char *d[] = { "vmm", "img" };
 	char *a[] = { "vmm", "--allow", "10.0.0.0/8:80-443", "--allow=[::1]:22", "--listen-any",
-		      "--max-sockets", "16", "--max-backlog=8", "img" };
+		      "--max-sockets", "16", "--max-backlog=8", "--bind-ports", "8080",
+		      "--bind-ports=5000-5999", "img" };
 	struct vmm_config c;
 	cr_assert_eq(parse(ARGC(d), d, &c), 0);
 	cr_assert_eq(c.policy.nr_rules, 0, "default: loopback only");
@@ -296,6 +297,9 @@ Test(vmm_cli, egress_policy_and_limits, .timeout = 10)
 	cr_assert(c.policy.listen_any);
 	cr_assert_eq(c.max_sockets, 16);
 	cr_assert_eq(c.max_backlog, 8);
+	cr_assert_eq(c.policy.nr_bind_ports, 2);
+	cr_assert_eq(c.policy.bind_ports[0].lo, 8080);
+	cr_assert_eq(c.policy.bind_ports[1].hi, 5999);
 }
 
 Test(vmm_cli, bad_egress_policy_and_limits, .timeout = 10)
@@ -306,6 +310,7 @@ Test(vmm_cli, bad_egress_policy_and_limits, .timeout = 10)
 	char *e[] = { "vmm", "--max-sockets", "65536", "img" };
 	char *f[] = { "vmm", "--max-backlog", "0", "img" };
 	char *g[] = { "vmm", "--listen-any=yes", "img" };
+	char *h[] = { "vmm", "--bind-ports", "9-8", "img" };
 	struct vmm_config c;
 	assert_one_line_error(parse(ARGC(a), a, &c));
 	cr_assert_not_null(strstr(msg, "--allow"), "%s", msg);
@@ -316,6 +321,8 @@ Test(vmm_cli, bad_egress_policy_and_limits, .timeout = 10)
 	assert_one_line_error(parse(ARGC(e), e, &c));
 	assert_one_line_error(parse(ARGC(f), f, &c));
 	assert_one_line_error(parse(ARGC(g), g, &c));
+	assert_one_line_error(parse(ARGC(h), h, &c));
+	cr_assert_not_null(strstr(msg, "--bind-ports"), "%s", msg);
 }
 
 Test(vmm_cli, seccomp_on_by_default_and_no_seccomp_turns_it_off, .timeout = 10)
