@@ -9,7 +9,9 @@
 #include <errno.h>
 #include <time.h>
 
+#include "clock.h"
 #include "hostnet_internal.h"
+#include "kick.h"
 
 /* How many completions this WAIT is for: the guest's wait_min, read once
  * (the guest may rewrite it at any time) and clamped to what a CQ holds. */
@@ -86,7 +88,7 @@ int64_t hostnet_doorbell(struct hostnet *hn, uint64_t a0, uint64_t a1, uint64_t 
 	 * the sleep protocol: a worker always sets the flag, fences and looks at
 	 * the rings once more before it sleeps (worker.c). */
 	hn_queue_set_flags(q, 0, VS_QF_NEED_WAKEUP);
-	hn_worker_kick(q->worker);
+	hn_kick(q->kick_fd);
 
 	if (flags & VS_DB_WAIT)
 		return wait_queue(hn, q, VS_DB_ARG_WAIT_MS(a2));

@@ -3,27 +3,12 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
-#include <sys/eventfd.h>
-#include <time.h>
-#include <unistd.h>
 
+#include "clock.h"
+#include "handle_table.h"
 #include "hostnet_internal.h"
+#include "ops.h"
 #include "sandbox.h"
-
-uint64_t hn_now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-void hn_policy_denied(struct hostnet *hn, const char *op, const struct sockaddr_storage *sa,
-		      socklen_t len)
-{
-	atomic_fetch_add_explicit(&hn->denied, 1, memory_order_relaxed);
-	hn_deny_log_note(&hn->deny_log, op, (const struct sockaddr *)sa, len, hn_now_ns());
-}
 
 static int check_config(const struct hostnet_config *c)
 {
@@ -51,56 +36,46 @@ static int check_config(const struct hostnet_config *c)
 	return 0;
 }
 
-static int init_queue(struct hostnet *hn, uint32_t i)
+static void init_env(struct hostnet *hn)
 {
-	struct hn_queue *q = &hn->queues[i];
-	q->hn = hn;
-	q->index = i;
-	q->ring = hn_ring_queue(&hn->mem, i);
-	q->sq_head = q->ring->ctrl.sq_head;
-	q->cq_tail = q->ring->ctrl.cq_tail;
-	q->ring->ctrl.flags = 0;
-	q->overflow = calloc(HOSTNET_MAX_INFLIGHT, sizeof(*q->overflow));
-	if (!q->overflow)
-		return -ENOMEM;
-	pthread_mutex_init(&q->lock, NULL);
-	pthread_condattr_t ca;
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&q->cond, &ca);
-	pthread_condattr_destroy(&ca);
-	return 0;
+	hn->env = (struct hn_worker_env){
+		.mem = &hn->mem,
+		.policy = &hn->cfg.policy,
+		.handles = hn->handles,
+		.deny_log = &hn->deny_log,
+		.copy = hn->cfg.copy,
+		.poll_us = hn->cfg.poll_us,
+		.max_backlog = hn->cfg.max_backlog,
+		.max_sockets = hn->cfg.max_sockets,
+		.seccomp = hn->cfg.seccomp,
+		.nr_workers = hn->cfg.workers,
+	};
 }
 
 static int init_worker(struct hostnet *hn, uint32_t i)
 {
 	struct hn_worker *w = &hn->workers[i];
-	w->hn = hn;
-	w->index = i;
-	w->epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (w->epfd < 0)
-		return -errno;
-	w->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (w->evfd < 0)
-		return -errno;
-	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = HN_EVENTFD_TAG };
-	if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->evfd, &ev) < 0)
-		return -errno;
-	w->queues = calloc(hn->cfg.nr_queues, sizeof(*w->queues));
-	w->snap = calloc(hn->cfg.max_sockets, sizeof(*w->snap));
-	if (!w->queues || !w->snap)
-		return -ENOMEM;
-	if (hn->cfg.copy == VS_COPY_BOUNCE) {
-		w->scratch = malloc(VS_BOUNCE_BYTES);
-		if (!w->scratch)
-			return -ENOMEM;
-	}
+	int err = hn_worker_init(w, &hn->env, i, hn->cfg.nr_queues);
 	/* A fixed set: queue q belongs to worker q % workers. */
-	for (uint32_t q = i; q < hn->cfg.nr_queues; q += hn->cfg.workers) {
+	for (uint32_t q = i; !err && q < hn->cfg.nr_queues; q += hn->cfg.workers) {
 		w->queues[w->nr_queues++] = &hn->queues[q];
-		hn->queues[q].worker = w;
+		hn->queues[q].kick_fd = w->evfd;
 	}
-	return 0;
+	return err;
+}
+
+/* Everything after the config checks and the allocation of the arrays. */
+static int start(struct hostnet *hn)
+{
+	int err = hn_handles_create(hn->cfg.max_sockets, &hn->handles);
+	init_env(hn);
+	for (uint32_t i = 0; !err && i < hn->cfg.nr_queues; i++)
+		err = hn_queue_init(&hn->queues[i], i, hn_ring_queue(&hn->mem, i));
+	for (uint32_t i = 0; !err && i < hn->cfg.workers; i++)
+		err = init_worker(hn, i);
+	for (uint32_t i = 0; !err && i < hn->cfg.workers; i++)
+		err = hn_worker_start(&hn->workers[i]);
+	return err;
 }
 
 int hostnet_create(const struct hostnet_config *cfg, struct hostnet **out)
@@ -145,15 +120,9 @@ int hostnet_create(const struct hostnet_config *cfg, struct hostnet **out)
 		return -ENOMEM;
 	}
 	for (uint32_t i = 0; i < hn->cfg.workers; i++)
-		hn->workers[i].epfd = hn->workers[i].evfd = -1;
+		hn->workers[i].exec.epfd = hn->workers[i].evfd = -1;
 
-	err = hn_handles_create(hn->cfg.max_sockets, &hn->handles);
-	for (uint32_t i = 0; !err && i < cfg->nr_queues; i++)
-		err = init_queue(hn, i);
-	for (uint32_t i = 0; !err && i < hn->cfg.workers; i++)
-		err = init_worker(hn, i);
-	for (uint32_t i = 0; !err && i < hn->cfg.workers; i++)
-		err = hn_worker_start(&hn->workers[i]);
+	err = start(hn);
 	if (err) {
 		hostnet_destroy(hn);
 		return err;
@@ -184,34 +153,15 @@ void hostnet_destroy(struct hostnet *hn)
 	if (!hn)
 		return;
 	hostnet_stop(hn);
-	atomic_store(&hn->quit, true);
-	for (uint32_t i = 0; i < hn->cfg.workers; i++) {
-		struct hn_worker *w = &hn->workers[i];
-		if (w->started) {
-			hn_worker_kick(w);
-			pthread_join(w->thread, NULL);
-		}
-	}
+	atomic_store(&hn->env.quit, true);
+	for (uint32_t i = 0; i < hn->cfg.workers; i++)
+		hn_worker_join(&hn->workers[i]);
 	if (hn->handles)
-		hn_ops_close_all(hn);
-	for (uint32_t i = 0; i < hn->cfg.workers; i++) {
-		struct hn_worker *w = &hn->workers[i];
-		if (w->epfd >= 0)
-			close(w->epfd);
-		if (w->evfd >= 0)
-			close(w->evfd);
-		free(w->queues);
-		free(w->snap);
-		free(w->scratch);
-	}
-	for (uint32_t i = 0; i < hn->cfg.nr_queues; i++) {
-		struct hn_queue *q = &hn->queues[i];
-		if (!q->overflow)
-			continue;
-		pthread_mutex_destroy(&q->lock);
-		pthread_cond_destroy(&q->cond);
-		free(q->overflow);
-	}
+		hn_ops_close_all(hn->handles, hn->cfg.max_sockets);
+	for (uint32_t i = 0; i < hn->cfg.workers; i++)
+		hn_worker_release(&hn->workers[i]);
+	for (uint32_t i = 0; i < hn->cfg.nr_queues; i++)
+		hn_queue_destroy(&hn->queues[i]);
 	hn_handles_destroy(hn->handles);
 	hn_deny_log_destroy(&hn->deny_log);
 	free(hn->queues);
@@ -230,7 +180,7 @@ void hostnet_get_stats(const struct hostnet *hn, struct hostnet_stats *out)
 	out->doorbells = load(&hn->doorbells);
 	out->doorbells_bad = load(&hn->doorbells_bad);
 	out->wait_ns = load(&hn->wait_ns);
-	out->denied = load(&hn->denied);
+	out->denied = hn_deny_log_count(&hn->deny_log);
 	out->sockets_open = hn_handles_count(hn->handles);
 	for (uint32_t i = 0; i < hn->cfg.nr_queues; i++) {
 		const struct hn_queue *q = &hn->queues[i];
@@ -247,10 +197,10 @@ void hostnet_get_stats(const struct hostnet *hn, struct hostnet_stats *out)
 	uint64_t now = hn_now_ns();
 	for (uint32_t i = 0; i < hn->cfg.workers; i++) {
 		const struct hn_worker *w = &hn->workers[i];
-		out->bytes_sent += load(&w->bytes_sent);
-		out->send_calls += load(&w->send_calls);
-		out->bytes_received += load(&w->bytes_received);
-		out->bytes_copied += load(&w->bytes_copied);
+		out->bytes_sent += load(&w->exec.bytes_sent);
+		out->send_calls += load(&w->exec.send_calls);
+		out->bytes_received += load(&w->exec.bytes_received);
+		out->bytes_copied += load(&w->exec.bytes_copied);
 		out->worker_wakeups += load(&w->wakeups);
 		/* Count the phase the worker is in right now, too. */
 		uint64_t poll = load(&w->poll_ns), sleep = load(&w->sleep_ns);

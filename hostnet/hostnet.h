@@ -106,7 +106,8 @@ int hostnet_create(const struct hostnet_config *cfg, struct hostnet **out);
  * passes a0 = ring_gpa, a1 = ring_bytes / 4096, a2 = VS_ABI_MAGIC << 32 | value).
  * Checks every argument (magic, ring GPA and size, queue, flags), then:
  * SUBMIT wakes the queue's worker; WAIT blocks the calling thread until the
- * queue's CQ is non-empty, the wait timeout passes, or hostnet_stop() is called.
+ * queue's CQ holds the guest's wait_min completions (queue_ctrl.wait_min,
+ * 0 = 1), the wait timeout passes, or hostnet_stop() is called.
  * Returns what the guest sees in rax: completions ready (>= 0) or -errno:
  * -EINVAL bad arguments, -ETIMEDOUT a WAIT that found nothing, -EINTR a WAIT
  * after/at hostnet_stop(), -EIO the queue is VS_QF_BROKEN (see abi.h).

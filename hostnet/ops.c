@@ -26,7 +26,13 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "hostnet_internal.h"
+#include "ops.h"
+
+#include "clock.h"
+#include "handle_table.h"
+#include "policy.h"
+#include "queue.h"
+#include "sock.h"
 #include "sockaddr.h"
 
 /* The ABI uses Linux's values, so they pass straight through. */
@@ -39,9 +45,36 @@ _Static_assert(VS_SOL_SOCKET == SOL_SOCKET && VS_SOL_TCP == IPPROTO_TCP &&
 	       VS_TCP_NODELAY == TCP_NODELAY, "socket option values");
 _Static_assert(SHUT_RD == 0 && SHUT_WR == 1 && SHUT_RDWR == 2, "SHUT_* values");
 
-/* Bounce mode stages a stream send this much at a time, so a send that has
- * to wait wastes at most one chunk of copying. */
-#define HN_BOUNCE_CHUNK (64u * 1024u)
+/* Returned by the try_* functions: "would block, keep it parked". */
+#define HN_PENDING INT32_MIN
+
+/* Bounce mode stages a stream send this much at a time through the worker's
+ * scratch buffer, so a send that has to wait wastes at most one slice of
+ * copying.  (Not guest-lib's VS_BOUNCE_CHUNK, the bounce area's allocation
+ * unit.) */
+#define HN_BOUNCE_SEND_SLICE (64u * 1024u)
+
+/* One row per opcode: how it runs (see op_exec[] at the bottom). */
+enum op_wait {
+	WAIT_NEVER,     /* completes at once */
+	WAIT_IN,        /* parks on the socket's in list: readable, in order */
+	WAIT_OUT,       /* parks on the out list: writable / connected, in order */
+	WAIT_POLL,      /* parks on the poll list, each for its own events */
+};
+
+struct op_exec {
+	/* A request that needs no socket lock (no socket, or one it manages
+	 * itself): runs whole and completes r. */
+	void (*run)(struct hn_exec *x, struct hn_req *r);
+	/* Otherwise, tried with the socket locked: result, -errno, or
+	 * HN_PENDING (only when wait != WAIT_NEVER). */
+	int32_t (*try)(struct hn_exec *x, struct hn_req *r);
+	enum op_wait wait;
+	bool unblocks_in;       /* SHUTDOWN: waiting receives may now see EOF */
+};
+
+static const struct op_exec op_exec[VS_OP__COUNT];
+static void run_unknown(struct hn_exec *x, struct hn_req *r);
 
 static void count(atomic_uint_least64_t *c, uint64_t n)
 {
@@ -87,29 +120,29 @@ static void park(struct hn_req_list *l, struct hn_req *r)
 }
 
 /* Remember s for hn_ops_flush() at the end of this pass.  Sock locked. */
-static void defer(struct hn_worker *w, struct hn_sock *s)
+static void defer(struct hn_exec *x, struct hn_sock *s)
 {
 	if (s->deferred)
 		return;
 	s->deferred = true;
 	hn_sock_get(s);
-	w->deferred[w->nr_deferred++] = s;
+	x->deferred[x->nr_deferred++] = s;
 }
 
-/* Make a host socket object for fd, give it a handle, watch it with w's epoll.
+/* Make a host socket object for fd, give it a handle, watch it with x's epoll.
  * On failure fd is closed. */
-static int open_socket(struct hn_worker *w, int fd, int type, uint32_t *handle)
+static int open_socket(struct hn_exec *x, int fd, int type, uint32_t *handle)
 {
 	struct hn_sock *s = hn_sock_new(fd, type);
 	if (!s) {
 		close(fd);
 		return -ENOMEM;
 	}
-	s->owner = w;
+	s->epfd = x->epfd;
 	/* Hold the lock until epoll knows the fd: a CLOSE naming the brand-new
 	 * handle (a guessing guest) must not close the fd before that. */
 	pthread_mutex_lock(&s->lock);
-	int err = hn_handles_add(w->hn->handles, s, handle);
+	int err = hn_handles_add(x->handles, s, handle);
 	if (err) {
 		pthread_mutex_unlock(&s->lock);
 		hn_sock_put(s);
@@ -119,9 +152,9 @@ static int open_socket(struct hn_worker *w, int fd, int type, uint32_t *handle)
 		.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,
 		.data.u64 = *handle,
 	};
-	if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+	if (epoll_ctl(x->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
 		err = -errno;
-		struct hn_sock *t = hn_handles_remove(w->hn->handles, *handle, s);
+		struct hn_sock *t = hn_handles_remove(x->handles, *handle, s);
 		s->closed = true;
 		pthread_mutex_unlock(&s->lock);
 		if (t)
@@ -132,7 +165,7 @@ static int open_socket(struct hn_worker *w, int fd, int type, uint32_t *handle)
 	return 0;
 }
 
-static int32_t do_socket(struct hn_worker *w, const struct hn_req *r)
+static int32_t do_socket(struct hn_exec *x, const struct hn_req *r)
 {
 	int domain = r->domain == VS_AF_INET6 ? AF_INET6 : AF_INET;
 	int type = r->type == VS_SOCK_DGRAM ? SOCK_DGRAM : SOCK_STREAM;
@@ -140,7 +173,7 @@ static int32_t do_socket(struct hn_worker *w, const struct hn_req *r)
 	if (fd < 0)
 		return -errno;
 	uint32_t handle;
-	int err = open_socket(w, fd, type, &handle);
+	int err = open_socket(x, fd, type, &handle);
 	return err ? err : (int32_t)handle;
 }
 
@@ -153,13 +186,13 @@ static void write_sockaddr(uint8_t *dst, const struct sockaddr_storage *ss, sock
 
 /* ---- the try_* functions: sock locked; result, -errno or HN_PENDING ----- */
 
-static int32_t try_recv(struct hn_worker *w, struct hn_req *r)
+static int32_t try_recv(struct hn_exec *x, struct hn_req *r)
 {
 	struct hn_sock *s = r->sock;
 	bool waitall = (r->op_flags & VS_MSG_WAITALL) && s->type == SOCK_STREAM;
 	int flags = MSG_DONTWAIT | (r->op_flags & VS_MSG_PEEK ? MSG_PEEK : 0);
 	for (;;) {
-		uint8_t *dst = r->bounce ? w->scratch : r->buf + r->done;
+		uint8_t *dst = r->bounce ? x->scratch : r->buf + r->done;
 		struct sockaddr_storage from;
 		socklen_t fromlen = sizeof(from);
 		memset(&from, 0, sizeof(from));
@@ -174,10 +207,10 @@ static int32_t try_recv(struct hn_worker *w, struct hn_req *r)
 			return r->done ? (int32_t)r->done : -errno;
 		}
 		if (r->bounce && n > 0) {
-			memcpy(r->buf + r->done, w->scratch, (size_t)n);
-			count(&w->bytes_copied, (uint64_t)n);
+			memcpy(r->buf + r->done, x->scratch, (size_t)n);
+			count(&x->bytes_copied, (uint64_t)n);
 		}
-		count(&w->bytes_received, (uint64_t)n);
+		count(&x->bytes_received, (uint64_t)n);
 		if (r->sa_out)
 			write_sockaddr(r->sa_out, &from, fromlen);
 		r->done += (uint32_t)n;
@@ -186,7 +219,7 @@ static int32_t try_recv(struct hn_worker *w, struct hn_req *r)
 	}
 }
 
-static int32_t try_send(struct hn_worker *w, struct hn_req *r)
+static int32_t try_send(struct hn_exec *x, struct hn_req *r)
 {
 	struct hn_sock *s = r->sock;
 	bool dgram = s->type == SOCK_DGRAM;
@@ -195,14 +228,14 @@ static int32_t try_send(struct hn_worker *w, struct hn_req *r)
 		uint32_t chunk = r->len - r->done;
 		const uint8_t *src = r->buf + r->done;
 		if (r->bounce) {
-			if (!dgram && chunk > HN_BOUNCE_CHUNK)
-				chunk = HN_BOUNCE_CHUNK; /* a datagram goes whole */
+			if (!dgram && chunk > HN_BOUNCE_SEND_SLICE)
+				chunk = HN_BOUNCE_SEND_SLICE; /* a datagram goes whole */
 			/* counted below, once sent: a copy redone after EAGAIN or
 			 * a short send moves no payload byte twice */
-			memcpy(w->scratch, src, chunk);
-			src = w->scratch;
+			memcpy(x->scratch, src, chunk);
+			src = x->scratch;
 		}
-		count(&w->send_calls, 1);
+		count(&x->send_calls, 1);
 		ssize_t n = sendto(s->fd, src, chunk, MSG_DONTWAIT | MSG_NOSIGNAL, to,
 				   to ? r->sa_len : 0);
 		if (n < 0) {
@@ -212,9 +245,9 @@ static int32_t try_send(struct hn_worker *w, struct hn_req *r)
 				return HN_PENDING;
 			return r->done ? (int32_t)r->done : -errno;
 		}
-		count(&w->bytes_sent, (uint64_t)n);
+		count(&x->bytes_sent, (uint64_t)n);
 		if (r->bounce)
-			count(&w->bytes_copied, (uint64_t)n);
+			count(&x->bytes_copied, (uint64_t)n);
 		r->done += (uint32_t)n;
 		if (dgram || r->done >= r->len)
 			return (int32_t)r->done;
@@ -243,7 +276,7 @@ static bool gatherable(const struct hn_sock *s, const struct hn_req *r)
  * complete those that went out whole.  Returns false when the socket would
  * block (the head stays parked, perhaps with some of its bytes sent).
  */
-static bool send_gathered(struct hn_worker *w, struct hn_sock *s)
+static bool send_gathered(struct hn_exec *x, struct hn_sock *s)
 {
 	struct iovec iov[HN_GATHER_MAX];
 	unsigned n = 0;
@@ -253,7 +286,7 @@ static bool send_gathered(struct hn_worker *w, struct hn_sock *s)
 	struct msghdr msg = { .msg_iov = iov, .msg_iovlen = n };
 	ssize_t sent;
 	do {
-		count(&w->send_calls, 1);
+		count(&x->send_calls, 1);
 		sent = sendmsg(s->fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
 	} while (sent < 0 && errno == EINTR);
 	if (sent < 0) {
@@ -265,7 +298,7 @@ static bool send_gathered(struct hn_worker *w, struct hn_sock *s)
 		finish(r, r->done ? (int32_t)r->done : -errno);
 		return true;
 	}
-	count(&w->bytes_sent, (uint64_t)sent);
+	count(&x->bytes_sent, (uint64_t)sent);
 	uint64_t left = (uint64_t)sent;
 	for (unsigned i = 0; i < n; i++) {
 		struct hn_req *r = s->out.head;
@@ -280,8 +313,9 @@ static bool send_gathered(struct hn_worker *w, struct hn_sock *s)
 	return true;
 }
 
-static int32_t try_connect(struct hn_req *r)
+static int32_t try_connect(struct hn_exec *x, struct hn_req *r)
 {
+	(void)x;
 	struct hn_sock *s = r->sock;
 	if (!r->started) {
 		if (connect(s->fd, (struct sockaddr *)&r->sa, r->sa_len) == 0)
@@ -300,7 +334,7 @@ static int32_t try_connect(struct hn_req *r)
 	return -err;
 }
 
-static int32_t try_accept(struct hn_worker *w, struct hn_req *r)
+static int32_t try_accept(struct hn_exec *x, struct hn_req *r)
 {
 	struct sockaddr_storage peer;
 	socklen_t len;
@@ -313,7 +347,7 @@ static int32_t try_accept(struct hn_worker *w, struct hn_req *r)
 	if (fd < 0)
 		return errno == EAGAIN || errno == EWOULDBLOCK ? HN_PENDING : -errno;
 	uint32_t handle;
-	int err = open_socket(w, fd, SOCK_STREAM, &handle);
+	int err = open_socket(x, fd, SOCK_STREAM, &handle);
 	if (err)
 		return err;
 	if (r->sa_out)
@@ -321,8 +355,9 @@ static int32_t try_accept(struct hn_worker *w, struct hn_req *r)
 	return (int32_t)handle;
 }
 
-static int32_t try_poll(struct hn_req *r)
+static int32_t try_poll(struct hn_exec *x, struct hn_req *r)
 {
+	(void)x;
 	struct pollfd p = { .fd = r->sock->fd, .events = (short)(r->op_flags & (POLLIN | POLLOUT)) };
 	if (poll(&p, 1, 0) < 0)
 		return -errno;
@@ -330,92 +365,93 @@ static int32_t try_poll(struct hn_req *r)
 	return ready ? ready : HN_PENDING;
 }
 
-/* Operations that never wait. */
-static int32_t do_now(struct hn_req *r)
+/* ---- operations that never wait ---------------------------------------- */
+
+static int32_t try_bind(struct hn_exec *x, struct hn_req *r)
 {
+	(void)x;
+	return bind(r->sock->fd, (struct sockaddr *)&r->sa, r->sa_len) ? -errno : 0;
+}
+
+static int32_t try_listen(struct hn_exec *x, struct hn_req *r)
+{
+	/* listen() on an unbound socket binds it to the wildcard address:
+	 * judge the local address the socket has (or would get). */
 	int fd = r->sock->fd;
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof(ss);
+	memset(&ss, 0, sizeof(ss));
+	if (getsockname(fd, (struct sockaddr *)&ss, &len))
+		return -errno;
+	if (!hostnet_policy_allows_local(x->policy, (struct sockaddr *)&ss, len)) {
+		hn_deny_log_note(x->deny_log, "LISTEN", (struct sockaddr *)&ss, len, hn_now_ns());
+		return -EACCES;
+	}
+	uint32_t backlog = r->op_flags < x->max_backlog ? r->op_flags : x->max_backlog;
+	return listen(fd, (int)backlog) ? -errno : 0;
+}
+
+static int32_t try_shutdown(struct hn_exec *x, struct hn_req *r)
+{
+	(void)x;
+	return shutdown(r->sock->fd, (int)r->op_flags) ? -errno : 0;
+}
+
+static int32_t try_setsockopt(struct hn_exec *x, struct hn_req *r)
+{
+	(void)x;
+	return setsockopt(r->sock->fd, r->opt_level, r->opt_name, &r->opt_value,
+			  sizeof(r->opt_value)) ? -errno : 0;
+}
+
+static int32_t try_getsockopt(struct hn_exec *x, struct hn_req *r)
+{
+	(void)x;
 	int v;
-
-	switch (r->opcode) {
-	case VS_OP_BIND:
-		return bind(fd, (struct sockaddr *)&r->sa, r->sa_len) ? -errno : 0;
-	case VS_OP_LISTEN: {
-		/* listen() on an unbound socket binds it to the wildcard address:
-		 * judge the local address the socket has (or would get). */
-		struct hostnet *hn = r->q->hn;
-		memset(&ss, 0, sizeof(ss));
-		if (getsockname(fd, (struct sockaddr *)&ss, &len))
-			return -errno;
-		if (!hostnet_policy_allows_local(&hn->cfg.policy, (struct sockaddr *)&ss, len)) {
-			hn_policy_denied(hn, "LISTEN", &ss, len);
-			return -EACCES;
-		}
-		uint32_t backlog = r->op_flags < hn->cfg.max_backlog ? r->op_flags
-								     : hn->cfg.max_backlog;
-		return listen(fd, (int)backlog) ? -errno : 0;
-	}
-	case VS_OP_SETSOCKOPT:
-		return setsockopt(fd, r->opt_level, r->opt_name, &r->opt_value,
-				  sizeof(r->opt_value)) ? -errno : 0;
-	case VS_OP_GETSOCKOPT:
-		len = sizeof(v);
-		if (getsockopt(fd, r->opt_level, r->opt_name, &v, &len))
-			return -errno;
-		return v < 0 ? -EINVAL : v;
-	case VS_OP_GETSOCKNAME:
-	case VS_OP_GETPEERNAME:
-		memset(&ss, 0, sizeof(ss));
-		if ((r->opcode == VS_OP_GETSOCKNAME ? getsockname : getpeername)(
-			    fd, (struct sockaddr *)&ss, &len))
-			return -errno;
-		write_sockaddr(r->sa_out, &ss, len);
-		return 0;
-	}
-	return -EINVAL;
+	socklen_t len = sizeof(v);
+	if (getsockopt(r->sock->fd, r->opt_level, r->opt_name, &v, &len))
+		return -errno;
+	return v < 0 ? -EINVAL : v;
 }
 
-static int32_t try_op(struct hn_worker *w, struct hn_req *r)
+/* GETSOCKNAME and GETPEERNAME. */
+static int32_t try_getname(struct hn_exec *x, struct hn_req *r)
 {
-	switch (r->opcode) {
-	case VS_OP_RECV:
-	case VS_OP_RECVFROM:
-		return try_recv(w, r);
-	case VS_OP_ACCEPT:
-		return try_accept(w, r);
-	case VS_OP_SEND:
-	case VS_OP_SENDTO:
-		return try_send(w, r);
-	case VS_OP_CONNECT:
-		return try_connect(r);
-	case VS_OP_SHUTDOWN:
-		return shutdown(r->sock->fd, (int)r->op_flags) ? -errno : 0;
-	case VS_OP_POLL:
-		return try_poll(r);
-	default:
-		return do_now(r);
-	}
+	(void)x;
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	memset(&ss, 0, sizeof(ss));
+	if ((r->opcode == VS_OP_GETSOCKNAME ? getsockname : getpeername)(
+		    r->sock->fd, (struct sockaddr *)&ss, &len))
+		return -errno;
+	write_sockaddr(r->sa_out, &ss, len);
+	return 0;
 }
 
-/* The list a waiting request of this opcode joins (NULL: it never waits). */
-static struct hn_req_list *list_for(struct hn_sock *s, uint8_t opcode)
+/* The execution row of an opcode (validate.c has already rejected unknown
+ * ones; a hole in the table gets -ENOSYS). */
+static const struct op_exec *exec_row(uint8_t opcode)
 {
-	switch (opcode) {
-	case VS_OP_RECV:
-	case VS_OP_RECVFROM:
-	case VS_OP_ACCEPT:
+	static const struct op_exec none = { .run = run_unknown };
+	if (opcode >= VS_OP__COUNT || (!op_exec[opcode].run && !op_exec[opcode].try))
+		return &none;
+	return &op_exec[opcode];
+}
+
+/* The list a waiting request of this kind joins (NULL: it never waits). */
+static struct hn_req_list *list_for(struct hn_sock *s, enum op_wait wait)
+{
+	switch (wait) {
+	case WAIT_IN:
 		return &s->in;
-	case VS_OP_SEND:
-	case VS_OP_SENDTO:
-	case VS_OP_CONNECT:
-	case VS_OP_SHUTDOWN:
+	case WAIT_OUT:
 		return &s->out;
-	case VS_OP_POLL:
+	case WAIT_POLL:
 		return &s->poll;
-	default:
-		return NULL;
+	case WAIT_NEVER:
+		break;
 	}
+	return NULL;
 }
 
 /* Receives wait while a CONNECT is pending: recv() would say ENOTCONN. */
@@ -426,23 +462,23 @@ static bool connecting(const struct hn_sock *s)
 
 /* Retry the heads of a socket's lists until they would block.  Sock locked;
  * the caller holds a reference of its own. */
-static void progress(struct hn_worker *w, struct hn_sock *s)
+static void progress(struct hn_exec *x, struct hn_sock *s)
 {
 	struct hn_req *r;
 	while ((r = s->out.head)) {
 		if (gatherable(s, r) && r->next && gatherable(s, r->next)) {
-			if (!send_gathered(w, s))
+			if (!send_gathered(x, s))
 				break;
 			continue;
 		}
-		int32_t res = try_op(w, r);
+		int32_t res = exec_row(r->opcode)->try(x, r);
 		if (res == HN_PENDING)
 			break;
 		hn_req_list_pop(&s->out);
 		finish(r, res);
 	}
 	while (!connecting(s) && (r = s->in.head)) {
-		int32_t res = try_op(w, r);
+		int32_t res = exec_row(r->opcode)->try(x, r);
 		if (res == HN_PENDING)
 			break;
 		hn_req_list_pop(&s->in);
@@ -451,7 +487,7 @@ static void progress(struct hn_worker *w, struct hn_sock *s)
 	struct hn_req *next;
 	for (r = s->poll.head; r; r = next) {
 		next = r->next;
-		int32_t res = try_poll(r);
+		int32_t res = try_poll(x, r);
 		if (res != HN_PENDING) {
 			hn_req_list_remove(&s->poll, r);
 			finish(r, res);
@@ -466,24 +502,24 @@ static void cancel_list(struct hn_req_list *l)
 		finish(r, cancel_result(r));
 }
 
-static void do_close(struct hn_worker *w, struct hn_req *r)
+static void run_close(struct hn_exec *x, struct hn_req *r)
 {
 	struct hn_sock *s = r->sock;
-	struct hn_sock *table_ref = hn_handles_remove(w->hn->handles, r->handle, s);
+	struct hn_sock *table_ref = hn_handles_remove(x->handles, r->handle, s);
 	if (!table_ref) {
 		finish(r, -EBADF); /* another CLOSE got there first */
 		return;
 	}
 	pthread_mutex_lock(&s->lock);
 	if (s->deferred)
-		progress(w, s); /* SENDs of this pass go out as they would have */
+		progress(x, s); /* SENDs of this pass go out as they would have */
 	s->closed = true;
 	/* Everything earlier on this socket completes before the CLOSE. */
 	cancel_list(&s->out);
 	cancel_list(&s->in);
 	cancel_list(&s->poll);
-	if (s->owner)
-		epoll_ctl(s->owner->epfd, EPOLL_CTL_DEL, s->fd, NULL);
+	if (s->epfd >= 0)
+		epoll_ctl(s->epfd, EPOLL_CTL_DEL, s->fd, NULL);
 	close(s->fd);
 	s->fd = -1;
 	pthread_mutex_unlock(&s->lock);
@@ -498,16 +534,15 @@ static bool cancel_candidate(const struct hn_req *p, const struct hn_queue *q,
 	return p->q == q && p->user_data == target && p->seq < best_seq;
 }
 
-static void do_cancel(struct hn_worker *w, struct hn_req *r)
+static void run_cancel(struct hn_exec *x, struct hn_req *r)
 {
-	struct hostnet *hn = w->hn;
-	uint32_t n = hn_handles_snapshot(hn->handles, w->snap, hn->cfg.max_sockets);
+	uint32_t n = hn_handles_snapshot(x->handles, x->snap, x->max_sockets);
 	struct hn_sock *best = NULL;
 	uint64_t best_seq = UINT64_MAX;
 
 	/* Find the oldest matching parked request of this queue... */
 	for (uint32_t i = 0; i < n; i++) {
-		struct hn_sock *s = w->snap[i];
+		struct hn_sock *s = x->snap[i];
 		pthread_mutex_lock(&s->lock);
 		struct hn_req_list *lists[] = { &s->in, &s->out, &s->poll };
 		for (unsigned k = 0; k < 3; k++)
@@ -533,41 +568,39 @@ static void do_cancel(struct hn_worker *w, struct hn_req *r)
 					break;
 				}
 		if (!best->closed)
-			progress(w, best); /* the next in line may go now */
+			progress(x, best); /* the next in line may go now */
 		pthread_mutex_unlock(&best->lock);
 	}
 	for (uint32_t i = 0; i < n; i++)
-		hn_sock_put(w->snap[i]);
+		hn_sock_put(x->snap[i]);
 	finish(r, res);
 }
 
-void hn_ops_submit(struct hn_worker *w, struct hn_req *r)
+static void run_unknown(struct hn_exec *x, struct hn_req *r)
 {
-	switch (r->opcode) {
-	case VS_OP_NOP:
-		finish(r, 0);
-		return;
-	case VS_OP_SOCKET:
-		finish(r, do_socket(w, r));
-		return;
-	case VS_OP_CANCEL:
-		do_cancel(w, r);
-		return;
-	case VS_OP_CLOSE:
-		do_close(w, r);
-		return;
-	}
+	(void)x;
+	finish(r, -ENOSYS);
+}
 
-	struct hn_sock *s = r->sock;
-	uint8_t opcode = r->opcode;
+static void run_nop(struct hn_exec *x, struct hn_req *r)
+{
+	(void)x;
+	finish(r, 0);
+}
+
+static void run_socket(struct hn_exec *x, struct hn_req *r)
+{
+	finish(r, do_socket(x, r));
+}
+
+/* Sock locked, not closed: run r now, or queue it behind what waits. */
+static void submit_locked(struct hn_exec *x, struct hn_sock *s, const struct op_exec *row,
+			  struct hn_req *r)
+{
 	bool nonblock = r->sqe_flags & VS_SQE_NONBLOCK;
-	hn_sock_get(s); /* ours; r's own goes with finish() */
-	pthread_mutex_lock(&s->lock);
-	struct hn_req_list *l = list_for(s, opcode);
-	if (s->closed) {
-		finish(r, -EBADF);
-	} else if (!l) {
-		finish(r, do_now(r));
+	struct hn_req_list *l = list_for(s, row->wait);
+	if (!l) {
+		finish(r, row->try(x, r));
 	} else if (l != &s->poll && (l->head || (l == &s->in && connecting(s)))) {
 		/* Earlier requests wait on this direction: queue behind them. */
 		if (nonblock)
@@ -577,9 +610,9 @@ void hn_ops_submit(struct hn_worker *w, struct hn_req *r)
 	} else if (gatherable(s, r)) {
 		/* Wait for the end of the pass: more SENDs may join this one. */
 		park(l, r);
-		defer(w, s);
+		defer(x, s);
 	} else {
-		int32_t res = try_op(w, r);
+		int32_t res = row->try(x, r);
 		if (res == HN_PENDING) {
 			if (nonblock)
 				finish(r, nonblock_result(r));
@@ -587,36 +620,52 @@ void hn_ops_submit(struct hn_worker *w, struct hn_req *r)
 				park(l, r);
 		} else {
 			finish(r, res);
-			if (opcode == VS_OP_SHUTDOWN)
-				progress(w, s); /* waiting receives may now see EOF */
+			if (row->unblocks_in)
+				progress(x, s);
 		}
 	}
+}
+
+void hn_ops_submit(struct hn_exec *x, struct hn_req *r)
+{
+	const struct op_exec *row = exec_row(r->opcode);
+	if (row->run) {
+		row->run(x, r);
+		return;
+	}
+	struct hn_sock *s = r->sock;
+	hn_sock_get(s); /* ours; r's own goes with finish() */
+	pthread_mutex_lock(&s->lock);
+	if (s->closed)
+		finish(r, -EBADF);
+	else
+		submit_locked(x, s, row, r);
 	pthread_mutex_unlock(&s->lock);
 	hn_sock_put(s);
 }
 
-void hn_ops_flush(struct hn_worker *w)
+void hn_ops_flush(struct hn_exec *x)
 {
-	for (uint32_t i = 0; i < w->nr_deferred; i++) {
-		struct hn_sock *s = w->deferred[i];
+	for (uint32_t i = 0; i < x->nr_deferred; i++) {
+		struct hn_sock *s = x->deferred[i];
 		pthread_mutex_lock(&s->lock);
 		s->deferred = false;
 		if (!s->closed)
-			progress(w, s);
+			progress(x, s);
 		pthread_mutex_unlock(&s->lock);
 		hn_sock_put(s);
 	}
-	w->nr_deferred = 0;
+	x->nr_deferred = 0;
 }
 
-void hn_ops_ready(struct hn_worker *w, uint32_t handle)
+void hn_ops_ready(struct hn_exec *x, uint32_t handle)
 {
-	struct hn_sock *s = hn_handles_get(w->hn->handles, handle);
+	struct hn_sock *s = hn_handles_get(x->handles, handle);
 	if (!s)
 		return; /* closed since the event was queued */
 	pthread_mutex_lock(&s->lock);
 	if (!s->closed)
-		progress(w, s);
+		progress(x, s);
 	pthread_mutex_unlock(&s->lock);
 	hn_sock_put(s);
 }
@@ -630,16 +679,15 @@ static void drop_list(struct hn_req_list *l)
 	}
 }
 
-void hn_ops_close_all(struct hostnet *hn)
+void hn_ops_close_all(struct hn_handle_table *handles, uint32_t max)
 {
-	uint32_t max = hn->cfg.max_sockets;
 	struct hn_sock **all = calloc(max, sizeof(*all));
 	if (!all)
 		return; /* the fds leak, but only at exit with no memory left */
-	uint32_t n = hn_handles_snapshot(hn->handles, all, max);
+	uint32_t n = hn_handles_snapshot(handles, all, max);
 	for (uint32_t i = 0; i < n; i++) {
 		struct hn_sock *s = all[i];
-		struct hn_sock *table_ref = hn_handles_remove(hn->handles, s->handle, s);
+		struct hn_sock *table_ref = hn_handles_remove(handles, s->handle, s);
 		pthread_mutex_lock(&s->lock);
 		s->closed = true;
 		drop_list(&s->in);
@@ -654,3 +702,29 @@ void hn_ops_close_all(struct hostnet *hn)
 	}
 	free(all);
 }
+
+/*
+ * The execution table: one row per opcode, beside validate.c's op_rules[]
+ * (what each opcode may contain).  A new opcode is a row here, a row there,
+ * its try_ or run_ function, and any new system call in sandbox.c.
+ */
+static const struct op_exec op_exec[VS_OP__COUNT] = {
+	[VS_OP_NOP]         = { .run = run_nop },
+	[VS_OP_SOCKET]      = { .run = run_socket },
+	[VS_OP_CONNECT]     = { .try = try_connect,    .wait = WAIT_OUT },
+	[VS_OP_BIND]        = { .try = try_bind },
+	[VS_OP_LISTEN]      = { .try = try_listen },
+	[VS_OP_ACCEPT]      = { .try = try_accept,     .wait = WAIT_IN },
+	[VS_OP_SEND]        = { .try = try_send,       .wait = WAIT_OUT },
+	[VS_OP_RECV]        = { .try = try_recv,       .wait = WAIT_IN },
+	[VS_OP_SENDTO]      = { .try = try_send,       .wait = WAIT_OUT },
+	[VS_OP_RECVFROM]    = { .try = try_recv,       .wait = WAIT_IN },
+	[VS_OP_SHUTDOWN]    = { .try = try_shutdown,   .wait = WAIT_OUT, .unblocks_in = true },
+	[VS_OP_CLOSE]       = { .run = run_close },
+	[VS_OP_SETSOCKOPT]  = { .try = try_setsockopt },
+	[VS_OP_GETSOCKOPT]  = { .try = try_getsockopt },
+	[VS_OP_GETSOCKNAME] = { .try = try_getname },
+	[VS_OP_GETPEERNAME] = { .try = try_getname },
+	[VS_OP_POLL]        = { .try = try_poll,       .wait = WAIT_POLL },
+	[VS_OP_CANCEL]      = { .run = run_cancel },
+};

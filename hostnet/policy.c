@@ -288,6 +288,7 @@ void hn_deny_log_init(struct hn_deny_log *l)
 	pthread_mutex_init(&l->lock, NULL);
 	l->last_ns = 0;
 	l->suppressed = 0;
+	l->denied = 0;
 }
 
 void hn_deny_log_destroy(struct hn_deny_log *l)
@@ -299,6 +300,7 @@ void hn_deny_log_note(struct hn_deny_log *l, const char *op, const struct sockad
 		      socklen_t len, uint64_t now_ns)
 {
 	pthread_mutex_lock(&l->lock);
+	__atomic_fetch_add(&l->denied, 1, __ATOMIC_RELAXED); /* read without the lock */
 	/* A flooding guest must not flood the user's terminal: one line a second. */
 	if (l->last_ns && now_ns - l->last_ns < 1000000000ull) {
 		l->suppressed++;
@@ -319,4 +321,9 @@ void hn_deny_log_note(struct hn_deny_log *l, const char *op, const struct sockad
 	else
 		fprintf(stderr, "hostnet: denied guest %s %s by the egress policy (allow it with "
 			"--allow / --listen-any / --bind-ports)\n", op, where);
+}
+
+uint64_t hn_deny_log_count(const struct hn_deny_log *l)
+{
+	return __atomic_load_n(&l->denied, __ATOMIC_RELAXED);
 }

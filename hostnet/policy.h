@@ -83,12 +83,16 @@ struct hn_deny_log {
 	pthread_mutex_t lock;
 	uint64_t last_ns;       /* when the last line went out (0: never) */
 	uint64_t suppressed;    /* denials since then without a line */
+	uint64_t denied;        /* every denial, logged or not (statistics) */
 };
 
 void hn_deny_log_init(struct hn_deny_log *l);
 void hn_deny_log_destroy(struct hn_deny_log *l);
-/* Log "op to sa denied" unless a line went out less than a second ago. */
+/* Count a denial and log "op to sa denied" unless a line went out less than
+ * a second ago. */
 void hn_deny_log_note(struct hn_deny_log *l, const char *op, const struct sockaddr *sa,
 		      socklen_t len, uint64_t now_ns);
+/* Denials noted so far. */
+uint64_t hn_deny_log_count(const struct hn_deny_log *l);
 
 #endif

@@ -17,20 +17,45 @@
  * of our head, or a cq_head ahead of cq_tail or more than VS_CQ_ENTRIES
  * behind, marks the queue VS_QF_BROKEN.
  */
+#include "queue.h"
+
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
-#include "hostnet_internal.h"
+#include "kick.h"
 
-static uint32_t load_acquire(const uint32_t *p)
+_Thread_local int hn_queue_self_kick_fd = -1;
+
+int hn_queue_init(struct hn_queue *q, uint32_t index, struct vs_queue *ring)
 {
-	return __atomic_load_n(p, __ATOMIC_ACQUIRE);
+	q->index = index;
+	q->ring = ring;
+	q->kick_fd = -1;
+	q->sq_head = ring->ctrl.sq_head;
+	q->cq_tail = ring->ctrl.cq_tail;
+	ring->ctrl.flags = 0;
+	q->overflow = calloc(HOSTNET_MAX_INFLIGHT, sizeof(*q->overflow));
+	if (!q->overflow)
+		return -ENOMEM;
+	pthread_mutex_init(&q->lock, NULL);
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&q->cond, &ca);
+	pthread_condattr_destroy(&ca);
+	return 0;
 }
 
-static void store_release(uint32_t *p, uint32_t v)
+void hn_queue_destroy(struct hn_queue *q)
 {
-	__atomic_store_n(p, v, __ATOMIC_RELEASE);
+	if (!q->overflow)
+		return; /* never initialised */
+	pthread_mutex_destroy(&q->lock);
+	pthread_cond_destroy(&q->cond);
+	free(q->overflow);
+	q->overflow = NULL;
 }
 
 void hn_queue_set_flags(struct hn_queue *q, uint32_t set, uint32_t clear)
@@ -63,7 +88,7 @@ void hn_queue_break(struct hn_queue *q, const char *why)
 /* Free CQ slots as the guest's cq_head says, or -1 (queue broken). */
 static int64_t cq_free_locked(struct hn_queue *q)
 {
-	uint32_t head = load_acquire(&q->ring->ctrl.cq_head);
+	uint32_t head = vs_load_acquire(&q->ring->ctrl.cq_head);
 	uint32_t used = q->cq_tail - head;
 	if (used > VS_CQ_ENTRIES) {
 		char why[128];
@@ -79,7 +104,7 @@ static void write_cqe_locked(struct hn_queue *q, const struct vs_cqe *cqe)
 {
 	memcpy(&q->ring->cq[q->cq_tail & (VS_CQ_ENTRIES - 1)], cqe, sizeof(*cqe));
 	q->cq_tail++;
-	store_release(&q->ring->ctrl.cq_tail, q->cq_tail);
+	vs_store_release(&q->ring->ctrl.cq_tail, q->cq_tail);
 	atomic_fetch_sub(&q->inflight, 1);
 	atomic_fetch_add_explicit(&q->completions, 1, memory_order_relaxed);
 	if (q->waiters)
@@ -138,8 +163,8 @@ void hn_queue_post(struct hn_queue *q, uint64_t user_data, int32_t result, uint3
 	/* A worker that stopped consuming for lack of inflight room sleeps until
 	 * something completes: tell it (seq_cst pairs with its stalled store).
 	 * If we are that worker, it looks at its queues again anyway. */
-	if (atomic_load(&q->stalled) && hn_current_worker != q->worker)
-		hn_worker_kick(q->worker);
+	if (atomic_load(&q->stalled) && hn_queue_self_kick_fd != q->kick_fd)
+		hn_kick(q->kick_fd);
 }
 
 int64_t hn_queue_ready_locked(struct hn_queue *q)
@@ -180,13 +205,26 @@ static uint32_t admission(struct hn_queue *q, uint32_t avail)
 	return budget;
 }
 
-uint32_t hn_queue_service(struct hn_worker *w, struct hn_queue *q)
+/* Is the SQ's tail within reach of our head?  Breaks the queue if not.
+ * Returns the entries available (0 when broken). */
+static uint32_t sq_available(struct hn_queue *q)
+{
+	uint32_t tail = vs_load_acquire(&q->ring->ctrl.sq_tail);
+	uint32_t avail = tail - q->sq_head;
+	if (avail <= VS_SQ_ENTRIES)
+		return avail;
+	char why[128];
+	snprintf(why, sizeof(why), "sq_tail %u is %u entries ahead of the host's head %u "
+		 "(at most %u)", tail, avail, q->sq_head, VS_SQ_ENTRIES);
+	hn_queue_break(q, why);
+	return 0;
+}
+
+uint32_t hn_queue_take(struct hn_queue *q, struct vs_sqe batch[VS_SQ_ENTRIES])
 {
 	if (atomic_load(&q->broken))
 		return 0;
-
-	uint32_t tail = load_acquire(&q->ring->ctrl.sq_tail);
-	uint32_t avail = tail - q->sq_head;
+	uint32_t avail = sq_available(q);
 	if (avail == 0) {
 		/* Nothing to consume; still move held completions along. */
 		if (atomic_load_explicit(&q->ov_count, memory_order_relaxed)) {
@@ -194,13 +232,6 @@ uint32_t hn_queue_service(struct hn_worker *w, struct hn_queue *q)
 			flush_locked(q);
 			pthread_mutex_unlock(&q->lock);
 		}
-		return 0;
-	}
-	if (avail > VS_SQ_ENTRIES) {
-		char why[128];
-		snprintf(why, sizeof(why), "sq_tail %u is %u entries ahead of the host's head %u "
-			 "(at most %u)", tail, avail, q->sq_head, VS_SQ_ENTRIES);
-		hn_queue_break(q, why);
 		return 0;
 	}
 
@@ -217,44 +248,16 @@ uint32_t hn_queue_service(struct hn_worker *w, struct hn_queue *q)
 	}
 	atomic_store(&q->stalled, false);
 
-	/* Copy out, then hand the slots back, then look at the copies. */
-	struct vs_sqe batch[VS_SQ_ENTRIES];
+	/* Copy out, then hand the slots back; the caller looks at the copies. */
 	for (uint32_t i = 0; i < n; i++)
 		memcpy(&batch[i], &q->ring->sq[(q->sq_head + i) & (VS_SQ_ENTRIES - 1)],
 		       sizeof(batch[i]));
 	q->sq_head += n;
-	store_release(&q->ring->ctrl.sq_head, q->sq_head);
+	vs_store_release(&q->ring->ctrl.sq_head, q->sq_head);
 	atomic_fetch_add(&q->inflight, n);
 
 	atomic_fetch_add_explicit(&q->requests, n, memory_order_relaxed);
 	atomic_fetch_add_explicit(&q->batches, 1, memory_order_relaxed);
 	atomic_fetch_add_explicit(&q->batch_hist[log2_bucket(n)], 1, memory_order_relaxed);
-
-	struct hn_validate_ctx vctx = {
-		.mem = &q->hn->mem,
-		.handles = q->hn->handles,
-		.queue = q->index,
-		.copy = q->hn->cfg.copy,
-		.policy = &q->hn->cfg.policy,
-	};
-	for (uint32_t i = 0; i < n; i++) {
-		struct hn_req req;
-		int err = hn_validate(&vctx, &batch[i], &req);
-		if (err == -EACCES) {
-			/* Well-formed, but somewhere the user did not allow. */
-			hn_policy_denied(q->hn, hn_op_name(req.opcode), &req.sa, req.sa_len);
-			hn_queue_post(q, batch[i].user_data, err, 0);
-			continue;
-		}
-		if (err) {
-			atomic_fetch_add_explicit(&q->requests_bad, 1, memory_order_relaxed);
-			hn_queue_post(q, batch[i].user_data, err, VS_CQE_BAD_REQUEST);
-			continue;
-		}
-		req.q = q;
-		req.seq = q->seq++;
-		hn_ops_submit(w, &req);
-	}
-	hn_ops_flush(w);
 	return n;
 }

@@ -29,12 +29,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-struct hn_req;
-struct hn_worker;
-
-struct hn_req_list {
-	struct hn_req *head, *tail;
-};
+#include "req.h"
 
 struct hn_sock {
 	atomic_uint refs;
@@ -42,7 +37,7 @@ struct hn_sock {
 	int fd;                  /* non-blocking, close-on-exec; -1 once closed */
 	int type;                /* SOCK_STREAM or SOCK_DGRAM */
 	uint32_t handle;         /* the guest's name for it */
-	struct hn_worker *owner; /* whose epoll set watches fd (NULL: none) */
+	int epfd;                /* the epoll set watching fd: its owner worker's (-1: none) */
 	bool closed;             /* CLOSE ran: every new operation gets -EBADF */
 	bool deferred;           /* holds SENDs parked for the end of the worker's
 	                            pass (ops.c: gathered into one sendmsg) */
@@ -54,10 +49,5 @@ struct hn_sock *hn_sock_new(int fd, int type);
 void hn_sock_get(struct hn_sock *s);
 /* Drop a reference; the last one closes the fd and frees the object. */
 void hn_sock_put(struct hn_sock *s);
-
-void hn_req_list_push(struct hn_req_list *l, struct hn_req *r);
-struct hn_req *hn_req_list_pop(struct hn_req_list *l);
-/* Unlink r (which must be in l). */
-void hn_req_list_remove(struct hn_req_list *l, struct hn_req *r);
 
 #endif

@@ -28,39 +28,10 @@
 #include <sys/socket.h>
 #include "virtsocket/abi.h"
 #include "guest_mem.h"
+#include "req.h"
 
-struct hn_sock;
-struct hn_queue;
 struct hn_handle_table;
 struct hostnet_policy;
-
-/* A validated request: everything the executor needs, with guest addresses
- * already turned into checked host pointers.  Lives on the worker's stack
- * while it is tried; copied to the heap only if it has to wait. */
-struct hn_req {
-	struct hn_req *next;        /* in its socket's pending list */
-	struct hn_queue *q;         /* its completion goes to this queue's CQ */
-	uint64_t seq;               /* submission number within q (CANCEL: oldest) */
-	uint64_t user_data;
-	uint8_t opcode;
-	uint8_t sqe_flags;          /* VS_SQE_* */
-	bool on_heap;               /* parked copy: free after completion */
-	bool started;               /* CONNECT: connect() already returned EINPROGRESS */
-	uint32_t handle;
-	struct hn_sock *sock;       /* referenced; NULL for NOP, SOCKET, CANCEL */
-	uint32_t op_flags;
-	uint8_t *buf;               /* payload, host pointer (guest RAM or bounce area) */
-	uint32_t len;
-	uint32_t done;              /* bytes moved so far (SEND, RECV with WAITALL) */
-	bool bounce;                /* stage the payload through a private host buffer */
-	uint8_t *sa_out;            /* where to write a struct vs_sockaddr, or NULL */
-	struct sockaddr_storage sa; /* CONNECT, BIND, SENDTO destination */
-	socklen_t sa_len;
-	int domain, type;           /* SOCKET */
-	int opt_level, opt_name;    /* SETSOCKOPT / GETSOCKOPT */
-	int opt_value;
-	uint64_t cancel_target;     /* CANCEL: user_data to cancel */
-};
 
 struct hn_validate_ctx {
 	const struct hn_guest_mem *mem;

@@ -21,12 +21,22 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 
-#include "hostnet_internal.h"
+#include "worker.h"
+
+#include <stdlib.h>
+#include <sys/eventfd.h>
+
+#include "clock.h"
+#include "kick.h"
+#include "policy.h"
+#include "queue.h"
 #include "sandbox.h"
+#include "validate.h"
 
 #define HN_EVENTS_PER_WAIT 64
 
-_Thread_local struct hn_worker *hn_current_worker;
+/* epoll_event.data.u64 of the worker's eventfd (socket handles are < 2^31). */
+#define HN_EVENTFD_TAG UINT64_MAX
 
 static void cpu_relax(void)
 {
@@ -35,19 +45,103 @@ static void cpu_relax(void)
 #endif
 }
 
-void hn_worker_kick(struct hn_worker *w)
+int hn_worker_init(struct hn_worker *w, struct hn_worker_env *env, uint32_t index,
+		   uint32_t max_queues)
 {
-	uint64_t one = 1;
-	/* Can only fail if the counter is about to overflow: it is awake then. */
-	ssize_t n = write(w->evfd, &one, sizeof(one));
-	(void)n;
+	*w = (struct hn_worker){ .env = env, .index = index, .evfd = -1 };
+	w->exec = (struct hn_exec){
+		.handles = env->handles, .policy = env->policy, .deny_log = env->deny_log,
+		.max_backlog = env->max_backlog, .max_sockets = env->max_sockets, .epfd = -1,
+	};
+	w->exec.epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (w->exec.epfd < 0)
+		return -errno;
+	w->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (w->evfd < 0)
+		return -errno;
+	env->kick_fds[index] = w->evfd;
+	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = HN_EVENTFD_TAG };
+	if (epoll_ctl(w->exec.epfd, EPOLL_CTL_ADD, w->evfd, &ev) < 0)
+		return -errno;
+	w->queues = calloc(max_queues, sizeof(*w->queues));
+	w->exec.snap = calloc(env->max_sockets, sizeof(*w->exec.snap));
+	if (!w->queues || !w->exec.snap)
+		return -ENOMEM;
+	if (env->copy == VS_COPY_BOUNCE) {
+		w->exec.scratch = malloc(VS_BOUNCE_BYTES);
+		if (!w->exec.scratch)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+void hn_worker_release(struct hn_worker *w)
+{
+	if (w->exec.epfd >= 0)
+		close(w->exec.epfd);
+	if (w->evfd >= 0)
+		close(w->evfd);
+	free(w->queues);
+	free(w->exec.snap);
+	free(w->exec.scratch);
+}
+
+void hn_worker_join(struct hn_worker *w)
+{
+	if (!w->started)
+		return;
+	hn_kick(w->evfd);
+	pthread_join(w->thread, NULL);
+}
+
+/* One request, copied out of the ring: validate it, then run it or complete
+ * it at once with the reason it cannot run. */
+static void consume_one(struct hn_worker *w, struct hn_queue *q,
+			const struct hn_validate_ctx *vctx, const struct vs_sqe *sqe)
+{
+	struct hn_req req;
+	int err = hn_validate(vctx, sqe, &req);
+	if (err == -EACCES) {
+		/* Well-formed, but somewhere the user did not allow. */
+		hn_deny_log_note(w->env->deny_log, hn_op_name(req.opcode),
+				 (const struct sockaddr *)&req.sa, req.sa_len, hn_now_ns());
+		hn_queue_post(q, sqe->user_data, err, 0);
+	} else if (err) {
+		atomic_fetch_add_explicit(&q->requests_bad, 1, memory_order_relaxed);
+		hn_queue_post(q, sqe->user_data, err, VS_CQE_BAD_REQUEST);
+	} else {
+		req.q = q;
+		req.seq = q->seq++;
+		hn_ops_submit(&w->exec, &req);
+	}
+}
+
+/* Consume what the queue's SQ offers (within CQ and inflight room).
+ * Returns requests consumed. */
+static uint32_t consume(struct hn_worker *w, struct hn_queue *q)
+{
+	struct vs_sqe batch[VS_SQ_ENTRIES];
+	uint32_t n = hn_queue_take(q, batch);
+	if (n == 0)
+		return 0;
+	const struct hn_validate_ctx vctx = {
+		.mem = w->env->mem,
+		.handles = w->env->handles,
+		.queue = q->index,
+		.copy = w->env->copy,
+		.policy = w->env->policy,
+	};
+	for (uint32_t i = 0; i < n; i++)
+		consume_one(w, q, &vctx, &batch[i]);
+	hn_ops_flush(&w->exec);
+	return n;
 }
 
 static uint32_t service_all(struct hn_worker *w)
 {
 	uint32_t n = 0;
 	for (uint32_t i = 0; i < w->nr_queues; i++)
-		n += hn_queue_service(w, w->queues[i]);
+		n += consume(w, w->queues[i]);
 	return n;
 }
 
@@ -61,7 +155,7 @@ static uint32_t handle_events(struct hn_worker *w, const struct epoll_event *ev,
 			ssize_t r = read(w->evfd, &v, sizeof(v)); /* reset the kick counter */
 			(void)r;
 		} else {
-			hn_ops_ready(w, (uint32_t)ev[i].data.u64);
+			hn_ops_ready(&w->exec, (uint32_t)ev[i].data.u64);
 			sockets++;
 		}
 	}
@@ -84,44 +178,65 @@ static void add_ns(atomic_uint_least64_t *c, uint64_t ns)
  * hostnet_create() makes them all before it starts the first thread. */
 static int enter_sandbox(struct hn_worker *w)
 {
-	struct hostnet *hn = w->hn;
-	if (!hn->cfg.seccomp)
+	const struct hn_worker_env *env = w->env;
+	if (!env->seccomp)
 		return 0;
-	int kick_fds[VS_MAX_QUEUES];
-	for (uint32_t i = 0; i < hn->cfg.workers; i++)
-		kick_fds[i] = hn->workers[i].evfd;
 	struct hn_sandbox_fds fds = {
-		.event_fd = w->evfd, .kick_fds = kick_fds, .nr_kick_fds = hn->cfg.workers,
+		.event_fd = w->evfd, .kick_fds = env->kick_fds, .nr_kick_fds = env->nr_workers,
 	};
 	return hn_sandbox_install_worker(&fds);
 }
 
-static void *worker_main(void *arg)
+/* The poll window that began at since ended now. */
+static void end_idle(struct hn_worker *w, uint64_t since, uint64_t now)
 {
-	struct hn_worker *w = arg;
-	struct hostnet *hn = w->hn;
-	hn_current_worker = w;
-	w->start_err = enter_sandbox(w);
-	int failed = w->start_err;
-	sem_post(&w->ready); /* w->start_err belongs to the creator from here on */
-	if (failed)
-		return NULL;
-	const uint64_t poll_window = (uint64_t)hn->cfg.poll_us * 1000u;
+	add_ns(&w->poll_ns, now - since);
+	atomic_store_explicit(&w->idle_since, 0, memory_order_relaxed);
+}
+
+/* The poll window is over with nothing to do: announce the sleep, look at
+ * the rings once more, then sleep until a doorbell or a socket event. */
+static void try_sleep(struct hn_worker *w, uint64_t idle_since, struct epoll_event *ev)
+{
+	need_wakeup(w, true);
+	atomic_thread_fence(memory_order_seq_cst);
+	uint32_t work = service_all(w);
+	uint64_t now = hn_now_ns();
+	end_idle(w, idle_since, now);
+	if (work || atomic_load(&w->env->quit)) {
+		need_wakeup(w, false);
+		return;
+	}
+
+	atomic_store_explicit(&w->sleep_since, now, memory_order_relaxed);
+	int n = epoll_wait(w->exec.epfd, ev, HN_EVENTS_PER_WAIT, -1);
+	atomic_store_explicit(&w->sleep_since, 0, memory_order_relaxed);
+	add_ns(&w->sleep_ns, hn_now_ns() - now);
+	add_ns(&w->wakeups, 1);
+	need_wakeup(w, false);
+	if (n > 0)
+		handle_events(w, ev, n);
+	else if (n < 0 && errno != EINTR)
+		fprintf(stderr, "hostnet: worker %u: epoll_wait failed (errno %d)\n",
+			w->index, errno);
+}
+
+static void run_loop(struct hn_worker *w)
+{
+	const uint64_t poll_window = (uint64_t)w->env->poll_us * 1000u;
 	struct epoll_event ev[HN_EVENTS_PER_WAIT];
 	uint64_t idle_since = 0; /* start of the current poll window, 0: busy */
 
-	while (!atomic_load(&hn->quit)) {
+	while (!atomic_load(&w->env->quit)) {
 		uint32_t work = service_all(w);
-		int n = epoll_wait(w->epfd, ev, HN_EVENTS_PER_WAIT, 0);
+		int n = epoll_wait(w->exec.epfd, ev, HN_EVENTS_PER_WAIT, 0);
 		if (n > 0)
 			work += handle_events(w, ev, n);
 		uint64_t now = hn_now_ns();
 		if (work) {
-			if (idle_since) {
-				add_ns(&w->poll_ns, now - idle_since);
-				idle_since = 0;
-				atomic_store_explicit(&w->idle_since, 0, memory_order_relaxed);
-			}
+			if (idle_since)
+				end_idle(w, idle_since, now);
+			idle_since = 0;
 			continue;
 		}
 		if (!idle_since) {
@@ -132,32 +247,20 @@ static void *worker_main(void *arg)
 			cpu_relax();
 			continue;
 		}
-
-		/* The poll window is over: announce the sleep, then look again. */
-		need_wakeup(w, true);
-		atomic_thread_fence(memory_order_seq_cst);
-		work = service_all(w);
-		now = hn_now_ns();
-		add_ns(&w->poll_ns, now - idle_since);
+		try_sleep(w, idle_since, ev);
 		idle_since = 0;
-		atomic_store_explicit(&w->idle_since, 0, memory_order_relaxed);
-		if (work || atomic_load(&hn->quit)) {
-			need_wakeup(w, false);
-			continue;
-		}
-
-		atomic_store_explicit(&w->sleep_since, now, memory_order_relaxed);
-		n = epoll_wait(w->epfd, ev, HN_EVENTS_PER_WAIT, -1);
-		atomic_store_explicit(&w->sleep_since, 0, memory_order_relaxed);
-		add_ns(&w->sleep_ns, hn_now_ns() - now);
-		add_ns(&w->wakeups, 1);
-		need_wakeup(w, false);
-		if (n > 0)
-			handle_events(w, ev, n);
-		else if (n < 0 && errno != EINTR)
-			fprintf(stderr, "hostnet: worker %u: epoll_wait failed (errno %d)\n",
-				w->index, errno);
 	}
+}
+
+static void *worker_main(void *arg)
+{
+	struct hn_worker *w = arg;
+	hn_queue_self_kick_fd = w->evfd;
+	w->start_err = enter_sandbox(w);
+	int failed = w->start_err;
+	sem_post(&w->ready); /* w->start_err belongs to the creator from here on */
+	if (!failed)
+		run_loop(w);
 	return NULL;
 }
 

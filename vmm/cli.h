@@ -14,19 +14,13 @@
 
 #define VMM_DEFAULT_KVM_DEVICE "/dev/kvm"
 /* How long a worker keeps polling its rings (and sockets) after the last
- * work before it sleeps.  1 ms covers a request/response round trip in the
- * nested sandbox (~150-250 us natively there): measured with scripts/bench,
- * rr 64 B p50 fell from 1,067 us (50 us window) to 268 us = native 157 us +
- * one exit 111 us.  The price is up to 1 ms of one host core per idle phase. */
+ * work before it sleeps: long enough to cover a request/response round trip
+ * where exits are expensive (the nested sandbox), so that a reply's next
+ * request finds the worker still polling instead of costing a doorbell exit.
+ * The price is up to this long of one host core per idle phase. */
 #define VMM_DEFAULT_POLL_US    1000u
-#define VMM_DEFAULT_BATCH      32u
 #define VMM_TIMEOUT_MAX        (7u * 24u * 3600u) /* a week: surely a typo beyond */
 #define VMM_POLL_US_MAX        1000000u
-/* The guest library's spin cap (boot info spin_us): how long a waiting guest
- * polls its CQ before it blocks in a WAIT exit.  2 ms covers a batch of 32
- * sends and a round trip in the nested sandbox (where one send() of the
- * worker takes 10-50 us); a longer wait costs the exit it is worth. */
-#define VMM_DEFAULT_SPIN_US    2000u
 
 enum vmm_action {
 	VMM_ACTION_RUN = 0,

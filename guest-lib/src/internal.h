@@ -90,17 +90,7 @@ _Static_assert(VS_BOUNCE_CHUNKS < VS_REQ_NONE, "bounce chunk index fits 16 bits"
 _Static_assert(sizeof(struct vs_lq) <= VS_STATE_BYTES_PER_QUEUE,
 	       "VS_STATE_BYTES_PER_QUEUE too small");
 
-/* ---- index atomics: the ring's indices are plain uint32_t in shared memory */
-static inline uint32_t vs_load_acquire(const uint32_t *p)
-{
-	return __atomic_load_n(p, __ATOMIC_ACQUIRE);
-}
-
-static inline void vs_store_release(uint32_t *p, uint32_t v)
-{
-	__atomic_store_n(p, v, __ATOMIC_RELEASE);
-}
-
+/* (index atomics: abi.h's vs_load_acquire / vs_store_release) */
 static inline void vs_cpu_relax(void)
 {
 #if defined(__x86_64__) || defined(__i386__)

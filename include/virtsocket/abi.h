@@ -89,7 +89,7 @@ enum vs_hypercall_insn {
 	VS_INSN_VMMCALL = 1, /* AMD:   0f 01 d9 */
 };
 
-enum vs_notify_mode {       /* when guest-lib rings (DESIGN: "Who rings") */
+enum vs_notify_mode {       /* when guest-lib rings (guest-lib/src/sched.c) */
 	VS_NOTIFY_ADAPTIVE = 0, /* batch + host polls; ring only on NEED_WAKEUP */
 	VS_NOTIFY_BATCH    = 1, /* one doorbell per batch */
 	VS_NOTIFY_EVERY    = 2, /* one doorbell per request */
@@ -106,6 +106,14 @@ enum vs_host_kind {
 };
 
 #define VS_CMDLINE_MAX 2048
+
+/* Defaults both sides need: the VMM writes them into the boot info unless
+ * told otherwise, and guest-lib uses them when the boot info says 0. */
+#define VS_DEFAULT_BATCH   32u   /* boot_info.batch: requests per doorbell at most */
+#define VS_DEFAULT_SPIN_US 2000u /* boot_info.spin_us: covers a batch of 32 sends and
+                                    a round trip even where one host send() takes
+                                    10-50 us (the nested sandbox); a longer wait is
+                                    worth the WAIT exit it costs */
 
 /* Written by the VMM at boot; the guest treats it as read-only. */
 struct vs_boot_info {
@@ -189,6 +197,20 @@ struct vs_boot_info {
 #define VS_MAX_IO_BYTES (16u * 1024u * 1024u) /* sqe.len of a payload; more -> -EINVAL */
 #define VS_CACHELINE    64u
 #define VS_MAX_QUEUES   64u
+
+/* Index atomics: the indices are plain uint32_t in shared memory; the
+ * producer stores its tail with release after filling the entries, the
+ * consumer loads it with acquire before reading them (heads the same way in
+ * the other direction). */
+static inline uint32_t vs_load_acquire(const uint32_t *p)
+{
+	return __atomic_load_n(p, __ATOMIC_ACQUIRE);
+}
+
+static inline void vs_store_release(uint32_t *p, uint32_t v)
+{
+	__atomic_store_n(p, v, __ATOMIC_RELEASE);
+}
 
 /* queue_ctrl.flags, set and cleared by the host worker, read by the guest */
 #define VS_QF_NEED_WAKEUP 0x1u /* worker is asleep: the guest must ring SUBMIT.

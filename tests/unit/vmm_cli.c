@@ -39,10 +39,10 @@ Test(vmm_cli, defaults, .timeout = 10)
 	cr_assert_eq(c.doorbell, VMM_DOORBELL_AUTO);
 	cr_assert_eq(c.notify, VS_NOTIFY_ADAPTIVE);
 	cr_assert_eq(c.copy, VS_COPY_ZERO);
-	cr_assert_eq(c.batch, VMM_DEFAULT_BATCH);
+	cr_assert_eq(c.batch, VS_DEFAULT_BATCH);
 	cr_assert_eq(c.workers, 0);
 	cr_assert_eq(c.poll_us, VMM_DEFAULT_POLL_US);
-	cr_assert_eq(c.spin_us, VMM_DEFAULT_SPIN_US);
+	cr_assert_eq(c.spin_us, VS_DEFAULT_SPIN_US);
 	cr_assert(!c.stats && !c.verbose);
 	cr_assert_null(c.stats_json);
 	cr_assert_str_eq(c.kvm_device, "/dev/kvm");

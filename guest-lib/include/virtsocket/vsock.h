@@ -44,8 +44,8 @@
  * ------------------------------------------------------------------------ */
 
 #define VS_GPA_INVALID      UINT64_MAX /* virt_to_gpa(): not guest-addressable */
-#define VS_DEFAULT_BATCH    32u        /* transport.batch == 0 */
-#define VS_DEFAULT_SPIN_NS  2000000u   /* transport.spin_ns == 0 (adaptive only) */
+/* transport.batch == 0: abi.h's VS_DEFAULT_BATCH */
+#define VS_DEFAULT_SPIN_NS  (VS_DEFAULT_SPIN_US * 1000u) /* transport.spin_ns == 0 (adaptive) */
 
 struct vs_transport {
 	void *ring;           /* virtual address of the ring slot */
