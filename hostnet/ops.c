@@ -30,6 +30,7 @@
 
 #include "clock.h"
 #include "handle_table.h"
+#include "linger.h"
 #include "policy.h"
 #include "queue.h"
 #include "sock.h"
@@ -172,6 +173,15 @@ static int32_t do_socket(struct hn_exec *x, const struct hn_req *r)
 	int fd = socket(domain, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
+	/* Bound what each kernel socket may queue (accepted ones inherit it):
+	 * no autotuning up to the host's megabytes for a guest socket. */
+	int cap = HN_SOCK_BUFFER_BYTES;
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &cap, sizeof(cap)) ||
+	    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &cap, sizeof(cap))) {
+		int err = -errno;
+		close(fd);
+		return err;
+	}
 	uint32_t handle;
 	int err = open_socket(x, fd, type, &handle);
 	return err ? err : (int32_t)handle;
@@ -387,8 +397,28 @@ static int32_t try_listen(struct hn_exec *x, struct hn_req *r)
 		hn_deny_log_note(x->deny_log, "LISTEN", (struct sockaddr *)&ss, len, hn_now_ns());
 		return -EACCES;
 	}
-	uint32_t backlog = r->op_flags < x->max_backlog ? r->op_flags : x->max_backlog;
-	return listen(fd, (int)backlog) ? -errno : 0;
+	/* Connections waiting to be accepted are kernel sockets the guest
+	 * caused: Linux queues up to backlog + 1 of them, and each takes a
+	 * place within max_sockets (given back at CLOSE).  One more place must
+	 * stay free, for the socket ACCEPT makes: else -EMFILE. */
+	struct hn_sock *s = r->sock;
+	uint32_t want = (r->op_flags < x->max_backlog ? r->op_flags : x->max_backlog) + 1;
+	hn_handles_unreserve(x->handles, s->backlog_places);
+	s->backlog_places = hn_handles_reserve(x->handles, want + 1);
+	if (s->backlog_places < 2) {
+		hn_handles_unreserve(x->handles, s->backlog_places);
+		s->backlog_places = 0;
+		return -EMFILE;
+	}
+	hn_handles_unreserve(x->handles, 1);
+	s->backlog_places--;
+	if (listen(fd, (int)s->backlog_places - 1)) {
+		int err = -errno;
+		hn_handles_unreserve(x->handles, s->backlog_places);
+		s->backlog_places = 0;
+		return err;
+	}
+	return 0;
 }
 
 static int32_t try_shutdown(struct hn_exec *x, struct hn_req *r)
@@ -400,8 +430,12 @@ static int32_t try_shutdown(struct hn_exec *x, struct hn_req *r)
 static int32_t try_setsockopt(struct hn_exec *x, struct hn_req *r)
 {
 	(void)x;
-	return setsockopt(r->sock->fd, r->opt_level, r->opt_name, &r->opt_value,
-			  sizeof(r->opt_value)) ? -errno : 0;
+	int v = r->opt_value;
+	bool buffer = r->opt_level == SOL_SOCKET &&
+		      (r->opt_name == SO_SNDBUF || r->opt_name == SO_RCVBUF);
+	if (buffer && v > HN_SOCK_BUFFER_BYTES)
+		v = HN_SOCK_BUFFER_BYTES; /* never past the cap do_socket() set */
+	return setsockopt(r->sock->fd, r->opt_level, r->opt_name, &v, sizeof(v)) ? -errno : 0;
 }
 
 static int32_t try_getsockopt(struct hn_exec *x, struct hn_req *r)
@@ -520,8 +554,10 @@ static void run_close(struct hn_exec *x, struct hn_req *r)
 	cancel_list(&s->poll);
 	if (s->epfd >= 0)
 		epoll_ctl(s->epfd, EPOLL_CTL_DEL, s->fd, NULL);
-	close(s->fd);
+	hn_linger_close(x, s->fd, s->type);
 	s->fd = -1;
+	hn_handles_unreserve(x->handles, s->backlog_places);
+	s->backlog_places = 0;
 	pthread_mutex_unlock(&s->lock);
 	hn_sock_put(table_ref);
 	finish(r, 0);

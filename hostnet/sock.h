@@ -31,6 +31,11 @@
 
 #include "req.h"
 
+/* SO_SNDBUF / SO_RCVBUF of every guest socket, and the most SETSOCKOPT may
+ * ask for: Linux doubles it, so a socket queues at most about 2 x this each
+ * way (its payload and the kernel's bookkeeping). */
+#define HN_SOCK_BUFFER_BYTES (256 * 1024)
+
 struct hn_sock {
 	atomic_uint refs;
 	pthread_mutex_t lock;
@@ -39,6 +44,8 @@ struct hn_sock {
 	uint32_t handle;         /* the guest's name for it */
 	int epfd;                /* the epoll set watching fd: its owner worker's (-1: none) */
 	bool closed;             /* CLOSE ran: every new operation gets -EBADF */
+	uint32_t backlog_places; /* LISTEN: places reserved in the handle table for
+	                            connections waiting in its backlog */
 	bool deferred;           /* holds SENDs parked for the end of the worker's
 	                            pass (ops.c: gathered into one sendmsg) */
 	struct hn_req_list in, out, poll;

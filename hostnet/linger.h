@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Closing a guest's TCP socket without leaving an uncounted orphan.
+ *
+ * close() on a connection the kernel still has work on (unsent or unacked
+ * data, a FIN to send or to wait for) leaves an orphan that keeps its send
+ * queue until the peer takes it or minutes of retries run out.  A guest that
+ * fills sockets with data and closes them would hold that memory outside its
+ * --max-sockets.  So CLOSE of such a connection (SO_LINGER-like, without
+ * blocking the worker):
+ *   - takes one reserved place in the handle table (handle_table.h) for it,
+ *     and sends the FIN after the data (shutdown(SHUT_WR));
+ *   - keeps the fd, watched by the closing worker, until the connection is
+ *     closed both ways (then close() leaves nothing but the kernel's data-less
+ *     TIME_WAIT entry), or until HN_LINGER_MS pass: then it is reset
+ *     (SO_LINGER 0: no orphan), like a lingering close that timed out;
+ *   - if no place is left, resets it at once.
+ * Other sockets (UDP, listeners, never connected) are closed at once.
+ */
+#ifndef VS_HOSTNET_LINGER_H
+#define VS_HOSTNET_LINGER_H
+
+#include <stdint.h>
+
+#include "ops.h"
+
+#define HN_LINGER_MS      10000u
+/* epoll_event.data.u64 of a lingering socket (handles are < 2^31). */
+#define HN_LINGER_TAG     (UINT64_MAX - 1)
+/* How often a worker with lingering sockets looks at them anyway. */
+#define HN_LINGER_POLL_MS 20
+
+struct hn_linger {
+	int fd;
+	uint64_t deadline_ns;
+};
+
+/* Close fd (a guest socket of type, out of every epoll set) for x's worker:
+ * at once, or lingering as above.  Takes over fd. */
+void hn_linger_close(struct hn_exec *x, int fd, int type);
+
+/* Finish the lingering sockets that are done or past their deadline
+ * (every call looks; hn_linger_tick() at most every HN_LINGER_POLL_MS). */
+void hn_linger_poll(struct hn_exec *x, uint64_t now_ns);
+void hn_linger_tick(struct hn_exec *x, uint64_t now_ns);
+
+/* Reset every lingering socket (the VM ends; places are not given back). */
+void hn_linger_reset_all(struct hn_exec *x);
+
+#endif
