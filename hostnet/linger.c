@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 #include "linger.h"
 
+#include <errno.h>
 #include <stdbool.h>
+#include <stdlib.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/epoll.h>
@@ -29,7 +31,24 @@ static void reset_close(int fd)
 	close(fd);
 }
 
-void hn_linger_close(struct hn_exec *x, int fd, int type)
+int hn_linger_init(struct hn_linger_set *l, struct hn_handle_table *handles, int epfd,
+		   uint32_t cap)
+{
+	*l = (struct hn_linger_set){ .handles = handles, .epfd = epfd, .cap = cap };
+	l->v = calloc(cap, sizeof(*l->v));
+	return l->v ? 0 : -ENOMEM;
+}
+
+void hn_linger_release(struct hn_linger_set *l)
+{
+	for (uint32_t i = 0; i < l->n; i++)
+		reset_close(l->v[i].fd);
+	l->n = 0;
+	free(l->v);
+	l->v = NULL;
+}
+
+void hn_linger_close(struct hn_linger_set *l, int fd, int type)
 {
 	int st = type == SOCK_STREAM ? tcp_state(fd) : TCP_CLOSE;
 	if (st == TCP_CLOSE || st == TCP_LISTEN || st == TCP_SYN_SENT) {
@@ -38,50 +57,43 @@ void hn_linger_close(struct hn_exec *x, int fd, int type)
 	}
 	struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP | EPOLLET,
 				  .data.u64 = HN_LINGER_TAG };
-	if (x->nr_linger >= x->max_sockets || !hn_handles_reserve(x->handles, 1)) {
+	if (l->n >= l->cap || !hn_handles_reserve(l->handles, 1)) {
 		reset_close(fd);
 		return;
 	}
-	if (epoll_ctl(x->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
-		hn_handles_unreserve(x->handles, 1);
+	if (epoll_ctl(l->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+		hn_handles_unreserve(l->handles, 1);
 		reset_close(fd);
 		return;
 	}
 	shutdown(fd, SHUT_WR); /* the FIN goes after the data */
-	x->linger[x->nr_linger++] = (struct hn_linger){
+	l->v[l->n++] = (struct hn_linger){
 		.fd = fd, .deadline_ns = hn_now_ns() + HN_LINGER_MS * 1000000ull,
 	};
 }
 
-void hn_linger_poll(struct hn_exec *x, uint64_t now_ns)
+void hn_linger_poll(struct hn_linger_set *l, uint64_t now_ns)
 {
-	x->linger_checked_ns = now_ns;
-	for (uint32_t i = 0; i < x->nr_linger;) {
-		struct hn_linger *l = &x->linger[i];
-		bool done = tcp_state(l->fd) == TCP_CLOSE;
-		if (!done && now_ns < l->deadline_ns) {
+	l->checked_ns = now_ns;
+	for (uint32_t i = 0; i < l->n;) {
+		struct hn_linger *e = &l->v[i];
+		bool done = tcp_state(e->fd) == TCP_CLOSE;
+		if (!done && now_ns < e->deadline_ns) {
 			i++;
 			continue;
 		}
-		epoll_ctl(x->epfd, EPOLL_CTL_DEL, l->fd, NULL);
+		epoll_ctl(l->epfd, EPOLL_CTL_DEL, e->fd, NULL);
 		if (done)
-			close(l->fd);
+			close(e->fd);
 		else
-			reset_close(l->fd);
-		hn_handles_unreserve(x->handles, 1);
-		*l = x->linger[--x->nr_linger];
+			reset_close(e->fd);
+		hn_handles_unreserve(l->handles, 1);
+		*e = l->v[--l->n];
 	}
 }
 
-void hn_linger_tick(struct hn_exec *x, uint64_t now_ns)
+void hn_linger_tick(struct hn_linger_set *l, uint64_t now_ns)
 {
-	if (x->nr_linger && now_ns - x->linger_checked_ns >= HN_LINGER_POLL_MS * 1000000ull)
-		hn_linger_poll(x, now_ns);
-}
-
-void hn_linger_reset_all(struct hn_exec *x)
-{
-	for (uint32_t i = 0; i < x->nr_linger; i++)
-		reset_close(x->linger[i].fd);
-	x->nr_linger = 0;
+	if (l->n && now_ns - l->checked_ns >= HN_LINGER_POLL_MS * 1000000ull)
+		hn_linger_poll(l, now_ns);
 }

@@ -22,7 +22,7 @@
 
 #include <stdint.h>
 
-#include "ops.h"
+struct hn_handle_table;
 
 #define HN_LINGER_MS      10000u
 /* epoll_event.data.u64 of a lingering socket (handles are < 2^31). */
@@ -35,16 +35,29 @@ struct hn_linger {
 	uint64_t deadline_ns;
 };
 
-/* Close fd (a guest socket of type, out of every epoll set) for x's worker:
- * at once, or lingering as above.  Takes over fd. */
-void hn_linger_close(struct hn_exec *x, int fd, int type);
+/* One worker's lingering sockets, watched by its epoll set. */
+struct hn_linger_set {
+	struct hn_handle_table *handles; /* where their places are reserved */
+	int epfd;
+	struct hn_linger *v;
+	uint32_t n, cap;                 /* cap: max_sockets, places bound n */
+	uint64_t checked_ns;
+};
+
+/* 0 or -ENOMEM; hn_linger_release() undoes it (also after a failure). */
+int hn_linger_init(struct hn_linger_set *l, struct hn_handle_table *handles, int epfd,
+		   uint32_t cap);
+/* Reset every lingering socket and free the set (the VM ends: places are
+ * not given back). */
+void hn_linger_release(struct hn_linger_set *l);
+
+/* Close fd (a guest socket of type, out of every epoll set): at once, or
+ * lingering as above.  Takes over fd. */
+void hn_linger_close(struct hn_linger_set *l, int fd, int type);
 
 /* Finish the lingering sockets that are done or past their deadline
  * (every call looks; hn_linger_tick() at most every HN_LINGER_POLL_MS). */
-void hn_linger_poll(struct hn_exec *x, uint64_t now_ns);
-void hn_linger_tick(struct hn_exec *x, uint64_t now_ns);
-
-/* Reset every lingering socket (the VM ends; places are not given back). */
-void hn_linger_reset_all(struct hn_exec *x);
+void hn_linger_poll(struct hn_linger_set *l, uint64_t now_ns);
+void hn_linger_tick(struct hn_linger_set *l, uint64_t now_ns);
 
 #endif

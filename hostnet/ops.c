@@ -30,7 +30,6 @@
 
 #include "clock.h"
 #include "handle_table.h"
-#include "linger.h"
 #include "policy.h"
 #include "queue.h"
 #include "sock.h"
@@ -554,7 +553,7 @@ static void run_close(struct hn_exec *x, struct hn_req *r)
 	cancel_list(&s->poll);
 	if (s->epfd >= 0)
 		epoll_ctl(s->epfd, EPOLL_CTL_DEL, s->fd, NULL);
-	hn_linger_close(x, s->fd, s->type);
+	hn_linger_close(&x->linger, s->fd, s->type);
 	s->fd = -1;
 	hn_handles_unreserve(x->handles, s->backlog_places);
 	s->backlog_places = 0;

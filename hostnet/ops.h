@@ -13,11 +13,11 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
+#include "linger.h"
 #include "req.h"
 #include "virtsocket/abi.h"
 
 struct hn_handle_table;
-struct hn_linger;
 struct hn_deny_log;
 struct hostnet_policy;
 
@@ -36,10 +36,7 @@ struct hn_exec {
 	 * pass takes at most VS_SQ_ENTRIES requests, so this many at most. */
 	struct hn_sock *deferred[VS_SQ_ENTRIES];
 	uint32_t nr_deferred;
-	/* Closed connections still finishing (linger.h): room for max_sockets. */
-	struct hn_linger *linger;
-	uint32_t nr_linger;
-	uint64_t linger_checked_ns;
+	struct hn_linger_set linger; /* closed connections still finishing */
 	atomic_uint_least64_t bytes_sent, bytes_received, bytes_copied, send_calls;
 };
 

@@ -28,7 +28,6 @@
 
 #include "clock.h"
 #include "kick.h"
-#include "linger.h"
 #include "policy.h"
 #include "queue.h"
 #include "sandbox.h"
@@ -66,8 +65,9 @@ int hn_worker_init(struct hn_worker *w, struct hn_worker_env *env, uint32_t inde
 		return -errno;
 	w->queues = calloc(max_queues, sizeof(*w->queues));
 	w->exec.snap = calloc(env->max_sockets, sizeof(*w->exec.snap));
-	w->exec.linger = calloc(env->max_sockets, sizeof(*w->exec.linger));
-	if (!w->queues || !w->exec.snap || !w->exec.linger)
+	if (hn_linger_init(&w->exec.linger, env->handles, w->exec.epfd, env->max_sockets))
+		return -ENOMEM;
+	if (!w->queues || !w->exec.snap)
 		return -ENOMEM;
 	if (env->copy == VS_COPY_BOUNCE) {
 		w->exec.scratch = malloc(VS_BOUNCE_BYTES);
@@ -85,9 +85,7 @@ void hn_worker_release(struct hn_worker *w)
 		close(w->evfd);
 	free(w->queues);
 	free(w->exec.snap);
-	if (w->exec.linger)
-		hn_linger_reset_all(&w->exec);
-	free(w->exec.linger);
+	hn_linger_release(&w->exec.linger);
 	free(w->exec.scratch);
 }
 
@@ -160,7 +158,7 @@ static uint32_t handle_events(struct hn_worker *w, const struct epoll_event *ev,
 			ssize_t r = read(w->evfd, &v, sizeof(v)); /* reset the kick counter */
 			(void)r;
 		} else if (ev[i].data.u64 == HN_LINGER_TAG) {
-			hn_linger_poll(&w->exec, hn_now_ns());
+			hn_linger_poll(&w->exec.linger, hn_now_ns());
 		} else {
 			hn_ops_ready(&w->exec, (uint32_t)ev[i].data.u64);
 			sockets++;
@@ -217,7 +215,7 @@ static void try_sleep(struct hn_worker *w, uint64_t idle_since, struct epoll_eve
 
 	atomic_store_explicit(&w->sleep_since, now, memory_order_relaxed);
 	/* Lingering closes have deadlines: wake up for them. */
-	int timeout = w->exec.nr_linger ? HN_LINGER_POLL_MS : -1;
+	int timeout = w->exec.linger.n ? HN_LINGER_POLL_MS : -1;
 	int n = epoll_wait(w->exec.epfd, ev, HN_EVENTS_PER_WAIT, timeout);
 	atomic_store_explicit(&w->sleep_since, 0, memory_order_relaxed);
 	add_ns(&w->sleep_ns, hn_now_ns() - now);
@@ -242,7 +240,7 @@ static void run_loop(struct hn_worker *w)
 		if (n > 0)
 			work += handle_events(w, ev, n);
 		uint64_t now = hn_now_ns();
-		hn_linger_tick(&w->exec, now);
+		hn_linger_tick(&w->exec.linger, now);
 		if (work) {
 			if (idle_since)
 				end_idle(w, idle_since, now);

@@ -253,8 +253,9 @@ struct vs_queue_ctrl {
 };
 
 /* Opcodes.  "handle" is a per-VM socket handle the host hands out (never a
- * host fd): opaque, > 0 and <= INT32_MAX (generation << 16 | slot), so a
- * closed handle stays invalid (-EBADF) even once its slot is reused.
+ * host fd): opaque, > 0 and <= INT32_MAX (generation and slot), so a
+ * closed handle stays invalid (-EBADF) even once its slot is reused (a slot
+ * out of generations is retired: after ~2^31 sockets a VM gets -EMFILE).
  * "in addr" = the inline sockaddr in sqe.u.addr; result >= 0 is
  * success unless said otherwise, < 0 is -errno (Linux values).
  *
