@@ -329,6 +329,79 @@ static void case_policy(uint32_t h)
 		raw_close((uint32_t)u);
 }
 
+/* Ports a guest may not take: privileged ones, a port shared over UDP. */
+static void case_ports(void)
+{
+	long t = raw_socket();
+	struct vs_sqe e = sqe(VS_OP_BIND, (uint32_t)t);
+	sa_v4(&e.u.addr, 127, 0, 0, 1, 1);
+	report("bind-privileged-port-denied", t > 0 ? raw(&e) : t, -EACCES);
+	if (t > 0)
+		raw_close((uint32_t)t);
+	e = sqe(VS_OP_SOCKET, 0);
+	e.op_flags = VS_AF_INET << 16 | VS_SOCK_DGRAM;
+	long u = raw(&e);
+	e = sqe(VS_OP_SETSOCKOPT, (uint32_t)u);
+	e.u.opt.level = VS_SOL_SOCKET;
+	e.u.opt.name = VS_SO_REUSEADDR;
+	e.u.opt.value = 1;
+	report("udp-reuseaddr-refused", u > 0 ? raw(&e) : u, -ENOPROTOOPT);
+	if (u > 0)
+		raw_close((uint32_t)u);
+}
+
+/* The issue-12 loop: connect to our own listener, stuff, close, again.  The
+ * waiting connections and the closed ones still holding data count against
+ * --max-sockets, so SOCKET must meet -EMFILE; the places come back once the
+ * lingering closes end (reset after 10 s: nobody reads). */
+static void case_amplification(void)
+{
+	long l = raw_socket();
+	struct vs_sqe e = sqe(VS_OP_BIND, (uint32_t)l);
+	sa_v4(&e.u.addr, 127, 0, 0, 1, 0);
+	long r = l > 0 ? raw(&e) : l;
+	e = sqe(VS_OP_LISTEN, (uint32_t)l);
+	e.op_flags = 128;
+	r = r ? r : raw(&e);
+	static struct vs_sockaddr name;
+	e = sqe(VS_OP_GETSOCKNAME, (uint32_t)l);
+	e.addr = (uint64_t)(uintptr_t)&name;
+	r = r ? r : raw(&e);
+	report("amplification-listener", r, 0);
+	if (r)
+		return;
+	long emfile = 0;
+	for (int i = 0; i < 100 && !emfile; i++) {
+		long c = raw_socket();
+		if (c == -EMFILE) {
+			emfile = 1;
+			break;
+		}
+		e = sqe(VS_OP_CONNECT, (uint32_t)c);
+		e.flags = VS_SQE_NONBLOCK;
+		e.u.addr = name;
+		raw(&e);
+		mdelay(2);
+		e = sqe(VS_OP_SEND, (uint32_t)c);
+		e.flags = VS_SQE_NONBLOCK;
+		e.addr = (uint64_t)(uintptr_t)io_buf;
+		e.len = sizeof(io_buf);
+		raw(&e);
+		raw_close((uint32_t)c);
+	}
+	report("amplification-emfile", emfile, 1);
+	report("amplification-close-listener", raw_close((uint32_t)l), 0);
+	long c = -EMFILE;
+	uint64_t deadline = now_ns() + 15000000000ull;
+	while (c == -EMFILE && now_ns() < deadline) {
+		mdelay(100);
+		c = raw_socket();
+	}
+	report("amplification-places-return", c > 0 ? 0 : c, 0);
+	if (c > 0)
+		raw_close((uint32_t)c);
+}
+
 /* Open sockets until -EMFILE; free one, open one; close all. */
 static void case_flood(uint32_t already_open, uint32_t max_sockets)
 {
@@ -523,6 +596,7 @@ static int hostile_main(int argc, char **argv)
 	case_sockaddrs((uint32_t)h);
 	case_handles();
 	case_policy((uint32_t)h);
+	case_ports();
 
 	/* A connection to the echo peer, for the rewrite cases. */
 	struct sockaddr_storage ss;
@@ -544,6 +618,7 @@ static int hostile_main(int argc, char **argv)
 	report("close-socket", raw_close((uint32_t)h), 0);
 	if (c > 0)
 		report("close-connection", raw_close((uint32_t)c), 0);
+	case_amplification();
 	case_broken_ring();
 out:
 	case_echo(argv[1], argv[2]);

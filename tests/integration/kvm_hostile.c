@@ -31,7 +31,8 @@ static const char *const cases[] = {
 	"sockaddr-v4-scope-id", "never-opened-handle", "handle-zero", "handle-all-ones",
 	"close-once", "close-twice", "send-on-closed-handle", "stale-handle-after-reuse",
 	"close-reused", "connect-denied", "connect-v4-mapped-denied", "bind-wildcard-denied",
-	"listen-unbound-denied", "sendto-denied", "connect-echo-peer", "socket-flood-emfile",
+	"listen-unbound-denied", "sendto-denied", "bind-privileged-port-denied",
+	"udp-reuseaddr-refused", "connect-echo-peer", "socket-flood-emfile",
 	"socket-flood-count", "flood-close-one", "flood-reopen-after-close",
 	"flood-full-again", "flood-close-all", "flood-released", "rewrite-parked-sqe-send",
 	"rewrite-parked-sqe-recv", "rewrite-parked-sqe-data", "rewrite-racing-nop",
@@ -39,6 +40,8 @@ static const char *const cases[] = {
 	"doorbell-queue-nr-queues", "doorbell-bad-flags", "doorbell-wait-zero-empty",
 	"doorbell-wrong-magic", "doorbell-wrong-ring-gpa", "doorbell-wrong-ring-pages",
 	"doorbells-after-bad-ones", "close-socket", "close-connection",
+	"amplification-listener", "amplification-emfile", "amplification-close-listener",
+	"amplification-places-return",
 	"ring-tail-far-ahead-wait-eio", "ring-tail-far-ahead-broken-flag",
 	"broken-queue-submit", "echo-after-all",
 };

@@ -18,6 +18,7 @@
 
 #define CONTENDERS 8
 #define RUN_MS     1000
+#define KEEP       256
 
 static int kick_fd;
 static pthread_barrier_t start;
@@ -30,15 +31,17 @@ static void *contender(void *arg)
 		return (void *)1;
 	pthread_barrier_wait(&start);
 	uint64_t end = tg_now_ms() + RUN_MS;
-	void *keep[64] = { 0 };
+	void *keep[KEEP] = { 0 };
 	for (unsigned i = 0; tg_now_ms() < end; i++) {
-		unsigned k = i % 64;
+		unsigned k = (i * 7919u) % KEEP;
 		free(keep[k]);
-		keep[k] = malloc(16 + (i * 37) % 4096);
+		/* Sizes across many size classes: the per-thread caches keep
+		 * going back to the shared allocator (and its lock). */
+		keep[k] = malloc(16u << (i % 14));
 		if (!keep[k])
 			return (void *)2;
 	}
-	for (unsigned k = 0; k < 64; k++)
+	for (unsigned k = 0; k < KEEP; k++)
 		free(keep[k]);
 	return NULL;
 }
