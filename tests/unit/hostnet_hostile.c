@@ -293,6 +293,9 @@ Test(hostile, bind_ports_rules_say_which_ports, .timeout = 30)
 	cr_assert_eq(tg_op(&vm, g, VS_OP_CLOSE, (uint32_t)t), 0);
 	t = socket_of(&vm, g, VS_AF_INET, VS_SOCK_STREAM);
 	cr_assert_eq(sa_op(&vm, g, VS_OP_BIND, (uint32_t)t, "127.0.0.1", 0), 0, "port 0 always");
+	struct vs_sqe *e = tg_prep(g, VS_OP_LISTEN, (uint32_t)t);
+	e->op_flags = 4;
+	cr_assert_eq(tg_run(&vm, g, e, NULL), -EACCES, "a listen on a port the rules do not name");
 	cr_assert_eq(tg_op(&vm, g, VS_OP_CLOSE, (uint32_t)t), 0);
 	tg_vm_fini(&vm);
 	memset(&tg_policy, 0, sizeof(tg_policy));
