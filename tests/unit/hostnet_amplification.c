@@ -297,3 +297,41 @@ Test(amplification, bytes_one_connection_can_queue_are_bounded, .timeout = 30)
 		      (unsigned long long)queued);
 	tg_vm_fini(&vm);
 }
+
+/* CLOSE from another queue (another worker) than the one that made the
+ * socket: that worker keeps the lingering connection, and the places and
+ * the data come out right. */
+Test(amplification, a_lingering_close_from_another_worker, .timeout = 30)
+{
+	tg_max_sockets = MAX;
+	struct tg_vm vm;
+	tg_vm_init_at(&vm, 2, 2, 0, VS_COPY_ZERO, 0);
+	struct tg_queue *g0 = &vm.qs[0], *g1 = &vm.qs[1];
+	int peer;
+	uint32_t sent;
+	int32_t h = stuffed_connection(&vm, g0, &peer, &sent);
+	/* A RECV parked on queue 0, the CLOSE on queue 1. */
+	uint64_t rbuf = tg_alloc(&vm, 64);
+	struct vs_sqe *e = tg_prep(g0, VS_OP_RECV, (uint32_t)h);
+	e->addr = rbuf;
+	e->len = 64;
+	uint64_t recv_ud = e->user_data;
+	tg_submit(&vm, g0);
+	tg_expect_nothing(&vm, g0, 50);
+	cr_assert_eq(tg_op(&vm, g1, VS_OP_CLOSE, (uint32_t)h), 0);
+	struct vs_cqe c;
+	tg_wait_cqe(&vm, g0, &c, 5000);
+	cr_assert_eq(c.user_data, recv_ud);
+	cr_assert_eq(c.result, -ECANCELED);
+	for (uint32_t i = 0; i + 1 < MAX; i++)
+		cr_assert_gt(socket_tcp(&vm, g0), 0);
+	cr_assert_eq(socket_tcp(&vm, g1), -EMFILE);
+	int err;
+	cr_assert_eq(read_to_end(peer, &err), sent);
+	cr_assert_eq(err, 0);
+	close(peer);
+	uint64_t deadline = tg_now_ms() + 2000;
+	while (socket_tcp(&vm, g1) == -EMFILE)
+		cr_assert_lt(tg_now_ms(), deadline, "the place did not come back");
+	tg_vm_fini(&vm);
+}
