@@ -67,35 +67,6 @@ const char *vmm_cli_usage(void)
 	return usage_text;
 }
 
-const char *vmm_doorbell_request_name(enum vmm_doorbell_request d)
-{
-	switch (d) {
-	case VMM_DOORBELL_AUTO: return "auto";
-	case VMM_DOORBELL_HYPERCALL: return "hypercall";
-	case VMM_DOORBELL_PIO: return "pio";
-	}
-	return "?";
-}
-
-const char *vmm_notify_name(enum vs_notify_mode n)
-{
-	switch (n) {
-	case VS_NOTIFY_ADAPTIVE: return "adaptive";
-	case VS_NOTIFY_BATCH: return "batch";
-	case VS_NOTIFY_EVERY: return "every";
-	}
-	return "?";
-}
-
-const char *vmm_copy_name(enum vs_copy_mode c)
-{
-	switch (c) {
-	case VS_COPY_ZERO: return "zero";
-	case VS_COPY_BOUNCE: return "bounce";
-	}
-	return "?";
-}
-
 int vmm_parse_size(const char *s, uint64_t *out)
 {
 	if (!s || !isdigit((unsigned char)*s))

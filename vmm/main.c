@@ -68,7 +68,7 @@ static int write_boot_memory(struct vm *vm, const struct vmm_config *cfg,
 		.ring_gpa = vm->mem.ring_gpa,
 		.ring_bytes = vm->mem.ring_bytes,
 		.nr_queues = vm->mem.nr_queues,
-		.doorbell = vm->doorbell,
+		.doorbell = vm->doorbell_kind,
 		.hypercall_insn = x86_host_hypercall_insn(),
 		.notify = cfg->notify,
 		.copy = cfg->copy,
@@ -77,8 +77,8 @@ static int write_boot_memory(struct vm *vm, const struct vmm_config *cfg,
 		.argc = cfg->guest_argc,
 		.argv = cfg->guest_argv,
 	};
-	return x86_boot_fill_info((struct vs_boot_info *)(vm->mem.ram + VMM_BOOT_INFO_GPA), &p,
-				  msg, msglen);
+	struct vs_boot_info *bi = vm_mem_ptr(&vm->mem, VMM_BOOT_INFO_GPA, sizeof(*bi));
+	return x86_boot_fill_info(bi, &p, msg, msglen);
 }
 
 static int create_hostnet(struct vm *vm, const struct vmm_config *cfg, char *msg,
@@ -113,7 +113,7 @@ static void report_stats(const struct vm *vm, const struct vmm_config *cfg,
 		return;
 	struct vmm_stats s = {
 		.host_kind = vmm_host_kind_name(host),
-		.doorbell = vmm_doorbell_name(vm->doorbell),
+		.doorbell = vmm_doorbell_name(vm->doorbell_kind),
 		.cpus = cfg->cpus,
 		.ram_bytes = vm->mem.ram_bytes,
 		.wall_seconds = vm->ended_at - vm->started_at,
@@ -224,7 +224,7 @@ int main(int argc, char **argv)
 	/* 9. Devices, then one thread per vCPU. */
 	if (vm_add_devices(&vm, msg, sizeof(msg)) < 0 || vm_start(&vm, msg, sizeof(msg)) < 0) {
 		fprintf(stderr, "%s\n", msg);
-		vm_end(&vm, VS_EXIT_VMM_ERROR, VM_END_ERROR);
+		vm_end(&vm.end, VS_EXIT_VMM_ERROR, VM_END_ERROR);
 		vm_wait(&vm, 0);
 		return VS_EXIT_VMM_ERROR;
 	}
