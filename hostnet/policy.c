@@ -6,20 +6,11 @@
 #include <ctype.h>
 #include <errno.h>
 #include <netinet/in.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
-__attribute__((format(printf, 3, 4)))
-static int bad(char *msg, size_t msglen, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	if (msg && msglen)
-		vsnprintf(msg, msglen, fmt, ap);
-	va_end(ap);
-	return -EINVAL;
-}
+#include "errmsg.h"
+
 
 /* A decimal number <= max at *s, advancing *s; -1 if there is none. */
 static long number(const char **s, long max)
@@ -54,12 +45,12 @@ int hostnet_rule_parse(const char *text, struct hostnet_rule *out, char *msg, si
 	const char *p = text, *end;
 	memset(out, 0, sizeof(*out));
 	if (!text || !*text)
-		return bad(msg, msglen, "empty rule: " RULE_SYNTAX);
+		return vs_errmsg(-EINVAL, msg, msglen, "empty rule: " RULE_SYNTAX);
 
 	if (*p == '[') {
 		end = strchr(p, ']');
 		if (!end)
-			return bad(msg, msglen, "bad rule '%s': no ']' after the IPv6 address", text);
+			return vs_errmsg(-EINVAL, msg, msglen, "bad rule '%s': no ']' after the IPv6 address", text);
 		p++;
 		out->family = 6;
 	} else {
@@ -69,11 +60,11 @@ int hostnet_rule_parse(const char *text, struct hostnet_rule *out, char *msg, si
 		end = p + strcspn(p, out->family == 6 ? "/" : "/:");
 	}
 	if ((size_t)(end - p) >= sizeof(addr) || end == p)
-		return bad(msg, msglen, "bad rule '%s': " RULE_SYNTAX, text);
+		return vs_errmsg(-EINVAL, msg, msglen, "bad rule '%s': " RULE_SYNTAX, text);
 	memcpy(addr, p, (size_t)(end - p));
 	addr[end - p] = '\0';
 	if (inet_pton(out->family == 4 ? AF_INET : AF_INET6, addr, out->addr) != 1)
-		return bad(msg, msglen, "bad rule '%s': '%s' is not an IPv%u address", text, addr,
+		return vs_errmsg(-EINVAL, msg, msglen, "bad rule '%s': '%s' is not an IPv%u address", text, addr,
 			   out->family);
 	p = end + (*end == ']');
 
@@ -83,7 +74,7 @@ int hostnet_rule_parse(const char *text, struct hostnet_rule *out, char *msg, si
 		p++;
 		long n = number(&p, max_prefix);
 		if (n < 0)
-			return bad(msg, msglen, "bad rule '%s': the prefix must be 0..%u", text,
+			return vs_errmsg(-EINVAL, msg, msglen, "bad rule '%s': the prefix must be 0..%u", text,
 				   max_prefix);
 		out->prefix = (uint8_t)n;
 	}
@@ -92,7 +83,7 @@ int hostnet_rule_parse(const char *text, struct hostnet_rule *out, char *msg, si
 	out->port_lo = 0;
 	out->port_hi = 65535;
 	if (*p == ':' && out->family == 6 && text[0] != '[')
-		return bad(msg, msglen, "bad rule '%s': put an IPv6 address in brackets before "
+		return vs_errmsg(-EINVAL, msg, msglen, "bad rule '%s': put an IPv6 address in brackets before "
 			   "a port, e.g. [::1]:22", text);
 	if (*p == ':') {
 		p++;
@@ -102,13 +93,13 @@ int hostnet_rule_parse(const char *text, struct hostnet_rule *out, char *msg, si
 			hi = number(&p, 65535);
 		}
 		if (lo < 0 || hi < 0 || hi < lo)
-			return bad(msg, msglen, "bad rule '%s': ports are 0..65535, a range is "
+			return vs_errmsg(-EINVAL, msg, msglen, "bad rule '%s': ports are 0..65535, a range is "
 				   "LOW-HIGH with LOW <= HIGH", text);
 		out->port_lo = (uint16_t)lo;
 		out->port_hi = (uint16_t)hi;
 	}
 	if (*p)
-		return bad(msg, msglen, "bad rule '%s': unexpected '%s'; " RULE_SYNTAX, text, p);
+		return vs_errmsg(-EINVAL, msg, msglen, "bad rule '%s': unexpected '%s'; " RULE_SYNTAX, text, p);
 	return 0;
 }
 

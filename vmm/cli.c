@@ -10,10 +10,10 @@
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "errmsg.h"
 #include "hostnet.h"
 #include "layout.h"
 
@@ -111,17 +111,6 @@ static int parse_u32(const char *s, uint32_t *out)
 	return 0;
 }
 
-__attribute__((format(printf, 3, 4)))
-static int fail(char *msg, size_t msglen, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	if (msg && msglen)
-		vsnprintf(msg, msglen, fmt, ap);
-	va_end(ap);
-	return -EINVAL;
-}
-
 /* An option that takes a value: "--name=value", "--name value", "-x value",
  * "-xvalue".  Returns the value, advancing *i past a separate value word. */
 struct opt_ctx {
@@ -202,7 +191,7 @@ static int number_opt(const char *word, const char *v, uint32_t lo, uint32_t hi,
 {
 	uint32_t n;
 	if (parse_u32(v, &n) < 0 || n < lo || n > hi)
-		return fail(msg, msglen, "vmm: bad %s '%s': expected %s, a whole number "
+		return vs_errmsg(-EINVAL, msg, msglen, "vmm: bad %s '%s': expected %s, a whole number "
 			    "between %" PRIu32 " and %" PRIu32, word, v, what, lo, hi);
 	*out = n;
 	return 0;
@@ -218,17 +207,17 @@ static int apply(const struct opt_def *d, struct opt_ctx *o, struct vmm_config *
 	if (d->has_value) {
 		v = take_value(o);
 		if (!v)
-			return fail(msg, msglen, "vmm: option %s needs a value (see vmm --help)",
+			return vs_errmsg(-EINVAL, msg, msglen, "vmm: option %s needs a value (see vmm --help)",
 				    o->word);
 	} else if (o->value) {
-		return fail(msg, msglen, "vmm: option %s takes no value (see vmm --help)", word);
+		return vs_errmsg(-EINVAL, msg, msglen, "vmm: option %s takes no value (see vmm --help)", word);
 	}
 
 	switch (d->id) {
 	case OPT_MEM: {
 		uint64_t b;
 		if (vmm_parse_size(v, &b) < 0 || b < VMM_RAM_MIN || b > VMM_RAM_MAX)
-			return fail(msg, msglen, "vmm: bad --mem '%s': expected a size like 256M "
+			return vs_errmsg(-EINVAL, msg, msglen, "vmm: bad --mem '%s': expected a size like 256M "
 				    "(K, M, G suffixes), between 16M and 3G (guest RAM must stay "
 				    "below the ring slot at 4G)", v);
 		cfg->ram_bytes = (b + VMM_HUGE_PAGE_SIZE - 1) & ~(VMM_HUGE_PAGE_SIZE - 1);
@@ -261,7 +250,7 @@ static int apply(const struct opt_def *d, struct opt_ctx *o, struct vmm_config *
 		else if (!strcmp(v, "pio"))
 			cfg->doorbell = VMM_DOORBELL_PIO;
 		else
-			return fail(msg, msglen, "vmm: bad --doorbell '%s': expected auto, "
+			return vs_errmsg(-EINVAL, msg, msglen, "vmm: bad --doorbell '%s': expected auto, "
 				    "hypercall or pio", v);
 		return 0;
 	case OPT_NOTIFY:
@@ -272,7 +261,7 @@ static int apply(const struct opt_def *d, struct opt_ctx *o, struct vmm_config *
 		else if (!strcmp(v, "adaptive"))
 			cfg->notify = VS_NOTIFY_ADAPTIVE;
 		else
-			return fail(msg, msglen, "vmm: bad --notify '%s': expected every, batch "
+			return vs_errmsg(-EINVAL, msg, msglen, "vmm: bad --notify '%s': expected every, batch "
 				    "or adaptive", v);
 		return 0;
 	case OPT_COPY:
@@ -281,14 +270,14 @@ static int apply(const struct opt_def *d, struct opt_ctx *o, struct vmm_config *
 		else if (!strcmp(v, "bounce"))
 			cfg->copy = VS_COPY_BOUNCE;
 		else
-			return fail(msg, msglen, "vmm: bad --copy '%s': expected zero or bounce", v);
+			return vs_errmsg(-EINVAL, msg, msglen, "vmm: bad --copy '%s': expected zero or bounce", v);
 		return 0;
 	case OPT_STATS:
 		cfg->stats = true;
 		return 0;
 	case OPT_STATS_JSON:
 		if (!*v)
-			return fail(msg, msglen, "vmm: bad --stats-json '': expected a file name");
+			return vs_errmsg(-EINVAL, msg, msglen, "vmm: bad --stats-json '': expected a file name");
 		cfg->stats_json = v;
 		return 0;
 	case OPT_VERBOSE:
@@ -296,14 +285,14 @@ static int apply(const struct opt_def *d, struct opt_ctx *o, struct vmm_config *
 		return 0;
 	case OPT_KVM_DEVICE:
 		if (!*v)
-			return fail(msg, msglen, "vmm: bad --kvm-device '': expected a device path "
+			return vs_errmsg(-EINVAL, msg, msglen, "vmm: bad --kvm-device '': expected a device path "
 				    "such as /dev/kvm");
 		cfg->kvm_device = v;
 		return 0;
 	case OPT_ALLOW: {
 		char why[200];
 		if (hostnet_policy_add(&cfg->policy, v, why, sizeof(why)) < 0)
-			return fail(msg, msglen, "vmm: bad --allow: %s", why);
+			return vs_errmsg(-EINVAL, msg, msglen, "vmm: bad --allow: %s", why);
 		return 0;
 	}
 	case OPT_LISTEN_ANY:
@@ -325,7 +314,7 @@ static int apply(const struct opt_def *d, struct opt_ctx *o, struct vmm_config *
 		cfg->action = VMM_ACTION_VERSION;
 		return 0;
 	}
-	return fail(msg, msglen, "vmm: internal error parsing %s", o->word);
+	return vs_errmsg(-EINVAL, msg, msglen, "vmm: internal error parsing %s", o->word);
 }
 
 int vmm_cli_parse(int argc, char *const argv[], const char *env_kvm_device,
@@ -365,26 +354,26 @@ int vmm_cli_parse(int argc, char *const argv[], const char *env_kvm_device,
 			size_t len = eq ? (size_t)(eq - name) : strlen(name);
 			d = find_long(name, len);
 			if (!d)
-				return fail(msg, msglen, "vmm: unknown option '%.*s' (see vmm --help)",
+				return vs_errmsg(-EINVAL, msg, msglen, "vmm: unknown option '%.*s' (see vmm --help)",
 					    (int)(len + 2), a);
 			o.value = eq ? eq + 1 : NULL;
 		} else if (a[0] == '-' && a[1] != '\0') {
 			d = find_short(a[1]);
 			if (!d)
-				return fail(msg, msglen, "vmm: unknown option '-%c' (see vmm --help)",
+				return vs_errmsg(-EINVAL, msg, msglen, "vmm: unknown option '-%c' (see vmm --help)",
 					    a[1]);
 			if (a[2] != '\0') {
 				if (!d->has_value)
-					return fail(msg, msglen, "vmm: option -%c takes no value; "
+					return vs_errmsg(-EINVAL, msg, msglen, "vmm: option -%c takes no value; "
 						    "write options separately (see vmm --help)", a[1]);
 				o.value = a + 2;
 			}
 		} else {
 			if (cfg->image)
-				return fail(msg, msglen, "vmm: unexpected argument '%s' after image "
+				return vs_errmsg(-EINVAL, msg, msglen, "vmm: unexpected argument '%s' after image "
 					    "'%s': guest arguments go after '--'", a, cfg->image);
 			if (!*a)
-				return fail(msg, msglen, "vmm: empty image name: give the path of "
+				return vs_errmsg(-EINVAL, msg, msglen, "vmm: empty image name: give the path of "
 					    "an ELF64 kernel such as build/guest.img");
 			cfg->image = a;
 			continue;
@@ -397,10 +386,10 @@ int vmm_cli_parse(int argc, char *const argv[], const char *env_kvm_device,
 	}
 
 	if (!cfg->image)
-		return fail(msg, msglen, "vmm: missing IMAGE: give the path of an ELF64 kernel, "
+		return vs_errmsg(-EINVAL, msg, msglen, "vmm: missing IMAGE: give the path of an ELF64 kernel, "
 			    "e.g. vmm build/guest.img -- hello (see vmm --help)");
 	if (cfg->workers > cfg->cpus)
-		return fail(msg, msglen, "vmm: bad --workers %" PRIu32 ": at most one worker per "
+		return vs_errmsg(-EINVAL, msg, msglen, "vmm: bad --workers %" PRIu32 ": at most one worker per "
 			    "queue, and there are %" PRIu32 " queues (one per vCPU, -c)",
 			    cfg->workers, cfg->cpus);
 	return 0;
