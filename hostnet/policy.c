@@ -39,18 +39,18 @@ static void mask(uint8_t *addr, unsigned prefix, unsigned bytes)
 
 #define RULE_SYNTAX "expected ADDR[/PREFIX][:PORT[-PORT]], e.g. 10.0.0.0/8:80-443 or [::1]:22"
 
-int hostnet_rule_parse(const char *text, struct hostnet_rule *out, char *msg, size_t msglen)
+/* ADDR (IPv6 possibly in brackets) at the start of text into out->family and
+ * out->addr; *rest points past it. */
+static int parse_addr(const char *text, struct hostnet_rule *out, const char **rest, char *msg,
+		      size_t msglen)
 {
 	char addr[INET6_ADDRSTRLEN + 1];
 	const char *p = text, *end;
-	memset(out, 0, sizeof(*out));
-	if (!text || !*text)
-		return vs_errmsg(-EINVAL, msg, msglen, "empty rule: " RULE_SYNTAX);
-
 	if (*p == '[') {
 		end = strchr(p, ']');
 		if (!end)
-			return vs_errmsg(-EINVAL, msg, msglen, "bad rule '%s': no ']' after the IPv6 address", text);
+			return vs_errmsg(-EINVAL, msg, msglen, "bad rule '%s': no ']' after the IPv6 "
+					 "address", text);
 		p++;
 		out->family = 6;
 	} else {
@@ -64,27 +64,21 @@ int hostnet_rule_parse(const char *text, struct hostnet_rule *out, char *msg, si
 	memcpy(addr, p, (size_t)(end - p));
 	addr[end - p] = '\0';
 	if (inet_pton(out->family == 4 ? AF_INET : AF_INET6, addr, out->addr) != 1)
-		return vs_errmsg(-EINVAL, msg, msglen, "bad rule '%s': '%s' is not an IPv%u address", text, addr,
-			   out->family);
-	p = end + (*end == ']');
+		return vs_errmsg(-EINVAL, msg, msglen, "bad rule '%s': '%s' is not an IPv%u address",
+				 text, addr, out->family);
+	*rest = end + (*end == ']');
+	return 0;
+}
 
-	unsigned max_prefix = out->family == 4 ? 32 : 128;
-	out->prefix = (uint8_t)max_prefix;
-	if (*p == '/') {
-		p++;
-		long n = number(&p, max_prefix);
-		if (n < 0)
-			return vs_errmsg(-EINVAL, msg, msglen, "bad rule '%s': the prefix must be 0..%u", text,
-				   max_prefix);
-		out->prefix = (uint8_t)n;
-	}
-	mask(out->addr, out->prefix, out->family == 4 ? 4 : 16);
-
+/* [:PORT[-PORT]] at p into out's port range (all ports without one). */
+static int parse_ports(const char *text, const char *p, struct hostnet_rule *out, char *msg,
+		       size_t msglen)
+{
 	out->port_lo = 0;
 	out->port_hi = 65535;
 	if (*p == ':' && out->family == 6 && text[0] != '[')
-		return vs_errmsg(-EINVAL, msg, msglen, "bad rule '%s': put an IPv6 address in brackets before "
-			   "a port, e.g. [::1]:22", text);
+		return vs_errmsg(-EINVAL, msg, msglen, "bad rule '%s': put an IPv6 address in "
+				 "brackets before a port, e.g. [::1]:22", text);
 	if (*p == ':') {
 		p++;
 		long lo = number(&p, 65535), hi = lo;
@@ -93,23 +87,46 @@ int hostnet_rule_parse(const char *text, struct hostnet_rule *out, char *msg, si
 			hi = number(&p, 65535);
 		}
 		if (lo < 0 || hi < 0 || hi < lo)
-			return vs_errmsg(-EINVAL, msg, msglen, "bad rule '%s': ports are 0..65535, a range is "
-				   "LOW-HIGH with LOW <= HIGH", text);
+			return vs_errmsg(-EINVAL, msg, msglen, "bad rule '%s': ports are 0..65535, a "
+					 "range is LOW-HIGH with LOW <= HIGH", text);
 		out->port_lo = (uint16_t)lo;
 		out->port_hi = (uint16_t)hi;
 	}
 	if (*p)
-		return vs_errmsg(-EINVAL, msg, msglen, "bad rule '%s': unexpected '%s'; " RULE_SYNTAX, text, p);
+		return vs_errmsg(-EINVAL, msg, msglen, "bad rule '%s': unexpected '%s'; " RULE_SYNTAX,
+				 text, p);
 	return 0;
+}
+
+int hostnet_rule_parse(const char *text, struct hostnet_rule *out, char *msg, size_t msglen)
+{
+	const char *p;
+	memset(out, 0, sizeof(*out));
+	if (!text || !*text)
+		return vs_errmsg(-EINVAL, msg, msglen, "empty rule: " RULE_SYNTAX);
+	int err = parse_addr(text, out, &p, msg, msglen);
+	if (err)
+		return err;
+
+	unsigned max_prefix = out->family == 4 ? 32 : 128;
+	out->prefix = (uint8_t)max_prefix;
+	if (*p == '/') {
+		p++;
+		long n = number(&p, max_prefix);
+		if (n < 0)
+			return vs_errmsg(-EINVAL, msg, msglen, "bad rule '%s': the prefix must be "
+					 "0..%u", text, max_prefix);
+		out->prefix = (uint8_t)n;
+	}
+	mask(out->addr, out->prefix, out->family == 4 ? 4 : 16);
+	return parse_ports(text, p, out, msg, msglen);
 }
 
 int hostnet_policy_add(struct hostnet_policy *pol, const char *text, char *msg, size_t msglen)
 {
-	if (pol->nr_rules >= HOSTNET_POLICY_MAX_RULES) {
-		if (msg && msglen)
-			snprintf(msg, msglen, "too many rules: at most %u", HOSTNET_POLICY_MAX_RULES);
-		return -ENOSPC;
-	}
+	if (pol->nr_rules >= HOSTNET_POLICY_MAX_RULES)
+		return vs_errmsg(-ENOSPC, msg, msglen, "too many rules: at most %u",
+				 HOSTNET_POLICY_MAX_RULES);
 	int r = hostnet_rule_parse(text, &pol->rules[pol->nr_rules], msg, msglen);
 	if (r == 0)
 		pol->nr_rules++;
