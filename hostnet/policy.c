@@ -100,7 +100,7 @@ static int parse_ports(const char *text, const char *p, struct hostnet_rule *out
 
 int hostnet_rule_parse(const char *text, struct hostnet_rule *out, char *msg, size_t msglen)
 {
-	const char *p;
+	const char *p = text;
 	memset(out, 0, sizeof(*out));
 	if (!text || !*text)
 		return vs_errmsg(-EINVAL, msg, msglen, "empty rule: " RULE_SYNTAX);
