@@ -186,6 +186,15 @@ static void write_sockaddr(uint8_t *dst, const struct sockaddr_storage *ss, sock
 
 /* ---- the try_* functions: sock locked; result, -errno or HN_PENDING ----- */
 
+/* A send or receive call failed (not EINTR): wait for readiness, or end with
+ * the bytes moved so far, or with the error if there were none. */
+static int32_t io_failed(const struct hn_req *r)
+{
+	if (errno == EAGAIN || errno == EWOULDBLOCK)
+		return HN_PENDING;
+	return r->done ? (int32_t)r->done : -errno;
+}
+
 static int32_t try_recv(struct hn_exec *x, struct hn_req *r)
 {
 	struct hn_sock *s = r->sock;
@@ -199,13 +208,10 @@ static int32_t try_recv(struct hn_exec *x, struct hn_req *r)
 		ssize_t n = recvfrom(s->fd, dst, r->len - r->done, flags,
 				     r->sa_out ? (struct sockaddr *)&from : NULL,
 				     r->sa_out ? &fromlen : NULL);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
-				return HN_PENDING;
-			return r->done ? (int32_t)r->done : -errno;
-		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return io_failed(r);
 		if (r->bounce && n > 0) {
 			memcpy(r->buf + r->done, x->scratch, (size_t)n);
 			count(&x->bytes_copied, (uint64_t)n);
@@ -238,13 +244,10 @@ static int32_t try_send(struct hn_exec *x, struct hn_req *r)
 		count(&x->send_calls, 1);
 		ssize_t n = sendto(s->fd, src, chunk, MSG_DONTWAIT | MSG_NOSIGNAL, to,
 				   to ? r->sa_len : 0);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
-				return HN_PENDING;
-			return r->done ? (int32_t)r->done : -errno;
-		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return io_failed(r);
 		count(&x->bytes_sent, (uint64_t)n);
 		if (r->bounce)
 			count(&x->bytes_copied, (uint64_t)n);
