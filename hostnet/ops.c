@@ -30,6 +30,7 @@
 
 #include "clock.h"
 #include "handle_table.h"
+#include "hostnet.h"
 #include "policy.h"
 #include "queue.h"
 #include "sock.h"
@@ -386,11 +387,12 @@ static int32_t try_listen(struct hn_exec *x, struct hn_req *r)
 	memset(&ss, 0, sizeof(ss));
 	if (getsockname(fd, (struct sockaddr *)&ss, &len))
 		return -errno;
-	if (!hostnet_policy_allows_local(x->policy, (struct sockaddr *)&ss, len)) {
+	if (!hostnet_policy_allows_local(&x->cfg->policy, (struct sockaddr *)&ss, len)) {
 		hn_deny_log_note(x->deny_log, "LISTEN", (struct sockaddr *)&ss, len, hn_now_ns());
 		return -EACCES;
 	}
-	uint32_t backlog = r->op_flags < x->max_backlog ? r->op_flags : x->max_backlog;
+	uint32_t max = x->cfg->max_backlog;
+	uint32_t backlog = r->op_flags < max ? r->op_flags : max;
 	return listen(fd, (int)backlog) ? -errno : 0;
 }
 
@@ -539,7 +541,7 @@ static bool cancel_candidate(const struct hn_req *p, const struct hn_queue *q,
 
 static void run_cancel(struct hn_exec *x, struct hn_req *r)
 {
-	uint32_t n = hn_handles_snapshot(x->handles, x->snap, x->max_sockets);
+	uint32_t n = hn_handles_snapshot(x->handles, x->snap, x->cfg->max_sockets);
 	struct hn_sock *best = NULL;
 	uint64_t best_seq = UINT64_MAX;
 
