@@ -39,16 +39,10 @@ static int check_config(const struct hostnet_config *c)
 static void init_env(struct hostnet *hn)
 {
 	hn->env = (struct hn_worker_env){
+		.cfg = &hn->cfg,
 		.mem = &hn->mem,
-		.policy = &hn->cfg.policy,
 		.handles = hn->handles,
 		.deny_log = &hn->deny_log,
-		.copy = hn->cfg.copy,
-		.poll_us = hn->cfg.poll_us,
-		.max_backlog = hn->cfg.max_backlog,
-		.max_sockets = hn->cfg.max_sockets,
-		.seccomp = hn->cfg.seccomp,
-		.nr_workers = hn->cfg.workers,
 	};
 }
 

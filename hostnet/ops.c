@@ -30,6 +30,7 @@
 
 #include "clock.h"
 #include "handle_table.h"
+#include "hostnet.h"
 #include "policy.h"
 #include "queue.h"
 #include "sock.h"
@@ -195,6 +196,15 @@ static void write_sockaddr(uint8_t *dst, const struct sockaddr_storage *ss, sock
 
 /* ---- the try_* functions: sock locked; result, -errno or HN_PENDING ----- */
 
+/* A send or receive call failed (not EINTR): wait for readiness, or end with
+ * the bytes moved so far, or with the error if there were none. */
+static int32_t io_failed(const struct hn_req *r)
+{
+	if (errno == EAGAIN || errno == EWOULDBLOCK)
+		return HN_PENDING;
+	return r->done ? (int32_t)r->done : -errno;
+}
+
 static int32_t try_recv(struct hn_exec *x, struct hn_req *r)
 {
 	struct hn_sock *s = r->sock;
@@ -208,13 +218,10 @@ static int32_t try_recv(struct hn_exec *x, struct hn_req *r)
 		ssize_t n = recvfrom(s->fd, dst, r->len - r->done, flags,
 				     r->sa_out ? (struct sockaddr *)&from : NULL,
 				     r->sa_out ? &fromlen : NULL);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
-				return HN_PENDING;
-			return r->done ? (int32_t)r->done : -errno;
-		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return io_failed(r);
 		if (r->bounce && n > 0) {
 			memcpy(r->buf + r->done, x->scratch, (size_t)n);
 			count(&x->bytes_copied, (uint64_t)n);
@@ -247,13 +254,10 @@ static int32_t try_send(struct hn_exec *x, struct hn_req *r)
 		count(&x->send_calls, 1);
 		ssize_t n = sendto(s->fd, src, chunk, MSG_DONTWAIT | MSG_NOSIGNAL, to,
 				   to ? r->sa_len : 0);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
-				return HN_PENDING;
-			return r->done ? (int32_t)r->done : -errno;
-		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return io_failed(r);
 		count(&x->bytes_sent, (uint64_t)n);
 		if (r->bounce)
 			count(&x->bytes_copied, (uint64_t)n);
@@ -392,7 +396,7 @@ static int32_t try_listen(struct hn_exec *x, struct hn_req *r)
 	memset(&ss, 0, sizeof(ss));
 	if (getsockname(fd, (struct sockaddr *)&ss, &len))
 		return -errno;
-	if (!hostnet_policy_allows_local(x->policy, (struct sockaddr *)&ss, len)) {
+	if (!hostnet_policy_allows_local(&x->cfg->policy, (struct sockaddr *)&ss, len)) {
 		hn_deny_log_note(x->deny_log, "LISTEN", (struct sockaddr *)&ss, len, hn_now_ns());
 		return -EACCES;
 	}
@@ -401,7 +405,8 @@ static int32_t try_listen(struct hn_exec *x, struct hn_req *r)
 	 * place within max_sockets (given back at CLOSE).  One more place must
 	 * stay free, for the socket ACCEPT makes: else -EMFILE. */
 	struct hn_sock *s = r->sock;
-	uint32_t want = (r->op_flags < x->max_backlog ? r->op_flags : x->max_backlog) + 1;
+	uint32_t max = x->cfg->max_backlog;
+	uint32_t want = (r->op_flags < max ? r->op_flags : max) + 1;
 	hn_handles_unreserve(x->handles, s->backlog_places);
 	s->backlog_places = hn_handles_reserve(x->handles, want + 1);
 	if (s->backlog_places < 2) {
@@ -571,7 +576,7 @@ static bool cancel_candidate(const struct hn_req *p, const struct hn_queue *q,
 
 static void run_cancel(struct hn_exec *x, struct hn_req *r)
 {
-	uint32_t n = hn_handles_snapshot(x->handles, x->snap, x->max_sockets);
+	uint32_t n = hn_handles_snapshot(x->handles, x->snap, x->cfg->max_sockets);
 	struct hn_sock *best = NULL;
 	uint64_t best_seq = UINT64_MAX;
 

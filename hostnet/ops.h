@@ -19,15 +19,13 @@
 
 struct hn_handle_table;
 struct hn_deny_log;
-struct hostnet_policy;
+struct hostnet_config;
 
 struct hn_exec {
 	/* The VM's, shared by every worker. */
+	const struct hostnet_config *cfg; /* policy (LISTEN), max_backlog, max_sockets */
 	struct hn_handle_table *handles;
-	const struct hostnet_policy *policy; /* LISTEN's local address check */
 	struct hn_deny_log *deny_log;
-	uint32_t max_backlog;
-	uint32_t max_sockets;
 	/* This worker's. */
 	int epfd;                   /* sockets made here are watched by this set */
 	uint8_t *scratch;           /* bounce mode: the private host copy of a payload */

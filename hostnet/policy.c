@@ -6,20 +6,11 @@
 #include <ctype.h>
 #include <errno.h>
 #include <netinet/in.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
-__attribute__((format(printf, 3, 4)))
-static int bad(char *msg, size_t msglen, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	if (msg && msglen)
-		vsnprintf(msg, msglen, fmt, ap);
-	va_end(ap);
-	return -EINVAL;
-}
+#include "errmsg.h"
+
 
 /* A decimal number <= max at *s, advancing *s; -1 if there is none. */
 static long number(const char **s, long max)
@@ -77,18 +68,18 @@ static void rule_unmap_v4(struct hostnet_rule *r)
 
 #define RULE_SYNTAX "expected ADDR[/PREFIX][:PORT[-PORT]], e.g. 10.0.0.0/8:80-443 or [::1]:22"
 
-int hostnet_rule_parse(const char *text, struct hostnet_rule *out, char *msg, size_t msglen)
+/* ADDR (IPv6 possibly in brackets) at the start of text into out->family and
+ * out->addr; *rest points past it. */
+static int parse_addr(const char *text, struct hostnet_rule *out, const char **rest, char *msg,
+		      size_t msglen)
 {
 	char addr[INET6_ADDRSTRLEN + 1];
 	const char *p = text, *end;
-	memset(out, 0, sizeof(*out));
-	if (!text || !*text)
-		return bad(msg, msglen, "empty rule: " RULE_SYNTAX);
-
 	if (*p == '[') {
 		end = strchr(p, ']');
 		if (!end)
-			return bad(msg, msglen, "bad rule '%s': no ']' after the IPv6 address", text);
+			return vs_errmsg(-EINVAL, msg, msglen, "bad rule '%s': no ']' after the IPv6 "
+					 "address", text);
 		p++;
 		out->family = 6;
 	} else {
@@ -98,13 +89,46 @@ int hostnet_rule_parse(const char *text, struct hostnet_rule *out, char *msg, si
 		end = p + strcspn(p, out->family == 6 ? "/" : "/:");
 	}
 	if ((size_t)(end - p) >= sizeof(addr) || end == p)
-		return bad(msg, msglen, "bad rule '%s': " RULE_SYNTAX, text);
+		return vs_errmsg(-EINVAL, msg, msglen, "bad rule '%s': " RULE_SYNTAX, text);
 	memcpy(addr, p, (size_t)(end - p));
 	addr[end - p] = '\0';
 	if (inet_pton(out->family == 4 ? AF_INET : AF_INET6, addr, out->addr) != 1)
-		return bad(msg, msglen, "bad rule '%s': '%s' is not an IPv%u address", text, addr,
-			   out->family);
-	p = end + (*end == ']');
+		return vs_errmsg(-EINVAL, msg, msglen, "bad rule '%s': '%s' is not an IPv%u address",
+				 text, addr, out->family);
+	*rest = end + (*end == ']');
+	return 0;
+}
+
+/* [:PORT[-PORT]] at p into out's port range (all ports without one). */
+static int parse_ports(const char *text, const char *p, struct hostnet_rule *out, char *msg,
+		       size_t msglen)
+{
+	out->port_lo = 0;
+	out->port_hi = 65535;
+	if (*p == ':' && out->family == 6 && text[0] != '[')
+		return vs_errmsg(-EINVAL, msg, msglen, "bad rule '%s': put an IPv6 address in "
+				 "brackets before a port, e.g. [::1]:22", text);
+	if (*p == ':') {
+		p++;
+		if (!port_range(&p, &out->port_lo, &out->port_hi))
+			return vs_errmsg(-EINVAL, msg, msglen, "bad rule '%s': ports are 0..65535, a "
+					 "range is LOW-HIGH with LOW <= HIGH", text);
+	}
+	if (*p)
+		return vs_errmsg(-EINVAL, msg, msglen, "bad rule '%s': unexpected '%s'; " RULE_SYNTAX,
+				 text, p);
+	return 0;
+}
+
+int hostnet_rule_parse(const char *text, struct hostnet_rule *out, char *msg, size_t msglen)
+{
+	const char *p = text;
+	memset(out, 0, sizeof(*out));
+	if (!text || !*text)
+		return vs_errmsg(-EINVAL, msg, msglen, "empty rule: " RULE_SYNTAX);
+	int err = parse_addr(text, out, &p, msg, msglen);
+	if (err)
+		return err;
 
 	unsigned max_prefix = out->family == 4 ? 32 : 128;
 	out->prefix = (uint8_t)max_prefix;
@@ -112,36 +136,22 @@ int hostnet_rule_parse(const char *text, struct hostnet_rule *out, char *msg, si
 		p++;
 		long n = number(&p, max_prefix);
 		if (n < 0)
-			return bad(msg, msglen, "bad rule '%s': the prefix must be 0..%u", text,
-				   max_prefix);
+			return vs_errmsg(-EINVAL, msg, msglen, "bad rule '%s': the prefix must be "
+					 "0..%u", text, max_prefix);
 		out->prefix = (uint8_t)n;
 	}
 	mask(out->addr, out->prefix, out->family == 4 ? 4 : 16);
-
-	out->port_lo = 0;
-	out->port_hi = 65535;
-	if (*p == ':' && out->family == 6 && text[0] != '[')
-		return bad(msg, msglen, "bad rule '%s': put an IPv6 address in brackets before "
-			   "a port, e.g. [::1]:22", text);
-	if (*p == ':') {
-		p++;
-		if (!port_range(&p, &out->port_lo, &out->port_hi))
-			return bad(msg, msglen, "bad rule '%s': ports are 0..65535, a range is "
-				   "LOW-HIGH with LOW <= HIGH", text);
-	}
-	if (*p)
-		return bad(msg, msglen, "bad rule '%s': unexpected '%s'; " RULE_SYNTAX, text, p);
-	rule_unmap_v4(out);
-	return 0;
+	err = parse_ports(text, p, out, msg, msglen);
+	if (!err)
+		rule_unmap_v4(out);
+	return err;
 }
 
 int hostnet_policy_add(struct hostnet_policy *pol, const char *text, char *msg, size_t msglen)
 {
-	if (pol->nr_rules >= HOSTNET_POLICY_MAX_RULES) {
-		if (msg && msglen)
-			snprintf(msg, msglen, "too many rules: at most %u", HOSTNET_POLICY_MAX_RULES);
-		return -ENOSPC;
-	}
+	if (pol->nr_rules >= HOSTNET_POLICY_MAX_RULES)
+		return vs_errmsg(-ENOSPC, msg, msglen, "too many rules: at most %u",
+				 HOSTNET_POLICY_MAX_RULES);
 	int r = hostnet_rule_parse(text, &pol->rules[pol->nr_rules], msg, msglen);
 	if (r == 0)
 		pol->nr_rules++;
@@ -151,17 +161,15 @@ int hostnet_policy_add(struct hostnet_policy *pol, const char *text, char *msg, 
 int hostnet_policy_add_bind_ports(struct hostnet_policy *pol, const char *text, char *msg,
 				  size_t msglen)
 {
-	if (pol->nr_bind_ports >= HOSTNET_POLICY_MAX_RULES) {
-		if (msg && msglen)
-			snprintf(msg, msglen, "too many port rules: at most %u",
+	if (pol->nr_bind_ports >= HOSTNET_POLICY_MAX_RULES)
+		return vs_errmsg(-ENOSPC, msg, msglen, "too many port rules: at most %u",
 				 HOSTNET_POLICY_MAX_RULES);
-		return -ENOSPC;
-	}
 	struct hostnet_port_range *r = &pol->bind_ports[pol->nr_bind_ports];
 	const char *p = text ? text : "";
 	if (!port_range(&p, &r->lo, &r->hi) || *p)
-		return bad(msg, msglen, "bad port rule '%s': expected PORT[-PORT] with ports "
-			   "0..65535 and LOW <= HIGH, e.g. 8080 or 5000-5999", text ? text : "");
+		return vs_errmsg(-EINVAL, msg, msglen, "bad port rule '%s': expected PORT[-PORT] "
+				 "with ports 0..65535 and LOW <= HIGH, e.g. 8080 or 5000-5999",
+				 text ? text : "");
 	pol->nr_bind_ports++;
 	return 0;
 }

@@ -27,6 +27,7 @@
 #include <sys/eventfd.h>
 
 #include "clock.h"
+#include "hostnet.h"
 #include "kick.h"
 #include "policy.h"
 #include "queue.h"
@@ -50,8 +51,7 @@ int hn_worker_init(struct hn_worker *w, struct hn_worker_env *env, uint32_t inde
 {
 	*w = (struct hn_worker){ .env = env, .index = index, .evfd = -1 };
 	w->exec = (struct hn_exec){
-		.handles = env->handles, .policy = env->policy, .deny_log = env->deny_log,
-		.max_backlog = env->max_backlog, .max_sockets = env->max_sockets, .epfd = -1,
+		.cfg = env->cfg, .handles = env->handles, .deny_log = env->deny_log, .epfd = -1,
 	};
 	w->exec.epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (w->exec.epfd < 0)
@@ -64,12 +64,12 @@ int hn_worker_init(struct hn_worker *w, struct hn_worker_env *env, uint32_t inde
 	if (epoll_ctl(w->exec.epfd, EPOLL_CTL_ADD, w->evfd, &ev) < 0)
 		return -errno;
 	w->queues = calloc(max_queues, sizeof(*w->queues));
-	w->exec.snap = calloc(env->max_sockets, sizeof(*w->exec.snap));
-	if (hn_linger_init(&w->exec.linger, env->handles, w->exec.epfd, env->max_sockets))
+	w->exec.snap = calloc(env->cfg->max_sockets, sizeof(*w->exec.snap));
+	if (hn_linger_init(&w->exec.linger, env->handles, w->exec.epfd, env->cfg->max_sockets))
 		return -ENOMEM;
 	if (!w->queues || !w->exec.snap)
 		return -ENOMEM;
-	if (env->copy == VS_COPY_BOUNCE) {
+	if (env->cfg->copy == VS_COPY_BOUNCE) {
 		w->exec.scratch = malloc(VS_BOUNCE_BYTES);
 		if (!w->exec.scratch)
 			return -ENOMEM;
@@ -131,8 +131,8 @@ static uint32_t consume(struct hn_worker *w, struct hn_queue *q)
 		.mem = w->env->mem,
 		.handles = w->env->handles,
 		.queue = q->index,
-		.copy = w->env->copy,
-		.policy = w->env->policy,
+		.copy = w->env->cfg->copy,
+		.policy = &w->env->cfg->policy,
 	};
 	for (uint32_t i = 0; i < n; i++)
 		consume_one(w, q, &vctx, &batch[i]);
@@ -184,10 +184,10 @@ static void add_ns(atomic_uint_least64_t *c, uint64_t ns)
 static int enter_sandbox(struct hn_worker *w)
 {
 	const struct hn_worker_env *env = w->env;
-	if (!env->seccomp)
+	if (!env->cfg->seccomp)
 		return 0;
 	struct hn_sandbox_fds fds = {
-		.event_fd = w->evfd, .kick_fds = env->kick_fds, .nr_kick_fds = env->nr_workers,
+		.event_fd = w->evfd, .kick_fds = env->kick_fds, .nr_kick_fds = env->cfg->workers,
 	};
 	return hn_sandbox_install_worker(&fds);
 }
@@ -230,7 +230,7 @@ static void try_sleep(struct hn_worker *w, uint64_t idle_since, struct epoll_eve
 
 static void run_loop(struct hn_worker *w)
 {
-	const uint64_t poll_window = (uint64_t)w->env->poll_us * 1000u;
+	const uint64_t poll_window = (uint64_t)w->env->cfg->poll_us * 1000u;
 	struct epoll_event ev[HN_EVENTS_PER_WAIT];
 	uint64_t idle_since = 0; /* start of the current poll window, 0: busy */
 

@@ -19,19 +19,14 @@
 
 struct hn_guest_mem;
 struct hn_queue;
+struct hostnet_config;
 
 /* What every worker of a VM shares (owned by struct hostnet). */
 struct hn_worker_env {
+	const struct hostnet_config *cfg; /* with workers, max_sockets, max_backlog set */
 	const struct hn_guest_mem *mem;
-	const struct hostnet_policy *policy;
 	struct hn_handle_table *handles;
 	struct hn_deny_log *deny_log;
-	enum vs_copy_mode copy;
-	uint32_t poll_us;
-	uint32_t max_backlog;
-	uint32_t max_sockets;
-	bool seccomp;
-	uint32_t nr_workers;
 	int kick_fds[VS_MAX_QUEUES]; /* every worker's eventfd (the filter allows writes) */
 	atomic_bool quit;            /* hostnet_destroy(): workers exit */
 };

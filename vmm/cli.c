@@ -10,10 +10,11 @@
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
-#include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "errmsg.h"
 #include "hostnet.h"
 #include "layout.h"
 
@@ -73,35 +74,6 @@ const char *vmm_cli_usage(void)
 	return usage_text;
 }
 
-const char *vmm_doorbell_request_name(enum vmm_doorbell_request d)
-{
-	switch (d) {
-	case VMM_DOORBELL_AUTO: return "auto";
-	case VMM_DOORBELL_HYPERCALL: return "hypercall";
-	case VMM_DOORBELL_PIO: return "pio";
-	}
-	return "?";
-}
-
-const char *vmm_notify_name(enum vs_notify_mode n)
-{
-	switch (n) {
-	case VS_NOTIFY_ADAPTIVE: return "adaptive";
-	case VS_NOTIFY_BATCH: return "batch";
-	case VS_NOTIFY_EVERY: return "every";
-	}
-	return "?";
-}
-
-const char *vmm_copy_name(enum vs_copy_mode c)
-{
-	switch (c) {
-	case VS_COPY_ZERO: return "zero";
-	case VS_COPY_BOUNCE: return "bounce";
-	}
-	return "?";
-}
-
 int vmm_parse_size(const char *s, uint64_t *out)
 {
 	if (!s || !isdigit((unsigned char)*s))
@@ -146,17 +118,6 @@ static int parse_u32(const char *s, uint32_t *out)
 	return 0;
 }
 
-__attribute__((format(printf, 3, 4)))
-static int fail(char *msg, size_t msglen, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	if (msg && msglen)
-		vsnprintf(msg, msglen, fmt, ap);
-	va_end(ap);
-	return -EINVAL;
-}
-
 /* An option that takes a value: "--name=value", "--name value", "-x value",
  * "-xvalue".  Returns the value, advancing *i past a separate value word. */
 struct opt_ctx {
@@ -181,8 +142,7 @@ enum opt_id {
 	OPT_MEM, OPT_CPUS, OPT_TIMEOUT, OPT_DOORBELL, OPT_WORKERS, OPT_POLL_US,
 	OPT_SPIN_US, OPT_NOTIFY, OPT_COPY, OPT_BATCH, OPT_STATS, OPT_STATS_JSON, OPT_VERBOSE,
 	OPT_KVM_DEVICE, OPT_HELP, OPT_VERSION, OPT_ALLOW, OPT_LISTEN_ANY, OPT_BIND_PORTS,
-	OPT_MAX_SOCKETS,
-	OPT_MAX_BACKLOG, OPT_NO_SECCOMP,
+	OPT_MAX_SOCKETS, OPT_MAX_BACKLOG, OPT_NO_SECCOMP,
 };
 
 struct opt_def {
@@ -233,131 +193,53 @@ static const struct opt_def *find_short(char c)
 	return NULL;
 }
 
+/* The options that take a bounded whole number, and where it goes. */
+static const struct number_opt {
+	enum opt_id id;
+	uint32_t lo, hi;
+	const char *what;
+	size_t offset;           /* of a uint32_t in struct vmm_config */
+} number_opts[] = {
+	{ OPT_CPUS, 1, VS_MAX_QUEUES, "a vCPU count", offsetof(struct vmm_config, cpus) },
+	{ OPT_TIMEOUT, 0, VMM_TIMEOUT_MAX, "seconds (0 = no timeout)",
+	  offsetof(struct vmm_config, timeout_s) },
+	{ OPT_WORKERS, 0, VS_MAX_QUEUES, "a worker thread count (0 = one per queue)",
+	  offsetof(struct vmm_config, workers) },
+	{ OPT_POLL_US, 0, VMM_POLL_US_MAX, "microseconds", offsetof(struct vmm_config, poll_us) },
+	{ OPT_SPIN_US, 0, VMM_POLL_US_MAX, "microseconds", offsetof(struct vmm_config, spin_us) },
+	{ OPT_BATCH, 1, VS_SQ_ENTRIES, "a batch size", offsetof(struct vmm_config, batch) },
+	{ OPT_MAX_SOCKETS, 1, HOSTNET_MAX_SOCKETS_LIMIT, "a socket count",
+	  offsetof(struct vmm_config, max_sockets) },
+	{ OPT_MAX_BACKLOG, 1, 65535, "a listen backlog",
+	  offsetof(struct vmm_config, max_backlog) },
+};
+
 /* A bounded number option: one message shape for all of them. */
-static int number_opt(const char *word, const char *v, uint32_t lo, uint32_t hi,
-		      const char *what, uint32_t *out, char *msg, size_t msglen)
+static int apply_number(const struct number_opt *n, const char *word, const char *v,
+			struct vmm_config *cfg, char *msg, size_t msglen)
 {
-	uint32_t n;
-	if (parse_u32(v, &n) < 0 || n < lo || n > hi)
-		return fail(msg, msglen, "vmm: bad %s '%s': expected %s, a whole number "
-			    "between %" PRIu32 " and %" PRIu32, word, v, what, lo, hi);
-	*out = n;
+	uint32_t value;
+	if (parse_u32(v, &value) < 0 || value < n->lo || value > n->hi)
+		return vs_errmsg(-EINVAL, msg, msglen, "vmm: bad %s '%s': expected %s, a whole "
+				 "number between %" PRIu32 " and %" PRIu32, word, v, n->what,
+				 n->lo, n->hi);
+	memcpy((char *)cfg + n->offset, &value, sizeof(value));
 	return 0;
 }
 
-static int apply(const struct opt_def *d, struct opt_ctx *o, struct vmm_config *cfg,
-		 char *msg, size_t msglen)
+/* Options without a value. */
+static int apply_flag(enum opt_id id, struct vmm_config *cfg)
 {
-	char word[64];
-	snprintf(word, sizeof(word), "--%s", d->long_name);
-	const char *v = NULL;
-
-	if (d->has_value) {
-		v = take_value(o);
-		if (!v)
-			return fail(msg, msglen, "vmm: option %s needs a value (see vmm --help)",
-				    o->word);
-	} else if (o->value) {
-		return fail(msg, msglen, "vmm: option %s takes no value (see vmm --help)", word);
-	}
-
-	switch (d->id) {
-	case OPT_MEM: {
-		uint64_t b;
-		if (vmm_parse_size(v, &b) < 0 || b < VMM_RAM_MIN || b > VMM_RAM_MAX)
-			return fail(msg, msglen, "vmm: bad --mem '%s': expected a size like 256M "
-				    "(K, M, G suffixes), between 16M and 3G (guest RAM must stay "
-				    "below the ring slot at 4G)", v);
-		cfg->ram_bytes = (b + VMM_HUGE_PAGE_SIZE - 1) & ~(VMM_HUGE_PAGE_SIZE - 1);
-		return 0;
-	}
-	case OPT_CPUS:
-		return number_opt(word, v, 1, VS_MAX_QUEUES, "a vCPU count", &cfg->cpus,
-				  msg, msglen);
-	case OPT_TIMEOUT:
-		return number_opt(word, v, 0, VMM_TIMEOUT_MAX, "seconds (0 = no timeout)",
-				  &cfg->timeout_s, msg, msglen);
-	case OPT_WORKERS:
-		return number_opt(word, v, 0, VS_MAX_QUEUES,
-				  "a worker thread count (0 = one per queue)", &cfg->workers,
-				  msg, msglen);
-	case OPT_POLL_US:
-		return number_opt(word, v, 0, VMM_POLL_US_MAX, "microseconds", &cfg->poll_us,
-				  msg, msglen);
-	case OPT_SPIN_US:
-		return number_opt(word, v, 0, VMM_POLL_US_MAX, "microseconds", &cfg->spin_us,
-				  msg, msglen);
-	case OPT_BATCH:
-		return number_opt(word, v, 1, VS_SQ_ENTRIES, "a batch size", &cfg->batch,
-				  msg, msglen);
-	case OPT_DOORBELL:
-		if (!strcmp(v, "auto"))
-			cfg->doorbell = VMM_DOORBELL_AUTO;
-		else if (!strcmp(v, "hypercall"))
-			cfg->doorbell = VMM_DOORBELL_HYPERCALL;
-		else if (!strcmp(v, "pio"))
-			cfg->doorbell = VMM_DOORBELL_PIO;
-		else
-			return fail(msg, msglen, "vmm: bad --doorbell '%s': expected auto, "
-				    "hypercall or pio", v);
-		return 0;
-	case OPT_NOTIFY:
-		if (!strcmp(v, "every"))
-			cfg->notify = VS_NOTIFY_EVERY;
-		else if (!strcmp(v, "batch"))
-			cfg->notify = VS_NOTIFY_BATCH;
-		else if (!strcmp(v, "adaptive"))
-			cfg->notify = VS_NOTIFY_ADAPTIVE;
-		else
-			return fail(msg, msglen, "vmm: bad --notify '%s': expected every, batch "
-				    "or adaptive", v);
-		return 0;
-	case OPT_COPY:
-		if (!strcmp(v, "zero"))
-			cfg->copy = VS_COPY_ZERO;
-		else if (!strcmp(v, "bounce"))
-			cfg->copy = VS_COPY_BOUNCE;
-		else
-			return fail(msg, msglen, "vmm: bad --copy '%s': expected zero or bounce", v);
-		return 0;
+	switch (id) {
 	case OPT_STATS:
 		cfg->stats = true;
-		return 0;
-	case OPT_STATS_JSON:
-		if (!*v)
-			return fail(msg, msglen, "vmm: bad --stats-json '': expected a file name");
-		cfg->stats_json = v;
 		return 0;
 	case OPT_VERBOSE:
 		cfg->verbose = true;
 		return 0;
-	case OPT_KVM_DEVICE:
-		if (!*v)
-			return fail(msg, msglen, "vmm: bad --kvm-device '': expected a device path "
-				    "such as /dev/kvm");
-		cfg->kvm_device = v;
-		return 0;
-	case OPT_ALLOW: {
-		char why[200];
-		if (hostnet_policy_add(&cfg->policy, v, why, sizeof(why)) < 0)
-			return fail(msg, msglen, "vmm: bad --allow: %s", why);
-		return 0;
-	}
 	case OPT_LISTEN_ANY:
 		cfg->policy.listen_any = true;
 		return 0;
-	case OPT_BIND_PORTS: {
-		char why[200];
-		if (hostnet_policy_add_bind_ports(&cfg->policy, v, why, sizeof(why)) < 0)
-			return fail(msg, msglen, "vmm: bad --bind-ports: %s", why);
-		return 0;
-	}
-	case OPT_MAX_SOCKETS:
-		return number_opt(word, v, 1, HOSTNET_MAX_SOCKETS_LIMIT, "a socket count",
-				  &cfg->max_sockets, msg, msglen);
-	case OPT_MAX_BACKLOG:
-		return number_opt(word, v, 1, 65535, "a listen backlog", &cfg->max_backlog,
-				  msg, msglen);
 	case OPT_NO_SECCOMP:
 		cfg->seccomp = false;
 		return 0;
@@ -367,12 +249,116 @@ static int apply(const struct opt_def *d, struct opt_ctx *o, struct vmm_config *
 	case OPT_VERSION:
 		cfg->action = VMM_ACTION_VERSION;
 		return 0;
+	default:
+		return -ENOENT;
 	}
-	return fail(msg, msglen, "vmm: internal error parsing %s", o->word);
 }
 
-int vmm_cli_parse(int argc, char *const argv[], const char *env_kvm_device,
-		  struct vmm_config *cfg, char *msg, size_t msglen)
+/* --doorbell, --notify, --copy: one of a few words. */
+static int apply_mode(enum opt_id id, const char *v, struct vmm_config *cfg, char *msg,
+		      size_t msglen)
+{
+	if (id == OPT_DOORBELL) {
+		if (!strcmp(v, "auto"))
+			cfg->doorbell = VMM_DOORBELL_AUTO;
+		else if (!strcmp(v, "hypercall"))
+			cfg->doorbell = VMM_DOORBELL_HYPERCALL;
+		else if (!strcmp(v, "pio"))
+			cfg->doorbell = VMM_DOORBELL_PIO;
+		else
+			return vs_errmsg(-EINVAL, msg, msglen, "vmm: bad --doorbell '%s': "
+					 "expected auto, hypercall or pio", v);
+	} else if (id == OPT_NOTIFY) {
+		if (!strcmp(v, "every"))
+			cfg->notify = VS_NOTIFY_EVERY;
+		else if (!strcmp(v, "batch"))
+			cfg->notify = VS_NOTIFY_BATCH;
+		else if (!strcmp(v, "adaptive"))
+			cfg->notify = VS_NOTIFY_ADAPTIVE;
+		else
+			return vs_errmsg(-EINVAL, msg, msglen, "vmm: bad --notify '%s': expected "
+					 "every, batch or adaptive", v);
+	} else {
+		if (!strcmp(v, "zero"))
+			cfg->copy = VS_COPY_ZERO;
+		else if (!strcmp(v, "bounce"))
+			cfg->copy = VS_COPY_BOUNCE;
+		else
+			return vs_errmsg(-EINVAL, msg, msglen, "vmm: bad --copy '%s': expected "
+					 "zero or bounce", v);
+	}
+	return 0;
+}
+
+/* The other options with a value. */
+static int apply_value(enum opt_id id, const char *v, struct vmm_config *cfg, char *msg,
+		       size_t msglen)
+{
+	char why[200];
+	uint64_t b;
+	switch (id) {
+	case OPT_MEM:
+		if (vmm_parse_size(v, &b) < 0 || b < VMM_RAM_MIN || b > VMM_RAM_MAX)
+			return vs_errmsg(-EINVAL, msg, msglen, "vmm: bad --mem '%s': expected a "
+					 "size like 256M (K, M, G suffixes), between 16M and 3G "
+					 "(guest RAM must stay below the ring slot at 4G)", v);
+		cfg->ram_bytes = (b + VMM_HUGE_PAGE_SIZE - 1) & ~(VMM_HUGE_PAGE_SIZE - 1);
+		return 0;
+	case OPT_DOORBELL:
+	case OPT_NOTIFY:
+	case OPT_COPY:
+		return apply_mode(id, v, cfg, msg, msglen);
+	case OPT_STATS_JSON:
+		if (!*v)
+			return vs_errmsg(-EINVAL, msg, msglen, "vmm: bad --stats-json '': expected a "
+					 "file name");
+		cfg->stats_json = v;
+		return 0;
+	case OPT_KVM_DEVICE:
+		if (!*v)
+			return vs_errmsg(-EINVAL, msg, msglen, "vmm: bad --kvm-device '': expected "
+					 "a device path such as /dev/kvm");
+		cfg->kvm_device = v;
+		return 0;
+	case OPT_ALLOW:
+		if (hostnet_policy_add(&cfg->policy, v, why, sizeof(why)) < 0)
+			return vs_errmsg(-EINVAL, msg, msglen, "vmm: bad --allow: %s", why);
+		return 0;
+	case OPT_BIND_PORTS:
+		if (hostnet_policy_add_bind_ports(&cfg->policy, v, why, sizeof(why)) < 0)
+			return vs_errmsg(-EINVAL, msg, msglen, "vmm: bad --bind-ports: %s", why);
+		return 0;
+	default:
+		return -ENOENT;
+	}
+}
+
+static int apply(const struct opt_def *d, struct opt_ctx *o, struct vmm_config *cfg,
+		 char *msg, size_t msglen)
+{
+	char word[64];
+	snprintf(word, sizeof(word), "--%s", d->long_name);
+	const char *v = NULL;
+	if (d->has_value) {
+		v = take_value(o);
+		if (!v)
+			return vs_errmsg(-EINVAL, msg, msglen, "vmm: option %s needs a value (see "
+					 "vmm --help)", o->word);
+	} else if (o->value) {
+		return vs_errmsg(-EINVAL, msg, msglen, "vmm: option %s takes no value (see vmm "
+				 "--help)", word);
+	}
+
+	for (size_t k = 0; k < sizeof(number_opts) / sizeof(number_opts[0]); k++)
+		if (number_opts[k].id == d->id)
+			return apply_number(&number_opts[k], word, v, cfg, msg, msglen);
+	int r = d->has_value ? apply_value(d->id, v, cfg, msg, msglen) : apply_flag(d->id, cfg);
+	if (r == -ENOENT)
+		return vs_errmsg(-EINVAL, msg, msglen, "vmm: internal error parsing %s", o->word);
+	return r;
+}
+
+static void set_defaults(struct vmm_config *cfg, const char *env_kvm_device)
 {
 	*cfg = (struct vmm_config){
 		.action = VMM_ACTION_RUN,
@@ -388,63 +374,91 @@ int vmm_cli_parse(int argc, char *const argv[], const char *env_kvm_device,
 		.kvm_device = (env_kvm_device && *env_kvm_device) ? env_kvm_device
 								   : VMM_DEFAULT_KVM_DEVICE,
 	};
+}
+
+/* The option word a ("--name[=value]", "-x", "-xVALUE"): its definition in
+ * *d and any attached value in o->value. */
+static int find_option(const char *a, struct opt_ctx *o, const struct opt_def **d, char *msg,
+		       size_t msglen)
+{
+	if (a[1] == '-') {
+		const char *name = a + 2, *eq = strchr(name, '=');
+		size_t len = eq ? (size_t)(eq - name) : strlen(name);
+		*d = find_long(name, len);
+		if (!*d)
+			return vs_errmsg(-EINVAL, msg, msglen, "vmm: unknown option '%.*s' (see vmm "
+					 "--help)", (int)(len + 2), a);
+		o->value = eq ? eq + 1 : NULL;
+		return 0;
+	}
+	*d = find_short(a[1]);
+	if (!*d)
+		return vs_errmsg(-EINVAL, msg, msglen, "vmm: unknown option '-%c' (see vmm --help)",
+				 a[1]);
+	if (a[2] != '\0') {
+		if (!(*d)->has_value)
+			return vs_errmsg(-EINVAL, msg, msglen, "vmm: option -%c takes no value; write "
+					 "options separately (see vmm --help)", a[1]);
+		o->value = a + 2;
+	}
+	return 0;
+}
+
+static int set_image(const char *a, struct vmm_config *cfg, char *msg, size_t msglen)
+{
+	if (cfg->image)
+		return vs_errmsg(-EINVAL, msg, msglen, "vmm: unexpected argument '%s' after image "
+				 "'%s': guest arguments go after '--'", a, cfg->image);
+	if (!*a)
+		return vs_errmsg(-EINVAL, msg, msglen, "vmm: empty image name: give the path of an "
+				 "ELF64 kernel such as build/guest.img");
+	cfg->image = a;
+	return 0;
+}
+
+/* What the words together must say. */
+static int check_config(const struct vmm_config *cfg, char *msg, size_t msglen)
+{
+	if (!cfg->image)
+		return vs_errmsg(-EINVAL, msg, msglen, "vmm: missing IMAGE: give the path of an "
+				 "ELF64 kernel, e.g. vmm build/guest.img -- hello (see vmm --help)");
+	if (cfg->workers > cfg->cpus)
+		return vs_errmsg(-EINVAL, msg, msglen, "vmm: bad --workers %" PRIu32 ": at most one "
+				 "worker per queue, and there are %" PRIu32 " queues (one per "
+				 "vCPU, -c)", cfg->workers, cfg->cpus);
+	return 0;
+}
+
+int vmm_cli_parse(int argc, char *const argv[], const char *env_kvm_device,
+		  struct vmm_config *cfg, char *msg, size_t msglen)
+{
+	set_defaults(cfg, env_kvm_device);
 	if (msg && msglen)
 		msg[0] = '\0';
 
 	struct opt_ctx o = { .argc = argc, .argv = argv };
 	for (o.i = 1; o.i < argc; o.i++) {
 		const char *a = argv[o.i];
-		const struct opt_def *d;
 		o.word = a;
 		o.value = NULL;
-
 		if (!strcmp(a, "--")) {
 			cfg->guest_argc = argc - o.i - 1;
 			cfg->guest_argv = argv + o.i + 1;
 			break;
 		}
-		if (a[0] == '-' && a[1] == '-') {
-			const char *name = a + 2, *eq = strchr(name, '=');
-			size_t len = eq ? (size_t)(eq - name) : strlen(name);
-			d = find_long(name, len);
-			if (!d)
-				return fail(msg, msglen, "vmm: unknown option '%.*s' (see vmm --help)",
-					    (int)(len + 2), a);
-			o.value = eq ? eq + 1 : NULL;
-		} else if (a[0] == '-' && a[1] != '\0') {
-			d = find_short(a[1]);
-			if (!d)
-				return fail(msg, msglen, "vmm: unknown option '-%c' (see vmm --help)",
-					    a[1]);
-			if (a[2] != '\0') {
-				if (!d->has_value)
-					return fail(msg, msglen, "vmm: option -%c takes no value; "
-						    "write options separately (see vmm --help)", a[1]);
-				o.value = a + 2;
-			}
+		int r;
+		if (a[0] == '-' && a[1] != '\0') {
+			const struct opt_def *d = NULL;
+			r = find_option(a, &o, &d, msg, msglen);
+			if (r == 0)
+				r = apply(d, &o, cfg, msg, msglen);
 		} else {
-			if (cfg->image)
-				return fail(msg, msglen, "vmm: unexpected argument '%s' after image "
-					    "'%s': guest arguments go after '--'", a, cfg->image);
-			if (!*a)
-				return fail(msg, msglen, "vmm: empty image name: give the path of "
-					    "an ELF64 kernel such as build/guest.img");
-			cfg->image = a;
-			continue;
+			r = set_image(a, cfg, msg, msglen);
 		}
-		int r = apply(d, &o, cfg, msg, msglen);
 		if (r < 0)
 			return r;
 		if (cfg->action != VMM_ACTION_RUN)
 			return 0; /* --help / --version: nothing else matters */
 	}
-
-	if (!cfg->image)
-		return fail(msg, msglen, "vmm: missing IMAGE: give the path of an ELF64 kernel, "
-			    "e.g. vmm build/guest.img -- hello (see vmm --help)");
-	if (cfg->workers > cfg->cpus)
-		return fail(msg, msglen, "vmm: bad --workers %" PRIu32 ": at most one worker per "
-			    "queue, and there are %" PRIu32 " queues (one per vCPU, -c)",
-			    cfg->workers, cfg->cpus);
-	return 0;
+	return check_config(cfg, msg, msglen);
 }

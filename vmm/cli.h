@@ -75,8 +75,4 @@ int vmm_parse_size(const char *s, uint64_t *out);
 /* The --help text. */
 const char *vmm_cli_usage(void);
 
-const char *vmm_doorbell_request_name(enum vmm_doorbell_request d);
-const char *vmm_notify_name(enum vs_notify_mode n);
-const char *vmm_copy_name(enum vs_copy_mode c);
-
 #endif /* VMM_CLI_H */

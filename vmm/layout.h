@@ -21,6 +21,7 @@
  *               | free RAM for the guest's allocator   |
  *     ram_bytes +--------------------------------------+  <= VMM_RAM_MAX (3 GiB)
  *               | not mapped: a guest access #PFs      |
+ *   0xfffb_d000 | VMX TSS (3 pages, KVM_SET_TSS_ADDR)  |  Intel only, never mapped
  *   0x1_0000_0000 +------------------------------------+
  *               | ring slot: nr_queues * VS_QUEUE_BYTES|  KVM slot 1, memfd backed
  *               | (slot rounded up to 2 MiB)           |
@@ -66,6 +67,13 @@
 #define VMM_RAM_MAX          (3ull << 30)
 #define VMM_RAM_DEFAULT      (256ull << 20)
 
+/* Intel VMX keeps a 3-page TSS for real-mode emulation somewhere in guest
+ * physical space (KVM_SET_TSS_ADDR); it goes in the hole between the largest
+ * RAM (3 GiB) and the ring slot (4 GiB), where kvmtool and Firecracker put
+ * theirs too.  Never mapped by the page tables; AMD does not use it. */
+#define VMM_VMX_TSS_GPA      0xfffbd000ull
+#define VMM_VMX_TSS_PAGES    3u
+
 /* The shared ring slot (KVM memory slot 1). */
 #define VMM_RING_GPA         0x100000000ull /* 4 GiB */
 #define VMM_SLOT_RAM         0u
@@ -75,5 +83,8 @@ _Static_assert(VMM_RESERVED_END <= VMM_KERNEL_MIN_GPA, "VMM structures below the
 _Static_assert(VMM_RAM_MAX <= VMM_PD_RAM_COUNT * VMM_GIB, "RAM PDs cover all RAM");
 _Static_assert(VMM_RAM_MAX < VMM_RING_GPA, "RAM ends below the ring slot");
 _Static_assert(VMM_RING_GPA % VMM_GIB == 0, "ring slot starts its own PD");
+_Static_assert(VMM_RAM_MAX <= VMM_VMX_TSS_GPA &&
+	       VMM_VMX_TSS_GPA + VMM_VMX_TSS_PAGES * VMM_PAGE_SIZE <= VMM_RING_GPA,
+	       "the VMX TSS lies between RAM and the ring slot");
 
 #endif /* VMM_LAYOUT_H */

@@ -68,7 +68,7 @@ static int write_boot_memory(struct vm *vm, const struct vmm_config *cfg,
 		.ring_gpa = vm->mem.ring_gpa,
 		.ring_bytes = vm->mem.ring_bytes,
 		.nr_queues = vm->mem.nr_queues,
-		.doorbell = vm->doorbell,
+		.doorbell = vm->doorbell_kind,
 		.hypercall_insn = x86_host_hypercall_insn(),
 		.notify = cfg->notify,
 		.copy = cfg->copy,
@@ -77,8 +77,8 @@ static int write_boot_memory(struct vm *vm, const struct vmm_config *cfg,
 		.argc = cfg->guest_argc,
 		.argv = cfg->guest_argv,
 	};
-	return x86_boot_fill_info((struct vs_boot_info *)(vm->mem.ram + VMM_BOOT_INFO_GPA), &p,
-				  msg, msglen);
+	struct vs_boot_info *bi = vm_mem_ptr(&vm->mem, VMM_BOOT_INFO_GPA, sizeof(*bi));
+	return x86_boot_fill_info(bi, &p, msg, msglen);
 }
 
 static int create_hostnet(struct vm *vm, const struct vmm_config *cfg, char *msg,
@@ -113,7 +113,7 @@ static void report_stats(const struct vm *vm, const struct vmm_config *cfg,
 		return;
 	struct vmm_stats s = {
 		.host_kind = vmm_host_kind_name(host),
-		.doorbell = vmm_doorbell_name(vm->doorbell),
+		.doorbell = vmm_doorbell_name(vm->doorbell_kind),
 		.cpus = cfg->cpus,
 		.ram_bytes = vm->mem.ram_bytes,
 		.wall_seconds = vm->ended_at - vm->started_at,
@@ -133,15 +133,78 @@ static void report_stats(const struct vm *vm, const struct vmm_config *cfg,
 	}
 }
 
+/* Steps 2 and 3: what kind of KVM this is (once; everything below follows
+ * from it), open it, check its capabilities, choose the doorbell.  Returns
+ * 0 or the exit status, with the message in msg. */
+static int open_kvm(const struct vmm_config *cfg, struct kvm_sys *kvm,
+		    enum vmm_host_kind *host, enum vs_doorbell_kind *doorbell, char *msg,
+		    size_t msglen)
+{
+	int dev_err = 0;
+	*host = vmm_host_detect("/sys", cfg->kvm_device, &dev_err);
+	if (*host == VMM_HOST_MISSING) {
+		snprintf(msg, msglen, "vmm: no usable KVM device at %s (%s); %s",
+			 cfg->kvm_device, strerror(dev_err), VMM_SANDBOX_HINT);
+		return VS_EXIT_NO_KVM;
+	}
+	if (kvm_sys_open(cfg->kvm_device, kvm, msg, msglen) < 0)
+		return VS_EXIT_NO_KVM;
+	if (cfg->cpus > kvm->max_vcpus) {
+		snprintf(msg, msglen, "vmm: bad --cpus %" PRIu32 ": this KVM allows at most "
+			 "%u vCPUs per VM", cfg->cpus, kvm->max_vcpus);
+		return VS_EXIT_USAGE;
+	}
+	int r = vmm_choose_doorbell(*host, cfg->doorbell, kvm->cap_exit_hypercall, doorbell,
+				    msg, msglen);
+	if (r < 0)
+		return r == -EINVAL ? VS_EXIT_USAGE : VS_EXIT_NO_KVM;
+	if (cfg->verbose)
+		say_verbose(cfg, *host, *doorbell);
+	return 0;
+}
+
+/* Steps 4 to 8: the VM, its memory, the kernel, the vCPUs and boot memory,
+ * then hostnet.  Returns 0 or the exit status, with the message in msg. */
+static int build_vm(struct vm *vm, const struct vmm_config *cfg, struct kvm_sys *kvm,
+		    enum vmm_host_kind host, enum vs_doorbell_kind doorbell, char *msg,
+		    size_t msglen)
+{
+	struct elf_image img;
+	/* 4. The VM. */
+	if (vm_create(vm, kvm, doorbell, msg, msglen) < 0)
+		return VS_EXIT_NO_KVM;
+	/* 5. Guest RAM at 0 and the ring slot (one queue per vCPU) at 4 GiB. */
+	if (vm_setup_memory(vm, cfg->ram_bytes, cfg->cpus, msg, msglen) < 0)
+		return VS_EXIT_VMM_ERROR;
+	/* 6. The kernel image. */
+	if (elf_load(cfg->image, vm->mem.ram, vm->mem.ram_bytes, &img, msg, msglen) < 0)
+		return VS_EXIT_USAGE;
+	/* 7. vCPUs, boot memory (tables, boot info), long-mode registers. */
+	if (vm_create_vcpus(vm, cfg->cpus, msg, msglen) < 0)
+		return VS_EXIT_VMM_ERROR;
+	int r = write_boot_memory(vm, cfg, &img, host, msg, msglen);
+	if (r < 0)
+		return r == -E2BIG ? VS_EXIT_USAGE : VS_EXIT_VMM_ERROR;
+	if (vm_setup_vcpus(vm, img.entry, msg, msglen) < 0)
+		return VS_EXIT_VMM_ERROR;
+	/* The VM and its vCPUs exist and CPUID is set: /dev/kvm itself is not
+	 * needed any more (what kvm_sys_open() learned stays in kvm).  Closing
+	 * it means nothing in this process can create another VM. */
+	kvm_sys_close(kvm);
+	/* 8. The host side of the transport. */
+	if (create_hostnet(vm, cfg, msg, msglen) < 0)
+		return VS_EXIT_VMM_ERROR;
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	char msg[MSG_MAX];
 	struct vmm_config cfg;
 	struct kvm_sys kvm;
 	struct vm vm;
-	struct elf_image img;
+	enum vmm_host_kind host;
 	enum vs_doorbell_kind doorbell;
-	int r;
 
 	/* 1. Command line. */
 	if (vmm_cli_parse(argc, argv, getenv("VS_KVM_DEVICE"), &cfg, msg, sizeof(msg)) < 0)
@@ -167,70 +230,23 @@ int main(int argc, char **argv)
 		return fail(msg, VS_EXIT_VMM_ERROR);
 	}
 
-	/* 2. What kind of KVM is this (once; everything below follows from it). */
-	int dev_err = 0;
-	enum vmm_host_kind host = vmm_host_detect("/sys", cfg.kvm_device, &dev_err);
-	if (host == VMM_HOST_MISSING) {
-		snprintf(msg, sizeof(msg), "vmm: no usable KVM device at %s (%s); %s",
-			 cfg.kvm_device, strerror(dev_err), VMM_SANDBOX_HINT);
-		return fail(msg, VS_EXIT_NO_KVM);
-	}
-
-	/* 3. Open KVM, check capabilities, choose the doorbell. */
-	if (kvm_sys_open(cfg.kvm_device, &kvm, msg, sizeof(msg)) < 0)
-		return fail(msg, VS_EXIT_NO_KVM);
-	if (cfg.cpus > kvm.max_vcpus) {
-		snprintf(msg, sizeof(msg), "vmm: bad --cpus %" PRIu32 ": this KVM allows at most "
-			 "%u vCPUs per VM", cfg.cpus, kvm.max_vcpus);
-		return fail(msg, VS_EXIT_USAGE);
-	}
-	r = vmm_choose_doorbell(host, cfg.doorbell, kvm.cap_exit_hypercall, &doorbell, msg,
-				sizeof(msg));
-	if (r < 0)
-		return fail(msg, r == -EINVAL ? VS_EXIT_USAGE : VS_EXIT_NO_KVM);
-	if (cfg.verbose)
-		say_verbose(&cfg, host, doorbell);
-
-	/* 4. The VM. */
-	if (vm_create(&vm, &kvm, doorbell, msg, sizeof(msg)) < 0)
-		return fail(msg, VS_EXIT_NO_KVM);
-
-	/* 5. Guest RAM at 0 and the ring slot (one queue per vCPU) at 4 GiB. */
-	if (vm_setup_memory(&vm, cfg.ram_bytes, cfg.cpus, msg, sizeof(msg)) < 0)
-		return fail(msg, VS_EXIT_VMM_ERROR);
-
-	/* 6. The kernel image. */
-	if (elf_load(cfg.image, vm.mem.ram, vm.mem.ram_bytes, &img, msg, sizeof(msg)) < 0)
-		return fail(msg, VS_EXIT_USAGE);
-
-	/* 7. vCPUs, boot memory (tables, boot info), long-mode registers. */
-	if (vm_create_vcpus(&vm, cfg.cpus, msg, sizeof(msg)) < 0)
-		return fail(msg, VS_EXIT_VMM_ERROR);
-	r = write_boot_memory(&vm, &cfg, &img, host, msg, sizeof(msg));
-	if (r < 0)
-		return fail(msg, r == -E2BIG ? VS_EXIT_USAGE : VS_EXIT_VMM_ERROR);
-	if (vm_setup_vcpus(&vm, img.entry, msg, sizeof(msg)) < 0)
-		return fail(msg, VS_EXIT_VMM_ERROR);
-
-	/* The VM and its vCPUs exist and CPUID is set: /dev/kvm itself is not
-	 * needed any more (what kvm_sys_open() learned stays in kvm).  Closing
-	 * it means nothing in this process can create another VM. */
-	kvm_sys_close(&kvm);
-
-	/* 8. The host side of the transport. */
-	if (create_hostnet(&vm, &cfg, msg, sizeof(msg)) < 0)
-		return fail(msg, VS_EXIT_VMM_ERROR);
+	/* 2-3. KVM and the doorbell;  4-8. the VM, ready to run. */
+	int status = open_kvm(&cfg, &kvm, &host, &doorbell, msg, sizeof(msg));
+	if (!status)
+		status = build_vm(&vm, &cfg, &kvm, host, doorbell, msg, sizeof(msg));
+	if (status)
+		return fail(msg, status);
 
 	/* 9. Devices, then one thread per vCPU. */
 	if (vm_add_devices(&vm, msg, sizeof(msg)) < 0 || vm_start(&vm, msg, sizeof(msg)) < 0) {
 		fprintf(stderr, "%s\n", msg);
-		vm_end(&vm, VS_EXIT_VMM_ERROR, VM_END_ERROR);
+		vm_end(&vm.end, VS_EXIT_VMM_ERROR, VM_END_ERROR);
 		vm_wait(&vm, 0);
 		return VS_EXIT_VMM_ERROR;
 	}
 
 	/* 10. Until the guest exits, fails, times out or we are told to stop. */
-	int status = vm_wait(&vm, cfg.timeout_s);
+	status = vm_wait(&vm, cfg.timeout_s);
 
 	/* 11. Statistics, clean up, the guest's status is ours. */
 	report_stats(&vm, &cfg, host, status);

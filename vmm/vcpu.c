@@ -6,7 +6,7 @@
  * that ends the whole VM calls vm_end() first.
  */
 #define _GNU_SOURCE
-#include "vm.h"
+#include "vcpu.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -14,6 +14,11 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
+
+#include "hypercall.h"
+#include "pio.h"
+#include "virtsocket/abi.h"
+#include "vm_end.h"
 
 enum vcpu_next { VCPU_CONTINUE, VCPU_STOP };
 
@@ -29,7 +34,7 @@ void vcpu_report(struct vcpu *vcpu, bool dump_regs, const char *fmt, ...)
 	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
 
-	pthread_mutex_lock(&vcpu->vm->out_lock);
+	pthread_mutex_lock(&vcpu->end->out_lock);
 	if (have_regs)
 		fprintf(stderr, "vmm: vCPU %" PRIu32 " at RIP %#llx: %s\n", vcpu->index, r.rip,
 			what);
@@ -52,14 +57,14 @@ void vcpu_report(struct vcpu *vcpu, bool dump_regs, const char *fmt, ...)
 			"vmm:   cs %04x ss %04x idt base %#llx limit %#x\n",
 			s.cr0, s.cr2, s.cr3, s.cr4, s.efer, s.cs.selector, s.ss.selector,
 			s.idt.base, s.idt.limit);
-	pthread_mutex_unlock(&vcpu->vm->out_lock);
+	pthread_mutex_unlock(&vcpu->end->out_lock);
 }
 
 /* Report, end the VM as a VM error, stop this vCPU. */
 #define VCPU_FAIL(vcpu, dump, ...)                                       \
 	({                                                                  \
 		vcpu_report((vcpu), (dump), __VA_ARGS__);                   \
-		vm_end((vcpu)->vm, VS_EXIT_VM_ERROR, VM_END_ERROR);         \
+		vm_end((vcpu)->end, VS_EXIT_VM_ERROR, VM_END_ERROR);         \
 		VCPU_STOP;                                                  \
 	})
 
@@ -71,7 +76,7 @@ static enum vcpu_next handle_io(struct vcpu *vcpu)
 	uint32_t size = run->io.size;
 	uint8_t *data = (uint8_t *)run + run->io.data_offset;
 
-	const struct pio_device *dev = pio_find(&vcpu->vm->pio, port, size);
+	const struct pio_device *dev = pio_find(vcpu->pio, port, size);
 	if (!dev)
 		return VCPU_FAIL(vcpu, false, "unhandled port I/O: %s of %" PRIu32 " byte(s) %s "
 				 "port %#x (no device there)", is_write ? "out" : "in", size,
@@ -83,7 +88,7 @@ static enum vcpu_next handle_io(struct vcpu *vcpu)
 			return VCPU_FAIL(vcpu, false, "%s rejected %s of %" PRIu32 " byte(s) %s "
 					 "port %#x: %s", dev->name, is_write ? "out" : "in", size,
 					 is_write ? "to" : "from", port, strerror(-r));
-		if (vm_is_ending(vcpu->vm))
+		if (vm_is_ending(vcpu->end))
 			return VCPU_STOP;
 	}
 	return VCPU_CONTINUE;
@@ -91,28 +96,37 @@ static enum vcpu_next handle_io(struct vcpu *vcpu)
 
 static enum vcpu_next handle_hypercall(struct vcpu *vcpu)
 {
-	if (vcpu->vm->doorbell != VS_DOORBELL_HYPERCALL)
-		return VCPU_FAIL(vcpu, false, "KVM_EXIT_HYPERCALL nr %llu although the doorbell "
-				 "is not the hypercall", vcpu->run->hypercall.nr);
-	int r = doorbell_hypercall(vcpu);
+	struct kvm_run *run = vcpu->run;
+	if (vcpu->hypercalls->count == 0)
+		return VCPU_FAIL(vcpu, false, "KVM_EXIT_HYPERCALL nr %llu although no device "
+				 "uses hypercalls (the doorbell is not the hypercall)",
+				 run->hypercall.nr);
+	vcpu->counters.hypercalls++;
+	/* KVM forwards only the nrs we enabled; an unknown one gets -ENOSYS. */
+	const struct hypercall_handler *h = hypercall_find(vcpu->hypercalls, run->hypercall.nr);
+	if (!h) {
+		run->hypercall.ret = (uint64_t)(int64_t)-ENOSYS;
+		return VCPU_CONTINUE;
+	}
+	uint64_t args[6], ret = 0;
+	for (unsigned i = 0; i < 6; i++)
+		args[i] = run->hypercall.args[i];
+	int r = h->fn(vcpu, h->opaque, args, &ret);
+	run->hypercall.ret = ret;
 	if (r < 0)
-		return VCPU_FAIL(vcpu, false, "hypercall doorbell failed: %s", strerror(-r));
-	return vm_is_ending(vcpu->vm) ? VCPU_STOP : VCPU_CONTINUE;
+		return VCPU_FAIL(vcpu, false, "%s failed: %s", h->name, strerror(-r));
+	return vm_is_ending(vcpu->end) ? VCPU_STOP : VCPU_CONTINUE;
 }
 
 /* Without an in-kernel irqchip nothing can wake a halted vCPU: park it. */
 static enum vcpu_next handle_hlt(struct vcpu *vcpu)
 {
-	struct vm *vm = vcpu->vm;
-	pthread_mutex_lock(&vm->lock);
 	vcpu->halted = true;
-	bool all = ++vm->nr_halted == vm->nr_vcpus;
-	pthread_mutex_unlock(&vm->lock);
-	if (all) {
+	if (vm_end_note_halt(vcpu->end)) {
 		vcpu_report(vcpu, false, "every vCPU has halted (hlt with interrupts off never "
 			    "wakes up here); a guest should end through the exit port (outl "
 			    "STATUS to %#x)", VS_PORT_EXIT);
-		vm_end(vm, VS_EXIT_VM_ERROR, VM_END_ERROR);
+		vm_end(vcpu->end, VS_EXIT_VM_ERROR, VM_END_ERROR);
 	}
 	return VCPU_STOP;
 }
@@ -188,10 +202,33 @@ static void count_exit(struct vcpu *vcpu, uint32_t reason)
 		vcpu->counters.exits_other++;
 }
 
+static enum vcpu_next handle_exit(struct vcpu *vcpu, uint32_t reason)
+{
+	switch (reason) {
+	case KVM_EXIT_IO:
+		return handle_io(vcpu);
+	case KVM_EXIT_HYPERCALL:
+		return handle_hypercall(vcpu);
+	case KVM_EXIT_HLT:
+		return handle_hlt(vcpu);
+	case KVM_EXIT_MMIO:
+		return handle_mmio(vcpu);
+	case KVM_EXIT_SHUTDOWN:
+		return handle_shutdown(vcpu);
+	case KVM_EXIT_FAIL_ENTRY:
+		return handle_fail_entry(vcpu);
+	case KVM_EXIT_INTERNAL_ERROR:
+		return handle_internal_error(vcpu);
+	case KVM_EXIT_INTR:
+		return VCPU_CONTINUE; /* a signal; the loop condition decides */
+	default:
+		return handle_unknown(vcpu);
+	}
+}
+
 void *vcpu_thread(void *arg)
 {
 	struct vcpu *vcpu = arg;
-	struct vm *vm = vcpu->vm;
 
 	/* Only this thread takes the kick signal's interruption of KVM_RUN. */
 	sigset_t kick;
@@ -200,48 +237,19 @@ void *vcpu_thread(void *arg)
 	pthread_sigmask(SIG_UNBLOCK, &kick, NULL);
 
 	enum vcpu_next next = VCPU_CONTINUE;
-	while (next == VCPU_CONTINUE && !vm_is_ending(vm)) {
+	while (next == VCPU_CONTINUE && !vm_is_ending(vcpu->end)) {
 		if (ioctl(vcpu->fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR || errno == EAGAIN) {
 				vcpu->counters.kicks++;
 				continue; /* the loop condition decides */
 			}
 			vcpu_report(vcpu, false, "KVM_RUN failed: %s", strerror(errno));
-			vm_end(vm, VS_EXIT_VMM_ERROR, VM_END_ERROR);
+			vm_end(vcpu->end, VS_EXIT_VMM_ERROR, VM_END_ERROR);
 			break;
 		}
 		uint32_t reason = vcpu->run->exit_reason;
 		count_exit(vcpu, reason);
-
-		switch (reason) {
-		case KVM_EXIT_IO:
-			next = handle_io(vcpu);
-			break;
-		case KVM_EXIT_HYPERCALL:
-			next = handle_hypercall(vcpu);
-			break;
-		case KVM_EXIT_HLT:
-			next = handle_hlt(vcpu);
-			break;
-		case KVM_EXIT_MMIO:
-			next = handle_mmio(vcpu);
-			break;
-		case KVM_EXIT_SHUTDOWN:
-			next = handle_shutdown(vcpu);
-			break;
-		case KVM_EXIT_FAIL_ENTRY:
-			next = handle_fail_entry(vcpu);
-			break;
-		case KVM_EXIT_INTERNAL_ERROR:
-			next = handle_internal_error(vcpu);
-			break;
-		case KVM_EXIT_INTR:
-			next = VCPU_CONTINUE; /* a signal; the loop condition decides */
-			break;
-		default:
-			next = handle_unknown(vcpu);
-			break;
-		}
+		next = handle_exit(vcpu, reason);
 	}
 	return NULL;
 }

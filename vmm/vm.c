@@ -8,20 +8,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/signalfd.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "hostnet.h"
 #include "layout.h"
 #include "x86_boot.h"
-
-/* Intel VMX keeps a 3-page TSS for real-mode emulation somewhere in guest
- * physical space; put it in the hole between the largest RAM (3 GiB) and
- * the ring slot (4 GiB), where kvmtool and Firecracker put theirs too. */
-#define VMM_VMX_TSS_GPA 0xfffbd000ul
 
 /* How long vm_wait() keeps kicking a vCPU that does not stop before it
  * gives up on it (it then must not free what that thread may still use). */
@@ -45,15 +40,11 @@ static void stop_signals(sigset_t *set)
 int vm_create(struct vm *vm, const struct kvm_sys *kvm, enum vs_doorbell_kind doorbell,
 	      char *msg, size_t msglen)
 {
-	*vm = (struct vm){ .kvm = kvm, .fd = -1, .end_event = -1, .stop_signal_fd = -1,
-			   .doorbell = doorbell };
+	*vm = (struct vm){ .kvm = kvm, .fd = -1, .stop_signal_fd = -1,
+			   .doorbell_kind = doorbell };
 	vm->mem.ring_fd = -1;
-	pthread_mutex_init(&vm->lock, NULL);
-	pthread_mutex_init(&vm->out_lock, NULL);
-
-	vm->end_event = eventfd(0, EFD_CLOEXEC);
-	if (vm->end_event < 0) {
-		int err = -errno;
+	int err = vm_end_state_init(&vm->end);
+	if (err) {
 		snprintf(msg, msglen, "vmm: eventfd: %s", strerror(-err));
 		return err;
 	}
@@ -76,7 +67,7 @@ int vm_create(struct vm *vm, const struct kvm_sys *kvm, enum vs_doorbell_kind do
 		return err;
 	}
 	if (kvm->cap_tss_addr)
-		(void)ioctl(vm->fd, KVM_SET_TSS_ADDR, VMM_VMX_TSS_GPA); /* AMD: unused */
+		(void)ioctl(vm->fd, KVM_SET_TSS_ADDR, (unsigned long)VMM_VMX_TSS_GPA); /* AMD: unused */
 
 	if (doorbell == VS_DOORBELL_HYPERCALL) {
 		/* Forward KVM_HC_MAP_GPA_RANGE (nr 12) to us as KVM_EXIT_HYPERCALL. */
@@ -117,11 +108,14 @@ int vm_create_vcpus(struct vm *vm, uint32_t nr, char *msg, size_t msglen)
 	}
 	for (uint32_t i = 0; i < nr; i++) {
 		struct vcpu *v = &vm->vcpus[i];
-		v->vm = vm;
 		v->index = i;
 		v->fd = -1;
+		v->end = &vm->end;
+		v->pio = &vm->pio;
+		v->hypercalls = &vm->hypercalls;
 	}
 	vm->nr_vcpus = nr;
+	vm->end.nr_vcpus = nr;
 	for (uint32_t i = 0; i < nr; i++) {
 		struct vcpu *v = &vm->vcpus[i];
 		v->fd = ioctl(vm->fd, KVM_CREATE_VCPU, (unsigned long)i);
@@ -202,9 +196,19 @@ int vm_setup_vcpus(struct vm *vm, uint64_t entry, char *msg, size_t msglen)
 
 int vm_add_devices(struct vm *vm, char *msg, size_t msglen)
 {
-	int r = devices_register(vm);
+	vm->doorbell = (struct doorbell){
+		.hn = vm->hn,
+		.ring_gpa = vm->mem.ring_gpa,
+		.ring_bytes = vm->mem.ring_bytes,
+		.sync_regs = vm->kvm->cap_sync_regs,
+	};
+	int r = serial_register(&vm->serial, &vm->pio, &vm->end, vm->nr_vcpus);
+	if (r == 0)
+		r = exit_port_register(&vm->pio, &vm->end);
+	if (r == 0)
+		r = doorbell_register(&vm->doorbell, vm->doorbell_kind, &vm->pio, &vm->hypercalls);
 	if (r < 0)
-		snprintf(msg, msglen, "vmm: registering the port-I/O devices failed: %s",
+		snprintf(msg, msglen, "vmm: registering the devices failed: %s",
 			 strerror(-r));
 	return r;
 }
@@ -239,36 +243,12 @@ int vm_start(struct vm *vm, char *msg, size_t msglen)
 		if (r != 0) {
 			snprintf(msg, msglen, "vmm: cannot start vCPU %" PRIu32 "'s thread: %s", i,
 				 strerror(r));
-			vm_end(vm, VS_EXIT_VMM_ERROR, VM_END_ERROR);
+			vm_end(&vm->end, VS_EXIT_VMM_ERROR, VM_END_ERROR);
 			return -r;
 		}
 		v->thread_started = true;
 	}
 	return 0;
-}
-
-bool vm_is_ending(const struct vm *vm)
-{
-	return __atomic_load_n(&vm->ending, __ATOMIC_ACQUIRE);
-}
-
-bool vm_end(struct vm *vm, int status, enum vm_end_cause cause)
-{
-	bool first = false;
-	pthread_mutex_lock(&vm->lock);
-	if (!vm->ending) {
-		vm->exit_status = status;
-		vm->cause = cause;
-		__atomic_store_n(&vm->ending, true, __ATOMIC_RELEASE);
-		first = true;
-	}
-	pthread_mutex_unlock(&vm->lock);
-	if (first) {
-		uint64_t one = 1;
-		ssize_t n = write(vm->end_event, &one, sizeof(one));
-		(void)n; /* an eventfd write of 1 cannot fail short of overflow */
-	}
-	return first;
 }
 
 /* Kick every vCPU out of KVM_RUN until all threads are joined. */
@@ -333,7 +313,7 @@ int vm_wait(struct vm *vm, unsigned timeout_s)
 	double deadline = vm->started_at + timeout_s;
 	for (;;) {
 		struct pollfd p[2] = {
-			{ .fd = vm->end_event, .events = POLLIN },
+			{ .fd = vm->end.event, .events = POLLIN },
 			{ .fd = sfd, .events = POLLIN },
 		};
 		int wait_ms = -1;
@@ -346,7 +326,7 @@ int vm_wait(struct vm *vm, unsigned timeout_s)
 			continue;
 		if (n < 0) {
 			fprintf(stderr, "vmm: waiting for the VM failed: %s\n", strerror(errno));
-			vm_end(vm, VS_EXIT_VMM_ERROR, VM_END_ERROR);
+			vm_end(&vm->end, VS_EXIT_VMM_ERROR, VM_END_ERROR);
 			break;
 		}
 		if (p[0].revents & POLLIN)
@@ -355,12 +335,12 @@ int vm_wait(struct vm *vm, unsigned timeout_s)
 			struct signalfd_siginfo si;
 			if (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
 				vm->stop_signal = (int)si.ssi_signo;
-				vm_end(vm, 128 + (int)si.ssi_signo, VM_END_SIGNAL);
+				vm_end(&vm->end, 128 + (int)si.ssi_signo, VM_END_SIGNAL);
 			}
 			break;
 		}
 		if (n == 0 && timeout_s && now_seconds() >= deadline) {
-			vm_end(vm, VS_EXIT_TIMEOUT, VM_END_TIMEOUT);
+			vm_end(&vm->end, VS_EXIT_TIMEOUT, VM_END_TIMEOUT);
 			break;
 		}
 	}
@@ -368,17 +348,17 @@ int vm_wait(struct vm *vm, unsigned timeout_s)
 	vm->ended_at = now_seconds();
 	for (uint32_t i = 0; i < vm->nr_vcpus; i++)
 		if (vm->vcpus[i].thread_joined)
-			serial_flush(&vm->vcpus[i]);
+			serial_flush(&vm->serial, i);
 
-	if (vm->cause == VM_END_TIMEOUT) {
+	if (vm->end.cause == VM_END_TIMEOUT) {
 		fprintf(stderr, "vmm: --timeout %u s expired before the guest finished; vCPUs "
 			"were stopped here:\n", timeout_s);
 		report_positions(vm);
-	} else if (vm->cause == VM_END_SIGNAL) {
+	} else if (vm->end.cause == VM_END_SIGNAL) {
 		fprintf(stderr, "vmm: stopped by %s\n", strsignal(vm->stop_signal));
 		report_positions(vm);
 	}
-	return stopped ? vm->exit_status : VS_EXIT_VMM_ERROR;
+	return stopped ? vm->end.exit_status : VS_EXIT_VMM_ERROR;
 }
 
 void vm_counters(const struct vm *vm, struct vcpu_counters *sum)
@@ -410,11 +390,9 @@ void vm_destroy(struct vm *vm)
 	vm_mem_destroy(&vm->mem);
 	if (vm->fd >= 0)
 		close(vm->fd);
-	if (vm->end_event >= 0)
-		close(vm->end_event);
 	if (vm->stop_signal_fd >= 0)
 		close(vm->stop_signal_fd);
-	vm->fd = vm->end_event = vm->stop_signal_fd = -1;
-	pthread_mutex_destroy(&vm->lock);
-	pthread_mutex_destroy(&vm->out_lock);
+	vm->fd = vm->stop_signal_fd = -1;
+	serial_destroy(&vm->serial);
+	vm_end_state_destroy(&vm->end);
 }

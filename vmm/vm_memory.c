@@ -108,12 +108,3 @@ void *vm_mem_ptr(const struct vm_memory *gm, uint64_t gpa, uint64_t len)
 		return gm->ring + (gpa - gm->ring_gpa);
 	return NULL;
 }
-
-int vm_mem_translate(const struct vm_memory *gm, uint64_t gpa, uint64_t len, void **out)
-{
-	void *p = vm_mem_ptr(gm, gpa, len);
-	if (!p)
-		return -EFAULT;
-	*out = p;
-	return 0;
-}

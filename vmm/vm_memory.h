@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Guest memory: RAM at GPA 0 (anonymous mapping) and the shared ring slot
- * at VMM_RING_GPA (memfd), and the one way to turn a guest address into a
- * host pointer.
+ * at VMM_RING_GPA (memfd).  vm_mem_ptr() is how the VMM reaches what it
+ * places there itself (the boot info page); addresses the guest supplies are
+ * hostnet's to check (hostnet/guest_mem.c: RAM or one queue's bounce area).
  */
 #ifndef VMM_VM_MEMORY_H
 #define VMM_VM_MEMORY_H
@@ -31,8 +32,5 @@ int vm_mem_register(const struct vm_memory *gm, int vm_fd);
 /* Host pointer for [gpa, gpa + len) if the whole range lies in RAM or in the
  * ring slot; NULL otherwise (also on overflow). */
 void *vm_mem_ptr(const struct vm_memory *gm, uint64_t gpa, uint64_t len);
-
-/* Same, as 0 / -EFAULT. */
-int vm_mem_translate(const struct vm_memory *gm, uint64_t gpa, uint64_t len, void **out);
 
 #endif /* VMM_VM_MEMORY_H */

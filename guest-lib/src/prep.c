@@ -9,13 +9,10 @@
 
 #include "internal.h"
 
-/* The most one request may move: results are int32_t, and the host refuses
- * more than VS_MAX_IO_BYTES (if abi.h names a limit). */
-#if defined(VS_MAX_IO_BYTES) && VS_MAX_IO_BYTES < (1u << 30)
+/* The most one request may move: the host refuses more than VS_MAX_IO_BYTES,
+ * and every count stays inside the int32_t result. */
 #define VS_LEN_MAX VS_MAX_IO_BYTES
-#else
-#define VS_LEN_MAX (1u << 30)
-#endif
+_Static_assert(VS_MAX_IO_BYTES <= INT32_MAX, "a request's count fits its result");
 
 int vs_check_handle(int s)
 {

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The scheduler: when the guest rings the doorbell (DESIGN "Who rings").
+ * The scheduler: when the guest rings the doorbell.
  *
  * Requests are published to the SQ in groups; a group is "handed over"
  * when it is full, when the caller must wait for a result, or on

@@ -198,10 +198,8 @@ struct vs_boot_info {
 #define VS_CACHELINE    64u
 #define VS_MAX_QUEUES   64u
 
-/* Index atomics: the indices are plain uint32_t in shared memory; the
- * producer stores its tail with release after filling the entries, the
- * consumer loads it with acquire before reading them (heads the same way in
- * the other direction). */
+/* The index atomics both sides use (the pairing is described at the top of
+ * this file and at each index in struct vs_queue_ctrl). */
 static inline uint32_t vs_load_acquire(const uint32_t *p)
 {
 	return __atomic_load_n(p, __ATOMIC_ACQUIRE);

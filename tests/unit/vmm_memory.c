@@ -44,40 +44,37 @@ Test(vmm_memory, layout)
 Test(vmm_memory, translate_inside)
 {
 	void *p;
-	cr_assert_eq(vm_mem_translate(&gm, 0, 1, &p), 0);
+	cr_assert_not_null(p = vm_mem_ptr(&gm, 0, 1));
 	cr_assert_eq(p, gm.ram);
-	cr_assert_eq(vm_mem_translate(&gm, 0x1000, 0x100, &p), 0);
+	cr_assert_not_null(p = vm_mem_ptr(&gm, 0x1000, 0x100));
 	cr_assert_eq(p, gm.ram + 0x1000);
-	cr_assert_eq(vm_mem_translate(&gm, 0, gm.ram_bytes, &p), 0);
-	cr_assert_eq(vm_mem_translate(&gm, gm.ram_bytes - 8, 8, &p), 0);
-	cr_assert_eq(vm_mem_translate(&gm, VMM_RING_GPA, 4096, &p), 0);
+	cr_assert_not_null(p = vm_mem_ptr(&gm, 0, gm.ram_bytes));
+	cr_assert_not_null(p = vm_mem_ptr(&gm, gm.ram_bytes - 8, 8));
+	cr_assert_not_null(p = vm_mem_ptr(&gm, VMM_RING_GPA, 4096));
 	cr_assert_eq(p, gm.ring);
-	cr_assert_eq(vm_mem_translate(&gm, VMM_RING_GPA + VS_QUEUE_BYTES, 64, &p), 0);
+	cr_assert_not_null(p = vm_mem_ptr(&gm, VMM_RING_GPA + VS_QUEUE_BYTES, 64));
 	cr_assert_eq(p, gm.ring + VS_QUEUE_BYTES);
-	cr_assert_eq(vm_mem_translate(&gm, VMM_RING_GPA, gm.ring_slot_bytes, &p), 0);
+	cr_assert_not_null(p = vm_mem_ptr(&gm, VMM_RING_GPA, gm.ring_slot_bytes));
 }
 
-Test(vmm_memory, translate_outside_is_efault)
+Test(vmm_memory, translate_outside_is_null)
 {
-	void *p = NULL;
-	cr_assert_eq(vm_mem_translate(&gm, gm.ram_bytes, 1, &p), -EFAULT);
-	cr_assert_eq(vm_mem_translate(&gm, gm.ram_bytes - 8, 9, &p), -EFAULT);
-	cr_assert_eq(vm_mem_translate(&gm, 0, gm.ram_bytes + 1, &p), -EFAULT);
-	cr_assert_eq(vm_mem_translate(&gm, VMM_RING_GPA - 1, 2, &p), -EFAULT);
-	cr_assert_eq(vm_mem_translate(&gm, VMM_RING_GPA + gm.ring_slot_bytes, 1, &p), -EFAULT);
-	cr_assert_eq(vm_mem_translate(&gm, VMM_RING_GPA - 0x1000, 0x2000, &p), -EFAULT);
+	cr_assert_null(vm_mem_ptr(&gm, gm.ram_bytes, 1));
+	cr_assert_null(vm_mem_ptr(&gm, gm.ram_bytes - 8, 9));
+	cr_assert_null(vm_mem_ptr(&gm, 0, gm.ram_bytes + 1));
+	cr_assert_null(vm_mem_ptr(&gm, VMM_RING_GPA - 1, 2));
+	cr_assert_null(vm_mem_ptr(&gm, VMM_RING_GPA + gm.ring_slot_bytes, 1));
+	cr_assert_null(vm_mem_ptr(&gm, VMM_RING_GPA - 0x1000, 0x2000));
 	/* RAM and ring are not one range even though both are memory. */
-	cr_assert_eq(vm_mem_translate(&gm, gm.ram_bytes - 8, VMM_RING_GPA, &p), -EFAULT);
-	cr_assert_null(p, "no pointer handed out on failure");
+	cr_assert_null(vm_mem_ptr(&gm, gm.ram_bytes - 8, VMM_RING_GPA));
 }
 
-Test(vmm_memory, translate_overflow_is_efault)
+Test(vmm_memory, translate_overflow_is_null)
 {
-	void *p = NULL;
-	cr_assert_eq(vm_mem_translate(&gm, UINT64_MAX, 2, &p), -EFAULT);
-	cr_assert_eq(vm_mem_translate(&gm, 8, UINT64_MAX, &p), -EFAULT);
-	cr_assert_eq(vm_mem_translate(&gm, UINT64_MAX - 7, 16, &p), -EFAULT);
-	cr_assert_eq(vm_mem_translate(&gm, VMM_RING_GPA + 16, UINT64_MAX - 8, &p), -EFAULT);
+	cr_assert_null(vm_mem_ptr(&gm, UINT64_MAX, 2));
+	cr_assert_null(vm_mem_ptr(&gm, 8, UINT64_MAX));
+	cr_assert_null(vm_mem_ptr(&gm, UINT64_MAX - 7, 16));
+	cr_assert_null(vm_mem_ptr(&gm, VMM_RING_GPA + 16, UINT64_MAX - 8));
 	cr_assert_null(vm_mem_ptr(&gm, 0x10, UINT64_MAX - 0x8));
 }
 
