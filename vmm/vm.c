@@ -370,13 +370,17 @@ void vm_counters(const struct vm *vm, struct vcpu_counters *sum)
 
 void vm_destroy(struct vm *vm)
 {
+	/* The guest's host sockets are closed whatever became of the vCPUs: the
+	 * peers must see the VM end.  A vCPU that did not stop is stuck in KVM_RUN
+	 * (stop_vcpus() woke every WAIT through hostnet_stop() and kicked it for
+	 * VMM_STOP_GIVE_UP_S); the process exits right after this. */
+	hostnet_destroy(vm->hn);
+	vm->hn = NULL;
 	for (uint32_t i = 0; i < vm->nr_vcpus; i++) {
 		struct vcpu *v = &vm->vcpus[i];
 		if (v->thread_started && !v->thread_joined)
-			return; /* a thread may still touch all of it: leave it to exit() */
+			return; /* it may still touch the rest: leave that to exit() */
 	}
-	hostnet_destroy(vm->hn);
-	vm->hn = NULL;
 	for (uint32_t i = 0; i < vm->nr_vcpus; i++) {
 		struct vcpu *v = &vm->vcpus[i];
 		if (v->run)

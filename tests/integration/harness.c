@@ -244,3 +244,19 @@ void vs_result_dump(const struct vs_result *r, const char *what)
 		what, r->status, r->signaled ? " (signal)" : "", r->killed ? " (KILLED)" : "",
 		r->seconds, r->out ? r->out : "", r->err ? r->err : "");
 }
+
+double vs_stat(const struct vs_result *r, const char *label)
+{
+	/* Lines look like "  pio doorbells          12" (stats_print in vmm/stats.c). */
+	size_t n = strlen(label);
+	for (const char *p = r->err; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
+		const char *s = p + strspn(p, " ");
+		if (strncmp(s, label, n) == 0 && s[n] == ' ') {
+			char *end;
+			double v = strtod(s + n, &end);
+			if (end != s + n)
+				return v;
+		}
+	}
+	return -1;
+}

@@ -45,6 +45,11 @@ const char *vs_guest_img(void);
 /* True if this host's /dev/kvm is PVM (/sys/module/kvm_pvm exists). */
 bool vs_host_is_pvm(void);
 
+/* A figure from the vmm's --stats report in r->err: the number after LABEL
+ * ("pio doorbells", "vcpu wait time" (seconds), "run time"...), or -1 if the
+ * report has no such line. */
+double vs_stat(const struct vs_result *r, const char *label);
+
 /* Print what the vmm said, for a failing assertion's context. */
 void vs_result_dump(const struct vs_result *r, const char *what);
 

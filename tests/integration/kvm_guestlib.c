@@ -195,9 +195,14 @@ Test(kvm_guestlib, udp_echo)
 Test(kvm_guestlib, pio_doorbell)
 {
 	struct vs_result r;
-	cr_assert_eq(vs_vmm(&r, 120, "--doorbell=pio", "--notify=batch", vs_guest_img(), "--",
-			    "net-echo", "127.0.0.1", tcp_port, "10", "3000", NULL), 0);
+	cr_assert_eq(vs_vmm(&r, 120, "--stats", "--doorbell=pio", "--notify=batch", vs_guest_img(),
+			    "--", "net-echo", "127.0.0.1", tcp_port, "10", "3000", NULL), 0);
 	expect_ok(&r, "net-echo, doorbell=pio");
+	/* port I/O really carried the doorbells (auto would pick the hypercall here) */
+	cr_assert_gt(vs_stat(&r, "pio doorbells"), 0, "no port-I/O doorbell counted");
+	cr_assert_eq(vs_stat(&r, "hypercall doorbells"), 0, "a hypercall doorbell with --doorbell=pio");
+	cr_assert_eq(vs_stat(&r, "doorbells"), vs_stat(&r, "pio doorbells"),
+		     "hostnet's doorbells are the port-I/O ones");
 	vs_result_free(&r);
 }
 

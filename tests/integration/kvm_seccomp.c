@@ -143,5 +143,7 @@ Test(kvm_seccomp, no_seccomp_leaves_the_workers_unfiltered)
 	cr_assert_eq(t.workers, 2);
 	cr_assert_eq(t.workers_filtered, 0);
 	cr_assert_eq(t.others_filtered, 0);
+	cr_assert_eq(t.without_nnp, 0, "--no-seccomp keeps no_new_privs on every thread: %s",
+		     t.list);
 	cr_assert_not(kvm_open);
 }

@@ -290,6 +290,19 @@ Test(kvm_stats, adaptive_mode_rings_at_most_once_per_batch)
 	/* every hand-over either rang or was skipped because the host polled */
 	cr_assert_eq(json_num(run.send, "batches"),
 		     json_num(run.send, "doorbells_submit") + json_num(run.send, "doorbells_skipped"));
+	/* and adaptive is not batch under another name: the host's polling let it
+	 * skip doorbells, so it rang and exited less than batch does */
+	cr_assert_gt(json_num(run.send, "doorbells_skipped"), 0, "adaptive skipped no doorbell");
+	cr_assert_lt(rung, most, "adaptive rang %" PRId64 " times, as many as batch", rung);
+	struct nsend_run batch;
+	run_nsend(&batch, "batch", "zero", BATCH, N_MSGS, MSG_SIZE);
+	int64_t exits_adaptive = json_num(run.stats, "hypercall_doorbells") +
+				 json_num(run.stats, "pio_doorbells");
+	int64_t exits_batch = json_num(batch.stats, "hypercall_doorbells") +
+			      json_num(batch.stats, "pio_doorbells");
+	cr_assert_lt(exits_adaptive, exits_batch, "doorbell exits: adaptive %" PRId64
+		     ", batch %" PRId64, exits_adaptive, exits_batch);
+	nsend_free(&batch);
 	nsend_free(&run);
 }
 

@@ -189,6 +189,26 @@ Test(policy, unknown_family_is_denied, .timeout = 10)
 	cr_assert_not(hostnet_policy_allows_peer(&p, (struct sockaddr *)&ss, 4), "short length");
 }
 
+/* The backlog of the TCP listener on 127.0.0.1:port, read back from the kernel
+ * (`ss`, i.e. sock_diag: Send-Q of a listening socket is its backlog). */
+static long listen_backlog(uint16_t port)
+{
+	char cmd[96], line[256], state[32];
+	snprintf(cmd, sizeof(cmd), "ss -Hltn 'sport = :%u' 2>&1", port);
+	FILE *f = popen(cmd, "r");
+	cr_assert_not_null(f);
+	long recvq = -1, sendq = -1;
+	int lines = 0;
+	while (fgets(line, sizeof(line), f)) {
+		lines++;
+		cr_assert_eq(sscanf(line, "%31s %ld %ld", state, &recvq, &sendq), 3, "ss said: %s",
+			     line);
+	}
+	cr_assert_eq(pclose(f), 0, "ss failed");
+	cr_assert_eq(lines, 1, "ss found %d listeners on port %u", lines, port);
+	return sendq;
+}
+
 /* Through the rings: what the guest gets back. */
 static int32_t sa_op(struct tg_vm *vm, struct tg_queue *g, uint8_t op, uint32_t h,
 		     const char *a, uint16_t port, uint32_t *flags)
@@ -219,6 +239,12 @@ Test(policy, guest_sees_eacces, .timeout = 20)
 	e = tg_prep(g, VS_OP_LISTEN, (uint32_t)h);
 	e->op_flags = 65535; /* clamped to max_backlog, not refused */
 	cr_assert_eq(tg_run(&vm, g, e, NULL), 0);
+	/* The clamp as the kernel has it: a listener's Send-Q in ss is its backlog
+	 * (unclamped it would be min(65535, somaxconn) = 4096 by default). */
+	uint64_t name = tg_alloc(&vm, sizeof(struct vs_sockaddr));
+	cr_assert_eq(tg_io(&vm, g, VS_OP_GETSOCKNAME, (uint32_t)h, name, 0, 0), 0);
+	uint16_t lport = ntohs(((struct vs_sockaddr *)tg_ptr(&vm, name))->port);
+	cr_assert_eq(listen_backlog(lport), (long)HOSTNET_DEFAULT_MAX_BACKLOG);
 
 	int32_t u = tg_socket(&vm, g, VS_SOCK_DGRAM);
 	cr_assert_gt(u, 0);
@@ -238,4 +264,55 @@ Test(policy, guest_sees_eacces, .timeout = 20)
 	cr_assert_eq(tg_op(&vm, g, VS_OP_CLOSE, (uint32_t)h), 0);
 	cr_assert_eq(tg_op(&vm, g, VS_OP_CLOSE, (uint32_t)u), 0);
 	tg_vm_fini(&vm);
+}
+
+/* "One line, at most one a second, with a count of the ones not shown" (README),
+ * on a clock the test sets: stderr goes to a file meanwhile. */
+static char *deny_log_lines(const uint64_t *at_ms, size_t n)
+{
+	struct hn_deny_log l;
+	hn_deny_log_init(&l);
+	socklen_t len;
+	struct sockaddr_storage ss = v4("10.1.2.3", 80, &len);
+	char path[] = "/tmp/vs-deny-log-XXXXXX";
+	int fd = mkstemp(path);
+	cr_assert_geq(fd, 0);
+	unlink(path);
+	fflush(stderr);
+	int saved = dup(STDERR_FILENO);
+	dup2(fd, STDERR_FILENO);
+	for (size_t i = 0; i < n; i++)
+		hn_deny_log_note(&l, "CONNECT", (struct sockaddr *)&ss, len, at_ms[i] * 1000000ull);
+	fflush(stderr);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	static char text[4096];
+	ssize_t k = pread(fd, text, sizeof(text) - 1, 0);
+	text[k > 0 ? k : 0] = '\0';
+	close(fd);
+	hn_deny_log_destroy(&l);
+	return text;
+}
+
+Test(policy, denials_log_one_line_a_second_with_a_count)
+{
+	/* 1 line at 1 s; 3 more within that second; a line at 2.0 s that counts
+	 * them; one more at 2.5 s; the next line, at 3.6 s, counts that one. */
+	static const uint64_t at_ms[] = { 1000, 1100, 1500, 1999, 2000, 2500, 3600 };
+	char *text = deny_log_lines(at_ms, sizeof(at_ms) / sizeof(at_ms[0]));
+	const char *want[] = {
+		"hostnet: denied guest CONNECT 10.1.2.3:80 by the egress policy (allow it with "
+		"--allow / --listen-any)\n",
+		"hostnet: denied guest CONNECT 10.1.2.3:80 by the egress policy (allow it with "
+		"--allow / --listen-any); 3 more denials not shown\n",
+		"hostnet: denied guest CONNECT 10.1.2.3:80 by the egress policy (allow it with "
+		"--allow / --listen-any); 1 more denials not shown\n",
+	};
+	const char *p = text;
+	for (size_t i = 0; i < 3; i++) {
+		cr_assert_eq(strncmp(p, want[i], strlen(want[i])), 0, "line %zu: want\n%s\ngot:\n%s",
+			     i + 1, want[i], text);
+		p += strlen(want[i]);
+	}
+	cr_assert_str_eq(p, "", "more than three lines:\n%s", text);
 }

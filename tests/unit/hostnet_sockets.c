@@ -551,3 +551,43 @@ SOCKETS_TEST(too_many_sockets_is_emfile)
 	cr_assert_eq(tg_op(&vm, g, VS_OP_CLOSE, (uint32_t)h[1]), 0);
 	cr_assert_gt(tg_socket(&vm, g, VS_SOCK_DGRAM), 0, "a close frees a slot");
 }
+
+/*
+ * Zero copy means the bytes on the wire are read from guest memory when the
+ * host sends them, not from a copy taken earlier.  A SEND bigger than the
+ * socket buffers parks once they are full (the peer does not read yet); the
+ * guest then rewrites its buffer, and what the peer reads past the point where
+ * the send stopped must be the new contents.  A host that staged the buffer at
+ * submit time would deliver the old bytes throughout.
+ */
+SOCKETS_TEST(zero_copy_sends_the_guest_buffer_as_it_is_at_send_time)
+{
+	enum { N = 16 << 20, OLD = 0xaa, NEW = 0x55 };
+	int peer;
+	uint32_t h = connect_pair(&peer);
+	uint64_t buf = tg_alloc(&vm, N);
+	memset(tg_ptr(&vm, buf), OLD, N);
+	struct vs_sqe *e = tg_prep(g, VS_OP_SEND, h);
+	e->addr = buf;
+	e->len = N;
+	uint64_t ud = e->user_data;
+	tg_submit(&vm, g);
+	tg_expect_nothing(&vm, g, 300); /* parked: the buffers are full */
+	memset(tg_ptr(&vm, buf), NEW, N);
+
+	static uint8_t got[N];
+	read_exact(peer, got, N);
+	struct vs_cqe c;
+	tg_wait_cqe(&vm, g, &c, 20000);
+	cr_assert_eq(c.user_data, ud);
+	cr_assert_eq(c.result, (int32_t)N);
+	size_t k = 0;
+	while (k < N && got[k] == OLD)
+		k++;
+	cr_assert_lt(k, (size_t)N, "all %u bytes on the wire are the buffer as submitted", N);
+	cr_assert_gt(k, 0u, "nothing was sent before the rewrite: the test proves nothing");
+	for (size_t i = k; i < N; i++)
+		cr_assert_eq(got[i], NEW, "byte %zu of %u: %#x, after new bytes from %zu", i, N,
+			     got[i], k);
+	close(peer);
+}

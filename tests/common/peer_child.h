@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The first steps of a host peer (socat ...) that a test forks: its
+ * own process group (the test kills the group), death with the test (a
+ * failed assertion ends the test before its clean-up runs), and nothing of
+ * the test runner's: stdin and stdout on /dev/null (ctest would wait for the
+ * EOF of a pipe a leaked peer still holds), stderr too when quiet.
+ */
+#ifndef VS_TEST_PEER_CHILD_H
+#define VS_TEST_PEER_CHILD_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+/* In the child, right after fork(); parent = the test's getpid() before it.
+ * The one fork/exec preamble of every host peer the tests start (unit and
+ * integration alike). */
+void peer_child_detach(pid_t parent, bool quiet);
+
+#endif
