@@ -302,11 +302,11 @@ Test(policy, denials_log_one_line_a_second_with_a_count)
 	char *text = deny_log_lines(at_ms, sizeof(at_ms) / sizeof(at_ms[0]));
 	const char *want[] = {
 		"hostnet: denied guest CONNECT 10.1.2.3:80 by the egress policy (allow it with "
-		"--allow / --listen-any)\n",
+		"--allow / --listen-any / --bind-ports)\n",
 		"hostnet: denied guest CONNECT 10.1.2.3:80 by the egress policy (allow it with "
-		"--allow / --listen-any); 3 more denials not shown\n",
+		"--allow / --listen-any / --bind-ports); 3 more denials not shown\n",
 		"hostnet: denied guest CONNECT 10.1.2.3:80 by the egress policy (allow it with "
-		"--allow / --listen-any); 1 more denials not shown\n",
+		"--allow / --listen-any / --bind-ports); 1 more denials not shown\n",
 	};
 	const char *p = text;
 	for (size_t i = 0; i < 3; i++) {
