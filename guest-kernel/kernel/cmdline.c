@@ -1,7 +1,7 @@
 /*
  * The guest arguments: boot_info.cmdline is what followed "--" on the vmm command line,
  * joined by single spaces.  Split it into argc/argv (in a copy: the boot info page is
- * the vmm's and stays untouched).
+ * the vmm's and stays untouched), after argv[0] = the image's name.
  */
 #include <kernel.h>
 #include <stdio.h>
@@ -14,7 +14,7 @@ int kernel_argc;
 char **kernel_argv;
 
 static char cmdline_copy[VS_CMDLINE_MAX];
-static char *argv_storage[MAX_ARGS + 1];
+static char *argv_storage[1 + MAX_ARGS + 1];
 
 void cmdline_parse(const char *cmdline, uint32_t len)
 {
@@ -25,12 +25,13 @@ void cmdline_parse(const char *cmdline, uint32_t len)
 	memcpy(cmdline_copy, cmdline, len);
 	cmdline_copy[len] = '\0';
 	kernel_argv = argv_storage;
+	kernel_argv[kernel_argc++] = (char *)guest_image_name;
 	for (;;) {
 		while (*p == ' ')
 			p++;
 		if (!*p)
 			break;
-		if (kernel_argc == MAX_ARGS) {
+		if (kernel_argc == 1 + MAX_ARGS) {
 			printf("too many guest arguments (at most %d)\n", MAX_ARGS);
 			exit(VS_EXIT_USAGE);
 		}

@@ -2,7 +2,7 @@
  * console lock: one call's output is never split by another vCPU's, and it usually
  * leaves in a single `rep outsb`. */
 #include "format.h"
-#include <kernel/console.h>
+#include <sys/console.h>
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>

@@ -42,7 +42,7 @@ static uint64_t gpa_of(const void *p, size_t len)
 }
 
 /* Point the request at its payload; returns the length the SQE carries. */
-static int attach_payload(struct vs_lq *q, struct vs_req *r, const struct vs_attach *a,
+static int attach_payload(struct vs_queue_state *q, struct vs_req *r, const struct vs_attach *a,
 			  uint64_t *addr, uint32_t *len)
 {
 	size_t n = a->len < VS_LEN_MAX ? a->len : VS_LEN_MAX;
@@ -79,7 +79,7 @@ static int attach_payload(struct vs_lq *q, struct vs_req *r, const struct vs_att
 	return 0;
 }
 
-int vs_prep_req(struct vs_lq *q, enum vs_req_owner owner, uint64_t user_data,
+int vs_prep_req(struct vs_queue_state *q, enum vs_req_owner owner, uint64_t user_data,
 		const struct vs_sqe *tmpl, const struct vs_attach *a, struct vs_req **out)
 {
 	if (q->broken)
@@ -234,7 +234,7 @@ uint32_t vs_poll_mask(unsigned events)
 }
 
 /* CANCEL of the pending request r (its tag, not the caller's user_data). */
-void vs_build_cancel(struct vs_sqe *sqe, struct vs_lq *q, const struct vs_req *r)
+void vs_build_cancel(struct vs_sqe *sqe, struct vs_queue_state *q, const struct vs_req *r)
 {
 	sqe_init(sqe, VS_OP_CANCEL, 0);
 	sqe->u.out.addr_gpa = vs_req_tag(q, r);
@@ -247,7 +247,7 @@ static int prep_async(int built, const struct vs_sqe *sqe, const struct vs_attac
 {
 	if (built)
 		return built;
-	struct vs_lq *q = vs_this_queue();
+	struct vs_queue_state *q = vs_this_queue();
 	if (!q)
 		return -VS_ENODEV;
 	return vs_prep_req(q, VS_OWNER_ASYNC, user_data, sqe, a, NULL);
@@ -386,7 +386,7 @@ int vs_prep_poll(int s, unsigned events, uint64_t user_data)
 
 int vs_prep_cancel(uint64_t target, uint64_t user_data)
 {
-	struct vs_lq *q = vs_this_queue();
+	struct vs_queue_state *q = vs_this_queue();
 	if (!q)
 		return -VS_ENODEV;
 	for (uint32_t i = 0; i < VS_MAX_INFLIGHT; i++) {
@@ -405,17 +405,17 @@ int vs_prep_cancel(uint64_t target, uint64_t user_data)
 
 int vs_submit(void)
 {
-	struct vs_lq *q = vs_this_queue();
+	struct vs_queue_state *q = vs_this_queue();
 	return q ? vs_sched_submit(q, false) : -VS_ENODEV;
 }
 
 int vs_flush(void)
 {
-	struct vs_lq *q = vs_this_queue();
+	struct vs_queue_state *q = vs_this_queue();
 	return q ? vs_sched_flush(q) : -VS_ENODEV;
 }
 
-static uint32_t enough_done(struct vs_lq *q, void *arg)
+static uint32_t enough_done(struct vs_queue_state *q, void *arg)
 {
 	unsigned min = *(unsigned *)arg;
 	return q->done_count >= min ? 0 : min - q->done_count;
@@ -423,7 +423,7 @@ static uint32_t enough_done(struct vs_lq *q, void *arg)
 
 int vs_wait(unsigned min, int timeout_ms)
 {
-	struct vs_lq *q = vs_this_queue();
+	struct vs_queue_state *q = vs_this_queue();
 	if (!q)
 		return -VS_ENODEV;
 	if (min > q->used)

@@ -9,12 +9,12 @@
 
 #include "internal.h"
 
-static uint32_t progressed(struct vs_lq *q, void *arg)
+static uint32_t progressed(struct vs_queue_state *q, void *arg)
 {
 	return q->stats.completions == *(uint64_t *)arg;
 }
 
-int vs_prep_sync(struct vs_lq *q, const struct vs_sqe *sqe, const struct vs_attach *a,
+int vs_prep_sync(struct vs_queue_state *q, const struct vs_sqe *sqe, const struct vs_attach *a,
 		 struct vs_req **out)
 {
 	for (;;) {
@@ -33,7 +33,7 @@ int vs_prep_sync(struct vs_lq *q, const struct vs_sqe *sqe, const struct vs_atta
 	}
 }
 
-void vs_req_abandon(struct vs_lq *q, struct vs_req *r)
+void vs_req_abandon(struct vs_queue_state *q, struct vs_req *r)
 {
 	if (r->state == VS_REQ_DONE)
 		vs_req_free(q, r);
@@ -41,7 +41,7 @@ void vs_req_abandon(struct vs_lq *q, struct vs_req *r)
 		r->owner = VS_OWNER_ORPHAN;
 }
 
-static uint32_t req_done(struct vs_lq *q, void *arg)
+static uint32_t req_done(struct vs_queue_state *q, void *arg)
 {
 	(void)q;
 	return ((struct vs_req *)arg)->state != VS_REQ_DONE;
@@ -52,7 +52,7 @@ static int call(int built, const struct vs_sqe *sqe, const struct vs_attach *a)
 {
 	if (built)
 		return built;
-	struct vs_lq *q = vs_this_queue();
+	struct vs_queue_state *q = vs_this_queue();
 	if (!q)
 		return -VS_ENODEV;
 	struct vs_req *r;

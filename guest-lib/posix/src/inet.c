@@ -52,6 +52,22 @@ static bool pton4(const char *s, const char *end, uint8_t out[4])
 	return s == end;
 }
 
+/* The n bytes parsed into buf, with "::" (at byte gap, -1: none) widened to zeros:
+ * 16 bytes into out, or false if they do not make an address. */
+static bool expand_gap(uint8_t buf[16], int n, int gap, uint8_t out[16])
+{
+	if (gap >= 0) {
+		if (n == 16)
+			return false; /* "::" must stand for at least one group */
+		memmove(buf + 16 - (n - gap), buf + gap, (size_t)(n - gap));
+		memset(buf + gap, 0, (size_t)(16 - n));
+	} else if (n != 16) {
+		return false;
+	}
+	memcpy(out, buf, 16);
+	return true;
+}
+
 static bool pton6(const char *s, uint8_t out[16])
 {
 	uint8_t buf[16];
@@ -106,16 +122,7 @@ static bool pton6(const char *s, uint8_t out[16])
 		}
 	}
 done:
-	if (gap >= 0) {
-		if (n == 16)
-			return false; /* "::" must stand for at least one group */
-		memmove(buf + 16 - (n - gap), buf + gap, (size_t)(n - gap));
-		memset(buf + gap, 0, (size_t)(16 - n));
-	} else if (n != 16) {
-		return false;
-	}
-	memcpy(out, buf, 16);
-	return true;
+	return expand_gap(buf, n, gap, out);
 }
 
 int inet_pton(int af, const char *restrict src, void *restrict dst)
