@@ -175,6 +175,20 @@ int fflush(FILE *f)
 	return 0;
 }
 
+int setvbuf(FILE *restrict f, char *restrict buf, int mode, size_t size)
+{
+	(void)f;
+	(void)buf;
+	(void)size;
+	return mode == _IOFBF || mode == _IOLBF || mode == _IONBF ? 0 : -1;
+}
+
+void setbuf(FILE *restrict f, char *restrict buf)
+{
+	(void)f;
+	(void)buf;
+}
+
 void perror(const char *s)
 {
 	if (s && *s)

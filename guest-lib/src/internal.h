@@ -162,7 +162,9 @@ struct vs_attach {
 int vs_prep_req(struct vs_queue_state *q, enum vs_req_owner owner, uint64_t user_data,
 		const struct vs_sqe *sqe, const struct vs_attach *a, struct vs_req **out);
 int vs_msg_flags(unsigned flags, uint8_t *sqe_flags, uint32_t *op_flags);
-int vs_check_handle(int s);
+/* fd.c: the handle a socket argument names (a descriptor stands for its handle; any
+ * other number >= 0 is taken as a handle for the host to judge), or -EBADF if < 0. */
+int vs_resolve_handle(int s);
 /* Builders: validate the arguments and fill an SQE template (+ attachment).
  * Return 0 or -errno; shared by vs_prep_*() and the blocking calls. */
 int vs_build_socket(struct vs_sqe *sqe, int domain, int type);

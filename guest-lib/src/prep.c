@@ -17,11 +17,6 @@
 #define VS_LEN_MAX (1u << 30)
 #endif
 
-int vs_check_handle(int s)
-{
-	return s < 0 ? -VS_EBADF : 0;
-}
-
 int vs_msg_flags(unsigned flags, uint8_t *sqe_flags, uint32_t *op_flags)
 {
 	if (flags & ~(VS_MSG_MASK | VS_MSG_DONTWAIT | VS_MSG_NOSIGNAL))
@@ -151,8 +146,9 @@ int vs_build_socket(struct vs_sqe *sqe, int domain, int type)
 
 int vs_build_addr_in(struct vs_sqe *sqe, uint8_t opcode, int s, const struct vs_sockaddr *sa)
 {
-	if (vs_check_handle(s))
-		return -VS_EBADF;
+	s = vs_resolve_handle(s);
+	if (s < 0)
+		return s;
 	if (!sa)
 		return -VS_EFAULT;
 	sqe_init(sqe, opcode, s);
@@ -165,8 +161,9 @@ int vs_build_payload(struct vs_sqe *sqe, struct vs_attach *a, uint8_t opcode, in
 		     const void *sbuf, void *rbuf, size_t len, unsigned flags,
 		     const struct vs_sockaddr *to, struct vs_sockaddr *from)
 {
-	if (vs_check_handle(s))
-		return -VS_EBADF;
+	s = vs_resolve_handle(s);
+	if (s < 0)
+		return s;
 	if (len && !sbuf && !rbuf)
 		return -VS_EFAULT;
 	if (opcode == VS_OP_SENDTO && !to)
@@ -195,8 +192,9 @@ int vs_build_payload(struct vs_sqe *sqe, struct vs_attach *a, uint8_t opcode, in
 int vs_build_addr_out(struct vs_sqe *sqe, struct vs_attach *a, uint8_t opcode, int s,
 		      struct vs_sockaddr *out)
 {
-	if (vs_check_handle(s))
-		return -VS_EBADF;
+	s = vs_resolve_handle(s);
+	if (s < 0)
+		return s;
 	if (!out && opcode != VS_OP_ACCEPT)
 		return -VS_EFAULT;
 	sqe_init(sqe, opcode, s);
@@ -207,8 +205,8 @@ int vs_build_addr_out(struct vs_sqe *sqe, struct vs_attach *a, uint8_t opcode, i
 
 int vs_build_simple(struct vs_sqe *sqe, uint8_t opcode, int s, uint32_t op_flags)
 {
-	if (opcode != VS_OP_NOP && vs_check_handle(s))
-		return -VS_EBADF;
+	if (opcode != VS_OP_NOP && (s = vs_resolve_handle(s)) < 0)
+		return s;
 	sqe_init(sqe, opcode, opcode == VS_OP_NOP ? 0 : s);
 	sqe->op_flags = op_flags;
 	return 0;
@@ -216,8 +214,9 @@ int vs_build_simple(struct vs_sqe *sqe, uint8_t opcode, int s, uint32_t op_flags
 
 int vs_build_opt(struct vs_sqe *sqe, uint8_t opcode, int s, int level, int name, int64_t value)
 {
-	if (vs_check_handle(s))
-		return -VS_EBADF;
+	s = vs_resolve_handle(s);
+	if (s < 0)
+		return s;
 	if (level < 0 || name < 0)
 		return -VS_ENOPROTOOPT;
 	sqe_init(sqe, opcode, s);

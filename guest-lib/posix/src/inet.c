@@ -239,3 +239,22 @@ const char *inet_ntop(int af, const void *restrict src, char *restrict dst, sock
 	memcpy(dst, buf, n);
 	return dst;
 }
+
+int inet_aton(const char *cp, struct in_addr *inp)
+{
+	struct in_addr a;
+
+	if (inet_pton(AF_INET, cp, &a) != 1)
+		return 0;
+	if (inp)
+		*inp = a;
+	return 1;
+}
+
+/* One static buffer, as POSIX allows (not per vCPU: copy the text before the next call). */
+char *inet_ntoa(struct in_addr in)
+{
+	static char text[INET_ADDRSTRLEN];
+
+	return (char *)inet_ntop(AF_INET, &in, text, sizeof(text));
+}
