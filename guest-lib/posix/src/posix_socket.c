@@ -255,6 +255,8 @@ int close(int fd)
 	int err = ready();
 	if (err)
 		return posix_fail(err);
+	if (fd >= (int)VS_HANDLE_MIN)
+		return ret_int(vs_close(fd)); /* a raw handle (vs_socket()): the host judges */
 	int handle = vs_fd_handle(fd);
 	if (handle < 0)
 		return posix_fail(handle);
