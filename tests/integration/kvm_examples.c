@@ -337,6 +337,20 @@ Test(kvm_examples, outside_the_surface_fails_to_link_or_compile_or_says_enosys)
 	cr_assert_not_null(strstr(vmm.out, "signal handlers are not supported"), "%s", vmm.out);
 	cr_assert_not_null(strstr(vmm.out, "errno ENOSYS\n"), "%s", vmm.out);
 	np_proc_free(&vmm);
+
+	/* A double reaches printf (gcc passes it on the stack without SSE): it stops,
+	 * saying why, instead of printing something wrong. */
+	src = IMAGES "uses_double.c";
+	static const char dbl[] = "#include <stdio.h>\n"
+				  "int main(void) { printf(\"%f\\n\", 1.5); return 0; }\n";
+	cr_assert(np_write_file(src, dbl, sizeof(dbl) - 1));
+	cr_assert_eq(guest_cc(&out, "-o", img, src, NULL), 0, "%s", out);
+	free(out);
+	start_vmm(&vmm, img, 0, NULL);
+	cr_assert(np_wait_exit(&vmm, 60));
+	cr_assert_eq(vmm.status, 63, "%s", vmm.out);
+	cr_assert_not_null(strstr(vmm.out, "no floating point"), "%s", vmm.out);
+	np_proc_free(&vmm);
 }
 
 /* README.md's example, as printed there, against a socat echo server. */
