@@ -130,10 +130,11 @@ int x86_boot_fill_info(struct vs_boot_info *bi, const struct boot_params *p,
 {
 	size_t len = 0;
 	for (int i = 0; i < p->argc; i++)
-		len += strlen(p->argv[i]) + (i ? 1 : 0);
-	if (len > VS_CMDLINE_MAX - 1) {
-		snprintf(msg, msglen, "vmm: guest arguments are %zu bytes joined, more than the "
-			 "%u the boot info holds: shorten them", len, VS_CMDLINE_MAX - 1);
+		len += strlen(p->argv[i]) + 1;
+	if (len > VS_CMDLINE_MAX) {
+		snprintf(msg, msglen, "vmm: the guest arguments take %zu bytes (each with a "
+			 "terminating NUL), more than the %u the boot info holds: shorten them",
+			 len, VS_CMDLINE_MAX);
 		return -E2BIG;
 	}
 
@@ -157,13 +158,10 @@ int x86_boot_fill_info(struct vs_boot_info *bi, const struct boot_params *p,
 
 	char *w = bi->cmdline;
 	for (int i = 0; i < p->argc; i++) {
-		if (i)
-			*w++ = ' ';
-		size_t n = strlen(p->argv[i]);
+		size_t n = strlen(p->argv[i]) + 1;
 		memcpy(w, p->argv[i], n);
 		w += n;
 	}
-	*w = '\0';
 	bi->cmdline_len = (uint32_t)len;
 	return 0;
 }

@@ -72,12 +72,12 @@ struct boot_params {
 	enum vs_copy_mode copy;
 	uint32_t batch;
 	uint32_t spin_us;
-	int argc;                        /* guest arguments, joined by single spaces */
+	int argc;                        /* guest arguments, each NUL terminated in cmdline */
 	char *const *argv;
 };
 
 /* Fill the boot info page.  Returns 0, or -E2BIG with one line in msg when
- * the joined guest arguments do not fit VS_CMDLINE_MAX - 1 bytes. */
+ * the guest arguments, each with its NUL, do not fit VS_CMDLINE_MAX bytes. */
 int x86_boot_fill_info(struct vs_boot_info *bi, const struct boot_params *p,
 		       char *msg, size_t msglen);
 

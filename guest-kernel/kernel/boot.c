@@ -57,8 +57,9 @@ void boot_info_check(const struct vs_boot_info *bi)
 		bad_boot_info("nr_cpus is 0");
 	if (bi->kernel_end >= bi->ram_bytes)
 		bad_boot_info("no RAM above the kernel");
-	if (bi->cmdline_len >= VS_CMDLINE_MAX || bi->cmdline[bi->cmdline_len] != '\0')
-		bad_boot_info("command line not NUL terminated");
+	if (bi->cmdline_len > VS_CMDLINE_MAX ||
+	    (bi->cmdline_len && bi->cmdline[bi->cmdline_len - 1] != '\0'))
+		bad_boot_info("guest arguments not NUL terminated");
 	if (bi->nr_cpus > MAX_CPUS)
 		printf("warning: %u vCPUs, but the guest kernel supports %u: the rest stay "
 		       "parked\n", bi->nr_cpus, MAX_CPUS);

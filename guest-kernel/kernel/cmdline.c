@@ -1,44 +1,32 @@
 /*
- * The guest arguments: boot_info.cmdline is what followed "--" on the vmm command line,
- * joined by single spaces.  Split it into argc/argv (in a copy: the boot info page is
- * the vmm's and stays untouched).
+ * main()'s arguments.  boot_info.cmdline holds the guest arguments exactly as the vmm got
+ * them after "--", each followed by a NUL (abi.h): nothing is split again, so spaces,
+ * quotes, empty arguments and any byte but NUL arrive as the shell gave them.  argv[0] is
+ * the image's name; the strings live in a copy (the boot info page is the vmm's).
  */
 #include <kernel.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_ARGS 64
-
 int kernel_argc;
 char **kernel_argv;
 
 static char cmdline_copy[VS_CMDLINE_MAX];
-static char *argv_storage[MAX_ARGS + 1];
 
 void cmdline_parse(const char *cmdline, uint32_t len)
 {
-	char *p = cmdline_copy;
+	uint32_t nr_args = 0;
 
-	if (len >= VS_CMDLINE_MAX)
-		len = VS_CMDLINE_MAX - 1;
+	/* boot_info_check() saw len <= VS_CMDLINE_MAX and a NUL at the end */
 	memcpy(cmdline_copy, cmdline, len);
-	cmdline_copy[len] = '\0';
-	kernel_argv = argv_storage;
-	for (;;) {
-		while (*p == ' ')
-			p++;
-		if (!*p)
-			break;
-		if (kernel_argc == MAX_ARGS) {
-			printf("too many guest arguments (at most %d)\n", MAX_ARGS);
-			exit(VS_EXIT_USAGE);
-		}
-		kernel_argv[kernel_argc++] = p;
-		while (*p && *p != ' ')
-			p++;
-		if (*p)
-			*p++ = '\0';
-	}
+	for (uint32_t i = 0; i < len; i++)
+		nr_args += cmdline_copy[i] == '\0';
+	kernel_argv = malloc((1 + nr_args + 1) * sizeof(char *));
+	if (!kernel_argv)
+		panic("no memory for %u guest arguments", nr_args);
+	kernel_argv[kernel_argc++] = (char *)guest_image_name;
+	for (uint32_t at = 0; at < len; at += strlen(cmdline_copy + at) + 1)
+		kernel_argv[kernel_argc++] = cmdline_copy + at;
 	kernel_argv[kernel_argc] = NULL;
 }

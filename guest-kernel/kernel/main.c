@@ -1,7 +1,7 @@
 /*
  * Boot.  Every vCPU arrives in kentry() on its own stack (arch/entry.S).  The boot CPU
- * sets up the machine and runs the program the command line names; the others bring
- * up their own CPU state and then wait for work or park (kernel/smp.c).
+ * sets up the machine and calls the image's main(argc, argv); the others bring up their
+ * own CPU state and then wait for work or park (kernel/smp.c).
  */
 #include <kernel.h>
 #include <kernel/traps.h>
@@ -19,11 +19,20 @@ static uintptr_t heap_start(void)
 	return boot_info->kernel_end > ours ? boot_info->kernel_end : ours;
 }
 
+int main(int argc, char **argv);
+
+/* Whether main() will use the other vCPUs (smp_run_on): they wait for work instead of
+ * parking.  An ordinary program does not; guest.img's main() decides per built-in
+ * program (programs/registry.c overrides this). */
+__attribute__((weak)) bool main_wants_aps(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	return false;
+}
+
 static _Noreturn void kmain(void)
 {
-	const struct guest_program *prog;
-	const char *name;
-
 	cpu_init(0);
 	traps_init();
 	boot_info_check(boot_info);
@@ -31,19 +40,8 @@ static _Noreturn void kmain(void)
 	heap_init(heap_start(), boot_info->ram_bytes);
 	cmdline_parse(boot_info->cmdline, boot_info->cmdline_len);
 
-	name = kernel_argc > 0 ? kernel_argv[0] : "hello";
-	prog = program_find(name);
-	smp_release_aps(prog && (prog->flags & PROGRAM_SMP));
-	if (!prog) {
-		printf("unknown program '%s'\n", name);
-		program_print_list();
-		exit(VS_EXIT_USAGE);
-	}
-	if (kernel_argc == 0) {
-		static char *default_argv[] = { "hello", NULL };
-		exit(prog->main(1, default_argv));
-	}
-	exit(prog->main(kernel_argc, kernel_argv));
+	smp_release_aps(main_wants_aps(kernel_argc, kernel_argv));
+	exit(main(kernel_argc, kernel_argv));
 }
 
 static _Noreturn void ap_main(unsigned index)

@@ -1,4 +1,4 @@
-/* Ending the VM: exit(), panic(), abort(), failed asserts; and the per-CPU errno. */
+/* Ending the VM: vm_exit(), panic(), abort(), failed asserts; and the per-CPU errno. */
 #include <kernel.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -8,11 +8,6 @@ _Noreturn void vm_exit(int status)
 {
 	outl(VS_PORT_EXIT, (uint32_t)status);
 	cpu_park(); /* not reached: the vmm ends the VM at the port write */
-}
-
-_Noreturn void exit(int status)
-{
-	vm_exit(status);
 }
 
 _Noreturn void panic(const char *fmt, ...)

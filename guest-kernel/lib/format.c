@@ -4,13 +4,26 @@
  */
 #include "format.h"
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/console.h>
 
 struct spec {
 	int left, zero, plus, space, alt;
 	int width, precision; /* precision -1: none */
 	int length;           /* 'H' hh, 'h', 'l', 'L' ll/j, 'z', 't' */
 };
+
+/* gcc lets a double reach printf even without SSE (on the stack, where no printf could
+ * read it right): say so and stop, rather than print something wrong. */
+static _Noreturn void no_floating_point(void)
+{
+	static const char msg[] = "guest: printf: %f, %e, %g and %a are not supported (the "
+				  "guest has no floating point)\n";
+
+	console_write(msg, sizeof(msg) - 1);
+	abort();
+}
 
 static void pad(format_emit emit, void *ctx, char c, int n)
 {
@@ -221,6 +234,8 @@ int format(format_emit emit, void *ctx, const char *fmt, va_list ap)
 			emit(ctx, "%", 1);
 			total++;
 			break;
+		case 'f': case 'F': case 'e': case 'E': case 'g': case 'G': case 'a': case 'A':
+			no_floating_point();
 		default: /* unknown conversion: print it as written */
 			emit(ctx, "%", 1);
 			emit(ctx, &conv, 1);

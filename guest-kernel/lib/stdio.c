@@ -2,7 +2,7 @@
  * console lock: one call's output is never split by another vCPU's, and it usually
  * leaves in a single `rep outsb`. */
 #include "format.h"
-#include <kernel/console.h>
+#include <sys/console.h>
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -173,6 +173,20 @@ int fflush(FILE *f)
 {
 	(void)f;
 	return 0;
+}
+
+int setvbuf(FILE *restrict f, char *restrict buf, int mode, size_t size)
+{
+	(void)f;
+	(void)buf;
+	(void)size;
+	return mode == _IOFBF || mode == _IOLBF || mode == _IONBF ? 0 : -1;
+}
+
+void setbuf(FILE *restrict f, char *restrict buf)
+{
+	(void)f;
+	(void)buf;
 }
 
 void perror(const char *s)

@@ -1,5 +1,6 @@
-/* <stdlib.h>: number parsing, abs, rand.  (malloc & co: kernel/heap.c; exit, abort:
- * kernel/panic.c; qsort: lib/qsort.c.) */
+/* <stdlib.h>: number parsing, abs, rand, getenv.  (malloc & co: kernel/heap.c; exit,
+ * atexit: lib/exit.c; _Exit: kernel/process.c; abort: kernel/panic.c; qsort:
+ * lib/qsort.c.) */
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
@@ -131,4 +132,10 @@ int rand(void)
 	x ^= x << 17;
 	rand_state = x;
 	return (int)(x >> 33);
+}
+
+char *getenv(const char *name)
+{
+	(void)name;
+	return NULL; /* the guest has no environment */
 }

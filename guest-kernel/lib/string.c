@@ -173,6 +173,16 @@ char *strcat(char *restrict dst, const char *restrict src)
 	return dst;
 }
 
+char *strncat(char *restrict dst, const char *restrict src, size_t n)
+{
+	char *end = dst + strlen(dst);
+	size_t len = strnlen(src, n);
+
+	memcpy(end, src, len);
+	end[len] = '\0';
+	return dst;
+}
+
 size_t strspn(const char *s, const char *accept)
 {
 	size_t n = 0;
@@ -197,4 +207,40 @@ char *strdup(const char *s)
 	char *p = malloc(n);
 
 	return p ? memcpy(p, s, n) : NULL;
+}
+
+char *strndup(const char *s, size_t max)
+{
+	size_t n = strnlen(s, max);
+	char *p = malloc(n + 1);
+
+	if (!p)
+		return NULL;
+	memcpy(p, s, n);
+	p[n] = '\0';
+	return p;
+}
+
+char *strtok_r(char *restrict s, const char *restrict delim, char **restrict save)
+{
+	if (!s)
+		s = *save;
+	s += strspn(s, delim);
+	if (!*s) {
+		*save = s;
+		return NULL;
+	}
+	char *end = s + strcspn(s, delim);
+	if (*end)
+		*end++ = '\0';
+	*save = end;
+	return s;
+}
+
+/* One saved position for the whole VM, as the C standard's strtok has. */
+char *strtok(char *restrict s, const char *restrict delim)
+{
+	static char *save = "";
+
+	return strtok_r(s, delim, &save);
 }

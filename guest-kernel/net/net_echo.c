@@ -11,8 +11,9 @@
  * request and doorbell counts are printed ("send-phase: ...").  Keep
  * COUNT * SIZE within the socket buffers (a few hundred KiB).
  *
- * Exit: 0 ok, 1 usage, 2 could not connect, 3 send/receive failed, 4 the
- * echo differed.
+ * Exit (netprog.h's conventions): 0 ok, NET_EXIT_FAIL (1) could not connect,
+ * send/receive failed or the echo differed (the line printed says which),
+ * NET_EXIT_USAGE (2) bad arguments.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -26,6 +27,8 @@
 #include <sys/socket.h>
 #include <virtsocket/vsock.h>
 
+#include "netprog.h"
+
 #define NET_ECHO_MAX_SIZE (1u << 20)
 
 static int usage(void)
@@ -33,7 +36,7 @@ static int usage(void)
 	printf("usage: net-echo [-u | -b] HOST PORT [COUNT [SIZE]]  (-u: UDP; -b: batched "
 	       "asynchronous sends; HOST: IPv4 or IPv6 literal; SIZE <= %u)\n",
 	       NET_ECHO_MAX_SIZE);
-	return 1;
+	return NET_EXIT_USAGE;
 }
 
 /* HOST:PORT into a sockaddr; 0 if HOST is no address literal. */
@@ -87,7 +90,7 @@ static int batched(int fd, unsigned long count, unsigned long size)
 	uint8_t *out = malloc(count * size), *in = malloc(count * size);
 	if (!out || !in) {
 		printf("net-echo: no memory for 2 x %lu bytes\n", count * size);
-		return 3;
+		return NET_EXIT_FAIL;
 	}
 	for (unsigned long i = 0; i < count; i++)
 		fill(out + i * size, size, i);
@@ -103,31 +106,31 @@ static int batched(int fd, unsigned long count, unsigned long size)
 			int n = vs_wait(1, -1);
 			if (n < 0) {
 				printf("net-echo: vs_wait: %s\n", strerror(-n));
-				return 3;
+				return NET_EXIT_FAIL;
 			}
 			for (int k = vs_reap(c, 16), j = 0; j < k; j++, done++)
 				if (c[j].result != (int32_t)size) {
 					printf("net-echo: send #%llu: %d\n",
 					       (unsigned long long)c[j].user_data, c[j].result);
-					return 3;
+					return NET_EXIT_FAIL;
 				}
 		}
 		if (r < 0 || (r = vs_submit()) < 0) {
 			printf("net-echo: send #%lu: %s\n", i, strerror(-r));
-			return 3;
+			return NET_EXIT_FAIL;
 		}
 	}
 	while (done < count) {
 		int n = vs_wait(1, -1);
 		if (n < 0) {
 			printf("net-echo: vs_wait: %s\n", strerror(-n));
-			return 3;
+			return NET_EXIT_FAIL;
 		}
 		for (int k = vs_reap(c, 16), j = 0; j < k; j++, done++)
 			if (c[j].result != (int32_t)size) {
 				printf("net-echo: send #%llu: %d\n",
 				       (unsigned long long)c[j].user_data, c[j].result);
-				return 3;
+				return NET_EXIT_FAIL;
 			}
 	}
 	vs_get_stats(&after);
@@ -136,10 +139,10 @@ static int batched(int fd, unsigned long count, unsigned long size)
 	       (unsigned long long)(after.doorbells_submit - before.doorbells_submit),
 	       (unsigned long long)(after.doorbells - before.doorbells));
 	if (recv_exactly(fd, in, count * size, false) < 0)
-		return 3;
+		return NET_EXIT_FAIL;
 	if (memcmp(in, out, count * size) != 0) {
 		printf("net-echo: batched echo differs\n");
-		return 4;
+		return NET_EXIT_FAIL;
 	}
 	free(out);
 	free(in);
@@ -174,16 +177,16 @@ static int net_echo_main(int argc, char **argv)
 	uint8_t *out = malloc(size), *in = malloc(size);
 	if (!out || !in) {
 		printf("net-echo: no memory for 2 x %lu bytes\n", size);
-		return 3;
+		return NET_EXIT_FAIL;
 	}
 	int fd = socket(sa.sin6_family, udp ? SOCK_DGRAM : SOCK_STREAM, 0);
 	if (fd < 0) {
 		printf("net-echo: socket: %s\n", strerror(errno));
-		return 2;
+		return NET_EXIT_FAIL;
 	}
 	if (connect(fd, (struct sockaddr *)&sa, salen) < 0) {
 		printf("net-echo: connect to %s port %lu: %s\n", host, port, strerror(errno));
-		return 2;
+		return NET_EXIT_FAIL;
 	}
 	if (!udp) {
 		int one = 1;
@@ -195,13 +198,13 @@ static int net_echo_main(int argc, char **argv)
 		ssize_t r = send(fd, out, size, 0);
 		if (r != (ssize_t)size) {
 			printf("net-echo: send #%lu: %s\n", i, r < 0 ? strerror(errno) : "short");
-			return 3;
+			return NET_EXIT_FAIL;
 		}
 		if (recv_exactly(fd, in, size, udp) < 0)
-			return 3;
+			return NET_EXIT_FAIL;
 		if (memcmp(in, out, size) != 0) {
 			printf("net-echo: echo #%lu differs\n", i);
-			return 4;
+			return NET_EXIT_FAIL;
 		}
 	}
 	if (batch) {

@@ -122,7 +122,8 @@ static long raw_io(bool send_op, int fd, uint64_t addr, uint32_t len)
 							    (uint64_t)cpu_index() * VS_QUEUE_BYTES);
 	uint32_t tail = __atomic_load_n(&q->ctrl.sq_tail, __ATOMIC_ACQUIRE);
 	struct vs_sqe *sqe = &q->sq[tail & (VS_SQ_ENTRIES - 1)];
-	if (sqe->opcode != (send_op ? VS_OP_SEND : VS_OP_RECV) || sqe->handle != (uint32_t)fd ||
+	int handle = vs_fd_handle(fd); /* the host's handle behind the descriptor */
+	if (sqe->opcode != (send_op ? VS_OP_SEND : VS_OP_RECV) || sqe->handle != (uint32_t)handle ||
 	    sqe->len != sizeof(good)) {
 		printf("%s: cannot find the prepared entry in the ring (library changed?)\n", PROG);
 		errno = EPROTO;

@@ -7,7 +7,7 @@
 
 #include "internal.h"
 
-void vs_complete(struct vs_lq *q, const struct vs_cqe *cqe)
+void vs_complete(struct vs_queue_state *q, const struct vs_cqe *cqe)
 {
 	uint64_t tag = cqe->user_data;
 	uint32_t index = (uint32_t)(tag & 0xffffu);
@@ -53,7 +53,7 @@ void vs_complete(struct vs_lq *q, const struct vs_cqe *cqe)
 	}
 }
 
-void vs_req_result(struct vs_lq *q, struct vs_req *r, struct vs_completion *out)
+void vs_req_result(struct vs_queue_state *q, struct vs_req *r, struct vs_completion *out)
 {
 	(void)q;
 	out->user_data = r->user_data;
@@ -63,7 +63,7 @@ void vs_req_result(struct vs_lq *q, struct vs_req *r, struct vs_completion *out)
 
 int vs_reap(struct vs_completion *out, unsigned max)
 {
-	struct vs_lq *q = vs_this_queue();
+	struct vs_queue_state *q = vs_this_queue();
 	if (!q)
 		return -VS_ENODEV;
 	int err = vs_cq_drain(q);

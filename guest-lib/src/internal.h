@@ -55,7 +55,9 @@ struct vs_req {
 	uint8_t pad[5];
 };
 
-struct vs_lq {
+/* The guest's private state for one queue (the ring itself, shared with the
+ * host, is struct vs_queue in abi.h). */
+struct vs_queue_state {
 	struct vs_queue *ring;   /* this queue in the ring slot */
 	uint64_t gpa;            /* its guest-physical address */
 	uint32_t index;
@@ -77,7 +79,7 @@ struct vs_lq {
 
 struct vs_lib {
 	struct vs_transport t;
-	struct vs_lq *queues;    /* t.nr_queues of them, in the caller's state memory */
+	struct vs_queue_state *queues;    /* t.nr_queues of them, in the caller's state memory */
 	bool ready;
 };
 
@@ -87,7 +89,7 @@ _Static_assert(VS_MAX_INFLIGHT < VS_CQ_ENTRIES, "more requests than CQ slots");
 _Static_assert(VS_MAX_INFLIGHT < VS_REQ_NONE, "request index fits 16 bits");
 _Static_assert(VS_BOUNCE_CHUNKS % 64u == 0, "bounce map words");
 _Static_assert(VS_BOUNCE_CHUNKS < VS_REQ_NONE, "bounce chunk index fits 16 bits");
-_Static_assert(sizeof(struct vs_lq) <= VS_STATE_BYTES_PER_QUEUE,
+_Static_assert(sizeof(struct vs_queue_state) <= VS_STATE_BYTES_PER_QUEUE,
 	       "VS_STATE_BYTES_PER_QUEUE too small");
 
 /* (index atomics: abi.h's vs_load_acquire / vs_store_release) */
@@ -100,37 +102,41 @@ static inline void vs_cpu_relax(void)
 #endif
 }
 
-/* ---- queue.c: this CPU's queue, records, bounce area */
-struct vs_lq *vs_this_queue(void);
-struct vs_req *vs_req_alloc(struct vs_lq *q);
-void vs_req_free(struct vs_lq *q, struct vs_req *r);
-static inline uint16_t vs_req_index(const struct vs_lq *q, const struct vs_req *r)
+/* ---- init.c: this CPU's queue */
+struct vs_queue_state *vs_this_queue(void);
+
+/* ---- request.c: request records */
+struct vs_req *vs_req_alloc(struct vs_queue_state *q);
+void vs_req_free(struct vs_queue_state *q, struct vs_req *r);
+static inline uint16_t vs_req_index(const struct vs_queue_state *q, const struct vs_req *r)
 {
 	return (uint16_t)(r - q->req);
 }
-static inline uint64_t vs_req_tag(const struct vs_lq *q, const struct vs_req *r)
+static inline uint64_t vs_req_tag(const struct vs_queue_state *q, const struct vs_req *r)
 {
 	return ((uint64_t)r->gen << 16) | vs_req_index(q, r);
 }
-int vs_bounce_alloc(struct vs_lq *q, struct vs_req *r, uint32_t bytes);
-void vs_bounce_free(struct vs_lq *q, struct vs_req *r);
-void *vs_bounce_ptr(struct vs_lq *q, const struct vs_req *r);
-uint64_t vs_bounce_gpa(struct vs_lq *q, const struct vs_req *r);
+
+/* ---- bounce.c: the bounce area's chunks */
+int vs_bounce_alloc(struct vs_queue_state *q, struct vs_req *r, uint32_t bytes);
+void vs_bounce_free(struct vs_queue_state *q, struct vs_req *r);
+void *vs_bounce_ptr(struct vs_queue_state *q, const struct vs_req *r);
+uint64_t vs_bounce_gpa(struct vs_queue_state *q, const struct vs_req *r);
 
 /* ---- ring.c: producer / consumer halves */
-uint32_t vs_sq_space(struct vs_lq *q);
-struct vs_sqe *vs_sq_next(struct vs_lq *q);    /* caller checked vs_sq_space() */
-void vs_sq_publish(struct vs_lq *q, uint32_t upto);
-int vs_cq_drain(struct vs_lq *q);             /* consume every CQE: 0 or -EIO */
+uint32_t vs_sq_space(struct vs_queue_state *q);
+struct vs_sqe *vs_sq_next(struct vs_queue_state *q);    /* caller checked vs_sq_space() */
+void vs_sq_publish(struct vs_queue_state *q, uint32_t upto);
+int vs_cq_drain(struct vs_queue_state *q);             /* consume every CQE: 0 or -EIO */
 
 /* ---- sched.c: when to ring */
-int vs_sched_submit(struct vs_lq *q, bool caller_waits);
-int vs_sched_flush(struct vs_lq *q);
+int vs_sched_submit(struct vs_queue_state *q, bool caller_waits);
+int vs_sched_flush(struct vs_queue_state *q);
 /* What a waiter waits for: how many more completions it needs before it can
  * go on (0: it can; 1 when it cannot tell).  A WAIT doorbell asks the host
  * for that many (queue_ctrl.wait_min), so it never returns too early. */
-typedef uint32_t (*vs_wait_cond)(struct vs_lq *q, void *arg);
-int vs_sched_wait(struct vs_lq *q, vs_wait_cond cond, void *arg, int64_t timeout_ns);
+typedef uint32_t (*vs_wait_cond)(struct vs_queue_state *q, void *arg);
+int vs_sched_wait(struct vs_queue_state *q, vs_wait_cond cond, void *arg, int64_t timeout_ns);
 
 /* ---- prep.c: reserve a record and an SQE, attach buffers, fill */
 struct vs_attach {
@@ -143,10 +149,12 @@ struct vs_attach {
 };
 /* sqe: the request minus user_data and payload/staging addresses, which
  * this fills in.  On success the SQE is in the ring (not yet published). */
-int vs_prep_req(struct vs_lq *q, enum vs_req_owner owner, uint64_t user_data,
+int vs_prep_req(struct vs_queue_state *q, enum vs_req_owner owner, uint64_t user_data,
 		const struct vs_sqe *sqe, const struct vs_attach *a, struct vs_req **out);
 int vs_msg_flags(unsigned flags, uint8_t *sqe_flags, uint32_t *op_flags);
-int vs_check_handle(int s);
+/* fd.c: the handle a socket argument names (a descriptor stands for its handle; any
+ * other number >= 0 is taken as a handle for the host to judge), or -EBADF if < 0. */
+int vs_resolve_handle(int s);
 /* Builders: validate the arguments and fill an SQE template (+ attachment).
  * Return 0 or -errno; shared by vs_prep_*() and the blocking calls. */
 int vs_build_socket(struct vs_sqe *sqe, int domain, int type);
@@ -160,18 +168,18 @@ int vs_build_simple(struct vs_sqe *sqe, uint8_t opcode, int s, uint32_t op_flags
 int vs_build_opt(struct vs_sqe *sqe, uint8_t opcode, int s, int level, int name,
 		 int64_t value);
 uint32_t vs_poll_mask(unsigned events);
-void vs_build_cancel(struct vs_sqe *sqe, struct vs_lq *q, const struct vs_req *r);
+void vs_build_cancel(struct vs_sqe *sqe, struct vs_queue_state *q, const struct vs_req *r);
 
 /* ---- socket.c: one blocking request */
 /* Prepare a request owned by the caller (VS_OWNER_SYNC), waiting for room
  * in the rings if needed. */
-int vs_prep_sync(struct vs_lq *q, const struct vs_sqe *sqe, const struct vs_attach *a,
+int vs_prep_sync(struct vs_queue_state *q, const struct vs_sqe *sqe, const struct vs_attach *a,
 		 struct vs_req **out);
 /* Give up on r (the wait failed): whoever completes it frees it. */
-void vs_req_abandon(struct vs_lq *q, struct vs_req *r);
+void vs_req_abandon(struct vs_queue_state *q, struct vs_req *r);
 
 /* ---- complete.c */
-void vs_complete(struct vs_lq *q, const struct vs_cqe *cqe);
-void vs_req_result(struct vs_lq *q, struct vs_req *r, struct vs_completion *out);
+void vs_complete(struct vs_queue_state *q, const struct vs_cqe *cqe);
+void vs_req_result(struct vs_queue_state *q, struct vs_req *r, struct vs_completion *out);
 
 #endif /* VS_GUESTLIB_INTERNAL_H */

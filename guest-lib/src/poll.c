@@ -16,7 +16,7 @@ struct poll_set {
 };
 
 /* Completions still needed (vs_wait_cond): 0 once any poll is done. */
-static uint32_t any_done(struct vs_lq *q, void *arg)
+static uint32_t any_done(struct vs_queue_state *q, void *arg)
 {
 	(void)q;
 	const struct poll_set *set = arg;
@@ -27,7 +27,7 @@ static uint32_t any_done(struct vs_lq *q, void *arg)
 }
 
 /* ... the number of requests of the set not done yet. */
-static uint32_t all_done(struct vs_lq *q, void *arg)
+static uint32_t all_done(struct vs_queue_state *q, void *arg)
 {
 	(void)q;
 	const struct poll_set *set = arg;
@@ -38,7 +38,7 @@ static uint32_t all_done(struct vs_lq *q, void *arg)
 	return pending;
 }
 
-static void abandon_all(struct vs_lq *q, struct poll_set *set)
+static void abandon_all(struct vs_queue_state *q, struct poll_set *set)
 {
 	for (unsigned i = 0; i < set->n; i++)
 		if (set->req[i])
@@ -56,63 +56,82 @@ static short revents_of(int result)
 	return VS_POLLERR;
 }
 
-int vs_poll(struct vs_pollfd *fds, unsigned nfds, int timeout_ms)
+/* One POLL request per fd (fd < 0: none, POSIX ignores it). */
+static int prep_polls(struct vs_queue_state *q, struct vs_pollfd *fds, unsigned nfds,
+		      int timeout_ms, struct poll_set *polls)
 {
-	if (nfds > VS_POLL_MAX || (nfds && !fds))
-		return -VS_EINVAL;
-	struct vs_lq *q = vs_this_queue();
-	if (!q)
-		return -VS_ENODEV;
-
-	struct poll_set polls = { .n = nfds };
+	polls->n = nfds;
 	for (unsigned i = 0; i < nfds; i++) {
 		fds[i].revents = 0;
-		polls.req[i] = NULL;
+		polls->req[i] = NULL;
 		if (fds[i].fd < 0)
-			continue; /* POSIX: ignored */
+			continue;
 		struct vs_sqe sqe;
 		vs_build_simple(&sqe, VS_OP_POLL, fds[i].fd, vs_poll_mask((uint16_t)fds[i].events));
 		if (timeout_ms == 0)
 			sqe.flags = VS_SQE_NONBLOCK;
-		int err = vs_prep_sync(q, &sqe, NULL, &polls.req[i]);
+		int err = vs_prep_sync(q, &sqe, NULL, &polls->req[i]);
 		if (err) {
-			polls.req[i] = NULL;
-			abandon_all(q, &polls);
+			polls->req[i] = NULL;
+			abandon_all(q, polls);
 			return err;
 		}
 	}
+	return 0;
+}
 
+/* Cancel every poll still pending (the cancels themselves are requests) and wait until
+ * all polls and cancels completed. */
+static int cancel_rest(struct vs_queue_state *q, struct poll_set *polls,
+		       struct poll_set *cancels)
+{
+	int err;
+
+	cancels->n = polls->n;
+	for (unsigned i = 0; i < polls->n; i++) {
+		cancels->req[i] = NULL;
+		if (!polls->req[i] || polls->req[i]->state == VS_REQ_DONE)
+			continue;
+		struct vs_sqe sqe;
+		vs_build_cancel(&sqe, q, polls->req[i]);
+		err = vs_prep_sync(q, &sqe, NULL, &cancels->req[i]);
+		if (err) {
+			cancels->req[i] = NULL;
+			goto fail;
+		}
+	}
+	err = vs_sched_wait(q, all_done, polls, -1);
+	if (!err)
+		err = vs_sched_wait(q, all_done, cancels, -1);
+	if (!err)
+		return 0;
+fail:
+	abandon_all(q, cancels);
+	abandon_all(q, polls);
+	return err;
+}
+
+int vs_poll(struct vs_pollfd *fds, unsigned nfds, int timeout_ms)
+{
+	if (nfds > VS_POLL_MAX || (nfds && !fds))
+		return -VS_EINVAL;
+	struct vs_queue_state *q = vs_this_queue();
+	if (!q)
+		return -VS_ENODEV;
+
+	struct poll_set polls, cancels;
+	int err = prep_polls(q, fds, nfds, timeout_ms, &polls);
+	if (err)
+		return err;
 	int64_t timeout_ns = timeout_ms < 0 ? -1 : (int64_t)timeout_ms * 1000000;
-	int err = vs_sched_wait(q, timeout_ms == 0 ? all_done : any_done, &polls, timeout_ns);
+	err = vs_sched_wait(q, timeout_ms == 0 ? all_done : any_done, &polls, timeout_ns);
 	if (err && err != -VS_ETIMEDOUT) {
 		abandon_all(q, &polls);
 		return err;
 	}
-
-	/* Cancel what is still pending; the cancels themselves are requests. */
-	struct poll_set cancels = { .n = nfds };
-	for (unsigned i = 0; i < nfds; i++) {
-		cancels.req[i] = NULL;
-		if (!polls.req[i] || polls.req[i]->state == VS_REQ_DONE)
-			continue;
-		struct vs_sqe sqe;
-		vs_build_cancel(&sqe, q, polls.req[i]);
-		err = vs_prep_sync(q, &sqe, NULL, &cancels.req[i]);
-		if (err) {
-			cancels.req[i] = NULL;
-			abandon_all(q, &cancels);
-			abandon_all(q, &polls);
-			return err;
-		}
-	}
-	err = vs_sched_wait(q, all_done, &polls, -1);
-	if (!err)
-		err = vs_sched_wait(q, all_done, &cancels, -1);
-	if (err) {
-		abandon_all(q, &cancels);
-		abandon_all(q, &polls);
+	err = cancel_rest(q, &polls, &cancels);
+	if (err)
 		return err;
-	}
 
 	int ready = 0;
 	for (unsigned i = 0; i < nfds; i++) {

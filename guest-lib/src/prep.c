@@ -14,11 +14,6 @@
 #define VS_LEN_MAX VS_MAX_IO_BYTES
 _Static_assert(VS_MAX_IO_BYTES <= INT32_MAX, "a request's count fits its result");
 
-int vs_check_handle(int s)
-{
-	return s < 0 ? -VS_EBADF : 0;
-}
-
 int vs_msg_flags(unsigned flags, uint8_t *sqe_flags, uint32_t *op_flags)
 {
 	if (flags & ~(VS_MSG_MASK | VS_MSG_DONTWAIT | VS_MSG_NOSIGNAL))
@@ -39,7 +34,7 @@ static uint64_t gpa_of(const void *p, size_t len)
 }
 
 /* Point the request at its payload; returns the length the SQE carries. */
-static int attach_payload(struct vs_lq *q, struct vs_req *r, const struct vs_attach *a,
+static int attach_payload(struct vs_queue_state *q, struct vs_req *r, const struct vs_attach *a,
 			  uint64_t *addr, uint32_t *len)
 {
 	size_t n = a->len < VS_LEN_MAX ? a->len : VS_LEN_MAX;
@@ -76,7 +71,7 @@ static int attach_payload(struct vs_lq *q, struct vs_req *r, const struct vs_att
 	return 0;
 }
 
-int vs_prep_req(struct vs_lq *q, enum vs_req_owner owner, uint64_t user_data,
+int vs_prep_req(struct vs_queue_state *q, enum vs_req_owner owner, uint64_t user_data,
 		const struct vs_sqe *tmpl, const struct vs_attach *a, struct vs_req **out)
 {
 	if (q->broken)
@@ -148,8 +143,9 @@ int vs_build_socket(struct vs_sqe *sqe, int domain, int type)
 
 int vs_build_addr_in(struct vs_sqe *sqe, uint8_t opcode, int s, const struct vs_sockaddr *sa)
 {
-	if (vs_check_handle(s))
-		return -VS_EBADF;
+	s = vs_resolve_handle(s);
+	if (s < 0)
+		return s;
 	if (!sa)
 		return -VS_EFAULT;
 	sqe_init(sqe, opcode, s);
@@ -162,8 +158,9 @@ int vs_build_payload(struct vs_sqe *sqe, struct vs_attach *a, uint8_t opcode, in
 		     const void *sbuf, void *rbuf, size_t len, unsigned flags,
 		     const struct vs_sockaddr *to, struct vs_sockaddr *from)
 {
-	if (vs_check_handle(s))
-		return -VS_EBADF;
+	s = vs_resolve_handle(s);
+	if (s < 0)
+		return s;
 	if (len && !sbuf && !rbuf)
 		return -VS_EFAULT;
 	if (opcode == VS_OP_SENDTO && !to)
@@ -192,8 +189,9 @@ int vs_build_payload(struct vs_sqe *sqe, struct vs_attach *a, uint8_t opcode, in
 int vs_build_addr_out(struct vs_sqe *sqe, struct vs_attach *a, uint8_t opcode, int s,
 		      struct vs_sockaddr *out)
 {
-	if (vs_check_handle(s))
-		return -VS_EBADF;
+	s = vs_resolve_handle(s);
+	if (s < 0)
+		return s;
 	if (!out && opcode != VS_OP_ACCEPT)
 		return -VS_EFAULT;
 	sqe_init(sqe, opcode, s);
@@ -204,8 +202,8 @@ int vs_build_addr_out(struct vs_sqe *sqe, struct vs_attach *a, uint8_t opcode, i
 
 int vs_build_simple(struct vs_sqe *sqe, uint8_t opcode, int s, uint32_t op_flags)
 {
-	if (opcode != VS_OP_NOP && vs_check_handle(s))
-		return -VS_EBADF;
+	if (opcode != VS_OP_NOP && (s = vs_resolve_handle(s)) < 0)
+		return s;
 	sqe_init(sqe, opcode, opcode == VS_OP_NOP ? 0 : s);
 	sqe->op_flags = op_flags;
 	return 0;
@@ -213,8 +211,9 @@ int vs_build_simple(struct vs_sqe *sqe, uint8_t opcode, int s, uint32_t op_flags
 
 int vs_build_opt(struct vs_sqe *sqe, uint8_t opcode, int s, int level, int name, int64_t value)
 {
-	if (vs_check_handle(s))
-		return -VS_EBADF;
+	s = vs_resolve_handle(s);
+	if (s < 0)
+		return s;
 	if (level < 0 || name < 0)
 		return -VS_ENOPROTOOPT;
 	sqe_init(sqe, opcode, s);
@@ -231,7 +230,7 @@ uint32_t vs_poll_mask(unsigned events)
 }
 
 /* CANCEL of the pending request r (its tag, not the caller's user_data). */
-void vs_build_cancel(struct vs_sqe *sqe, struct vs_lq *q, const struct vs_req *r)
+void vs_build_cancel(struct vs_sqe *sqe, struct vs_queue_state *q, const struct vs_req *r)
 {
 	sqe_init(sqe, VS_OP_CANCEL, 0);
 	sqe->u.out.addr_gpa = vs_req_tag(q, r);
@@ -244,7 +243,7 @@ static int prep_async(int built, const struct vs_sqe *sqe, const struct vs_attac
 {
 	if (built)
 		return built;
-	struct vs_lq *q = vs_this_queue();
+	struct vs_queue_state *q = vs_this_queue();
 	if (!q)
 		return -VS_ENODEV;
 	return vs_prep_req(q, VS_OWNER_ASYNC, user_data, sqe, a, NULL);
@@ -383,7 +382,7 @@ int vs_prep_poll(int s, unsigned events, uint64_t user_data)
 
 int vs_prep_cancel(uint64_t target, uint64_t user_data)
 {
-	struct vs_lq *q = vs_this_queue();
+	struct vs_queue_state *q = vs_this_queue();
 	if (!q)
 		return -VS_ENODEV;
 	for (uint32_t i = 0; i < VS_MAX_INFLIGHT; i++) {
@@ -402,17 +401,17 @@ int vs_prep_cancel(uint64_t target, uint64_t user_data)
 
 int vs_submit(void)
 {
-	struct vs_lq *q = vs_this_queue();
+	struct vs_queue_state *q = vs_this_queue();
 	return q ? vs_sched_submit(q, false) : -VS_ENODEV;
 }
 
 int vs_flush(void)
 {
-	struct vs_lq *q = vs_this_queue();
+	struct vs_queue_state *q = vs_this_queue();
 	return q ? vs_sched_flush(q) : -VS_ENODEV;
 }
 
-static uint32_t enough_done(struct vs_lq *q, void *arg)
+static uint32_t enough_done(struct vs_queue_state *q, void *arg)
 {
 	unsigned min = *(unsigned *)arg;
 	return q->done_count >= min ? 0 : min - q->done_count;
@@ -420,7 +419,7 @@ static uint32_t enough_done(struct vs_lq *q, void *arg)
 
 int vs_wait(unsigned min, int timeout_ms)
 {
-	struct vs_lq *q = vs_this_queue();
+	struct vs_queue_state *q = vs_this_queue();
 	if (!q)
 		return -VS_ENODEV;
 	if (min > q->used)

@@ -14,7 +14,7 @@
 
 /* Free SQ slots: entries between the host's head and our local tail
  * (prepared or published, not yet copied out by the host) are taken. */
-uint32_t vs_sq_space(struct vs_lq *q)
+uint32_t vs_sq_space(struct vs_queue_state *q)
 {
 	/* acquire pairs with the host's release store of sq_head after it
 	 * copied the entries out: only then may we overwrite those slots. */
@@ -29,13 +29,13 @@ uint32_t vs_sq_space(struct vs_lq *q)
 	return VS_SQ_ENTRIES - used;
 }
 
-struct vs_sqe *vs_sq_next(struct vs_lq *q)
+struct vs_sqe *vs_sq_next(struct vs_queue_state *q)
 {
 	return &q->ring->sq[q->sq_prepared & (VS_SQ_ENTRIES - 1)];
 }
 
 /* Make the prepared entries before upto visible to the host. */
-void vs_sq_publish(struct vs_lq *q, uint32_t upto)
+void vs_sq_publish(struct vs_queue_state *q, uint32_t upto)
 {
 	uint32_t n = upto - q->sq_published;
 	/* release pairs with the host's acquire load of sq_tail: the SQE bytes
@@ -47,7 +47,7 @@ void vs_sq_publish(struct vs_lq *q, uint32_t upto)
 }
 
 /* Consume every completion the host has posted. */
-int vs_cq_drain(struct vs_lq *q)
+int vs_cq_drain(struct vs_queue_state *q)
 {
 	/* acquire pairs with the host's release store of cq_tail after it
 	 * wrote the entries: the CQE bytes below are complete. */

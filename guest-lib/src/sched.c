@@ -28,7 +28,7 @@ static uint32_t group_size(void)
 	return vs_lib.t.notify == VS_NOTIFY_EVERY ? 1 : vs_lib.t.batch;
 }
 
-static int64_t ring(struct vs_lq *q, uint32_t flags, uint32_t wait_ms)
+static int64_t ring(struct vs_queue_state *q, uint32_t flags, uint32_t wait_ms)
 {
 	q->stats.doorbells++;
 	if (flags & VS_DB_SUBMIT) {
@@ -43,7 +43,7 @@ static int64_t ring(struct vs_lq *q, uint32_t flags, uint32_t wait_ms)
 }
 
 /* Is the host worker polling this queue's SQ right now? */
-static bool host_polling(struct vs_lq *q)
+static bool host_polling(struct vs_queue_state *q)
 {
 	/* seq_cst fence: our sq_tail store must be globally visible before we
 	 * read flags.  Pairs with the host's fence between setting NEED_WAKEUP
@@ -57,7 +57,7 @@ static bool host_polling(struct vs_lq *q)
 }
 
 /* Make sure the host will look at every published request. */
-static int hand_over(struct vs_lq *q)
+static int hand_over(struct vs_queue_state *q)
 {
 	if (q->unrung == 0)
 		return 0;
@@ -76,7 +76,7 @@ static int hand_over(struct vs_lq *q)
  * group.  caller_waits: the caller is about to wait, so the last full group
  * is left for the WAIT doorbell to carry.  Returns the number published.
  */
-int vs_sched_submit(struct vs_lq *q, bool caller_waits)
+int vs_sched_submit(struct vs_queue_state *q, bool caller_waits)
 {
 	uint32_t limit = group_size();
 	int published = (int)(q->sq_prepared - q->sq_published);
@@ -97,7 +97,7 @@ int vs_sched_submit(struct vs_lq *q, bool caller_waits)
 	}
 }
 
-int vs_sched_flush(struct vs_lq *q)
+int vs_sched_flush(struct vs_queue_state *q)
 {
 	int n = vs_sched_submit(q, false);
 	if (n < 0)
@@ -117,7 +117,7 @@ static uint32_t wait_ms_until(uint64_t now, uint64_t deadline)
  * queue (WAIT says -EIO) and completions the host holds back (CQ_OVERFLOW)
  * while it sleeps: only a doorbell makes it move them into the room our
  * drain just made. */
-static bool must_ring(struct vs_lq *q)
+static bool must_ring(struct vs_queue_state *q)
 {
 	/* acquire pairs with the host's seq_cst updates of flags */
 	uint32_t flags = vs_load_acquire(&q->ring->ctrl.flags);
@@ -133,7 +133,7 @@ static bool must_ring(struct vs_lq *q)
  * at the price of an exit, once the spin cap says the wait is a long one.
  * True if cond became true.
  */
-static bool spin(struct vs_lq *q, vs_wait_cond cond, void *arg, uint64_t deadline, int *err)
+static bool spin(struct vs_queue_state *q, vs_wait_cond cond, void *arg, uint64_t deadline, int *err)
 {
 	uint64_t now = vs_lib.t.now_ns(vs_lib.t.ctx);
 	uint64_t until = now + vs_lib.t.spin_ns;
@@ -158,7 +158,7 @@ static bool spin(struct vs_lq *q, vs_wait_cond cond, void *arg, uint64_t deadlin
 
 /* Ring WAIT (with SUBMIT if requests are not handed over yet), asking the
  * host for `need` completions so it does not return after the first. */
-static int64_t ring_wait(struct vs_lq *q, uint32_t need, uint32_t wait_ms)
+static int64_t ring_wait(struct vs_queue_state *q, uint32_t need, uint32_t wait_ms)
 {
 	/* The doorbell (an exit, a "memory" clobber) orders this store before
 	 * the host's load; release only keeps the compiler honest. */
@@ -171,7 +171,7 @@ static int64_t ring_wait(struct vs_lq *q, uint32_t need, uint32_t wait_ms)
  * timeout_ns passes (< 0: forever).  Returns 0, -ETIMEDOUT, -EIO (queue
  * broken) or the doorbell's error (-EINTR: the VM is stopping).
  */
-int vs_sched_wait(struct vs_lq *q, vs_wait_cond cond, void *arg, int64_t timeout_ns)
+int vs_sched_wait(struct vs_queue_state *q, vs_wait_cond cond, void *arg, int64_t timeout_ns)
 {
 	int err = vs_sched_submit(q, true);
 	if (err < 0)

@@ -9,12 +9,12 @@
 
 #include "internal.h"
 
-static uint32_t progressed(struct vs_lq *q, void *arg)
+static uint32_t progressed(struct vs_queue_state *q, void *arg)
 {
 	return q->stats.completions == *(uint64_t *)arg;
 }
 
-int vs_prep_sync(struct vs_lq *q, const struct vs_sqe *sqe, const struct vs_attach *a,
+int vs_prep_sync(struct vs_queue_state *q, const struct vs_sqe *sqe, const struct vs_attach *a,
 		 struct vs_req **out)
 {
 	for (;;) {
@@ -33,7 +33,7 @@ int vs_prep_sync(struct vs_lq *q, const struct vs_sqe *sqe, const struct vs_atta
 	}
 }
 
-void vs_req_abandon(struct vs_lq *q, struct vs_req *r)
+void vs_req_abandon(struct vs_queue_state *q, struct vs_req *r)
 {
 	if (r->state == VS_REQ_DONE)
 		vs_req_free(q, r);
@@ -41,7 +41,7 @@ void vs_req_abandon(struct vs_lq *q, struct vs_req *r)
 		r->owner = VS_OWNER_ORPHAN;
 }
 
-static uint32_t req_done(struct vs_lq *q, void *arg)
+static uint32_t req_done(struct vs_queue_state *q, void *arg)
 {
 	(void)q;
 	return ((struct vs_req *)arg)->state != VS_REQ_DONE;
@@ -52,7 +52,7 @@ static int call(int built, const struct vs_sqe *sqe, const struct vs_attach *a)
 {
 	if (built)
 		return built;
-	struct vs_lq *q = vs_this_queue();
+	struct vs_queue_state *q = vs_this_queue();
 	if (!q)
 		return -VS_ENODEV;
 	struct vs_req *r;
@@ -75,10 +75,28 @@ int vs_socket(int domain, int type)
 	return call(vs_build_socket(&sqe, domain, type), &sqe, NULL);
 }
 
-int vs_connect(int s, const struct vs_sockaddr *addr)
+/* VS_MSG_DONTWAIT -> VS_SQE_NONBLOCK on a built SQE; other flags are refused. */
+static int nonblock_flag(int built, struct vs_sqe *sqe, unsigned flags)
+{
+	if (built)
+		return built;
+	if (flags & ~VS_MSG_DONTWAIT)
+		return -VS_EINVAL;
+	if (flags & VS_MSG_DONTWAIT)
+		sqe->flags |= VS_SQE_NONBLOCK;
+	return 0;
+}
+
+int vs_connect_flags(int s, const struct vs_sockaddr *addr, unsigned flags)
 {
 	struct vs_sqe sqe;
-	return call(vs_build_addr_in(&sqe, VS_OP_CONNECT, s, addr), &sqe, NULL);
+	return call(nonblock_flag(vs_build_addr_in(&sqe, VS_OP_CONNECT, s, addr), &sqe, flags),
+		    &sqe, NULL);
+}
+
+int vs_connect(int s, const struct vs_sockaddr *addr)
+{
+	return vs_connect_flags(s, addr, 0);
 }
 
 int vs_bind(int s, const struct vs_sockaddr *addr)
@@ -95,11 +113,18 @@ int vs_listen(int s, int backlog)
 	return call(vs_build_simple(&sqe, VS_OP_LISTEN, s, (uint32_t)backlog), &sqe, NULL);
 }
 
-int vs_accept(int s, struct vs_sockaddr *peer)
+int vs_accept_flags(int s, struct vs_sockaddr *peer, unsigned flags)
 {
 	struct vs_sqe sqe;
 	struct vs_attach a;
-	return call(vs_build_addr_out(&sqe, &a, VS_OP_ACCEPT, s, peer), &sqe, &a);
+	return call(nonblock_flag(vs_build_addr_out(&sqe, &a, VS_OP_ACCEPT, s, peer), &sqe,
+				  flags),
+		    &sqe, &a);
+}
+
+int vs_accept(int s, struct vs_sockaddr *peer)
+{
+	return vs_accept_flags(s, peer, 0);
 }
 
 /* Sends until everything went out: a blocking stream send does that. */

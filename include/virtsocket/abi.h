@@ -46,7 +46,7 @@
 #include <stdint.h>
 
 #define VS_ABI_MAGIC   0x76736f63u /* "vsoc": boot info and doorbell magic */
-#define VS_ABI_VERSION 1u
+#define VS_ABI_VERSION 2u /* 2: guest arguments NUL separated */
 
 /* ------------------------------------------------------------------------
  * I/O ports (all accessed with 8- or 32-bit out/in from the guest)
@@ -134,10 +134,11 @@ struct vs_boot_info {
 	uint32_t notify;         /* enum vs_notify_mode */
 	uint32_t copy;           /* enum vs_copy_mode */
 	uint32_t batch;          /* guest-lib's largest batch, 1..VS_SQ_ENTRIES */
-	uint32_t cmdline_len;    /* bytes in cmdline, excluding the NUL */
+	uint32_t cmdline_len;    /* bytes in cmdline: every argument with its NUL */
 	uint32_t spin_us;        /* adaptive: longest the guest library polls its CQ
 	                            before it rings WAIT; 0: the library's default */
-	/* guest arguments after "--", separated by single spaces, NUL terminated */
+	/* the guest arguments after "--", exactly as the vmm got them, each followed by a
+	   NUL, back to back (argc = the number of NULs; "" is a lone NUL) */
 	char cmdline[VS_CMDLINE_MAX];
 };
 

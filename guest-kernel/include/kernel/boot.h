@@ -14,4 +14,12 @@ const char *copy_mode_name(uint32_t copy);         /* "zero", "bounce" */
 /* Check magic/version and sanity; prints what is wrong and exits VS_EXIT_USAGE. */
 void boot_info_check(const struct vs_boot_info *bi);
 
+/* main()'s arguments: argv[0] is the image's name (guest_image_name, which every image
+ * defines: virtsocket_add_guest and scripts/guest-cc generate it), then the guest
+ * arguments from the boot info. */
+extern const char guest_image_name[];
+extern int kernel_argc;
+extern char **kernel_argv;
+void cmdline_parse(const char *cmdline, uint32_t len);
+
 #endif

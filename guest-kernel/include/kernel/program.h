@@ -8,12 +8,15 @@
  *
  * GUEST_PROGRAM_SMP registers a program that uses other vCPUs (smp_run_on): the APs
  * stay awake for it.  With plain GUEST_PROGRAM the APs park (HLT) before it starts.
- * The first guest argument picks the program; no argument runs "hello".
+ * The first guest argument picks the program (programs/registry.c is guest.img's
+ * main()); no argument runs "hello".
  */
 #ifndef KERNEL_PROGRAM_H
 #define KERNEL_PROGRAM_H
 
+#include <stdbool.h>
 #include <stdint.h>
+#include <virtsocket/abi.h>
 
 #define PROGRAM_SMP 0x1u /* keep the APs serving smp_run_on() */
 
@@ -38,9 +41,8 @@ struct guest_program {
 const struct guest_program *program_find(const char *name);   /* NULL if unknown */
 void program_print_list(void);                                 /* name, usage, help */
 
-/* The guest arguments (boot_info.cmdline split at spaces); argc may be 0. */
-extern int kernel_argc;
-extern char **kernel_argv;
-void cmdline_parse(const char *cmdline, uint32_t len);
+/* guest.img's answer to the kernel's question (kernel/main.c): does the program that
+ * argv names want the other vCPUs? */
+bool main_wants_aps(int argc, char **argv);
 
 #endif

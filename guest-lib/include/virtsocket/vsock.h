@@ -222,6 +222,10 @@ struct vs_pollfd {
 
 int vs_socket(int domain, int type);
 int vs_connect(int s, const struct vs_sockaddr *addr);
+/* flags VS_MSG_DONTWAIT: do not wait; connect: -EINPROGRESS and the host goes on
+ * connecting (vs_poll for VS_POLLOUT, then VS_SO_ERROR); accept: -EAGAIN. */
+int vs_connect_flags(int s, const struct vs_sockaddr *addr, unsigned flags);
+int vs_accept_flags(int s, struct vs_sockaddr *peer /* or NULL */, unsigned flags);
 int vs_bind(int s, const struct vs_sockaddr *addr);
 int vs_listen(int s, int backlog);
 int vs_accept(int s, struct vs_sockaddr *peer /* or NULL */);
@@ -244,6 +248,26 @@ int vs_getpeername(int s, struct vs_sockaddr *out);
  * VS_POLL_MAX fds. */
 #define VS_POLL_MAX 64u
 int vs_poll(struct vs_pollfd *fds, unsigned nfds, int timeout_ms);
+
+/* ------------------------------------------------------------------------
+ * Descriptors (fd.c): the small numbers the POSIX layer hands out, as POSIX
+ * does (lowest free first from VS_FD_FIRST; 0-2 are the console's).  Each
+ * stands for a handle; every call above takes either a handle or such a
+ * descriptor (a handle is never below VS_HANDLE_MIN: abi.h builds it as
+ * generation << 16 | slot with generation >= 1; a number that is neither
+ * goes to the host as it is, which answers -EBADF).  Closing a handle does not
+ * free the descriptor that stands for it: vs_fd_release() does.
+ * ------------------------------------------------------------------------ */
+#define VS_FD_FIRST   3
+#define VS_FD_MAX     1024      /* = FD_SETSIZE: every descriptor fits an fd_set */
+#define VS_HANDLE_MIN 0x10000
+#define VS_FD_NONBLOCK 0x1u     /* vs_fd_flags(): O_NONBLOCK was set */
+
+int vs_fd_open(int handle, unsigned flags);      /* the new descriptor, or -EMFILE */
+int vs_fd_handle(int fd);                        /* its handle, or -EBADF */
+int vs_fd_flags(int fd);                         /* VS_FD_* or -EBADF */
+int vs_fd_set_flags(int fd, unsigned flags);
+int vs_fd_release(int fd);                       /* 0 or -EBADF */
 
 /* Socket address helpers (port in host order, addresses in network order). */
 void vs_sockaddr_in(struct vs_sockaddr *sa, const uint8_t ip[4], uint16_t port);

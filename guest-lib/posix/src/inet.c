@@ -52,6 +52,22 @@ static bool pton4(const char *s, const char *end, uint8_t out[4])
 	return s == end;
 }
 
+/* The n bytes parsed into buf, with "::" (at byte gap, -1: none) widened to zeros:
+ * 16 bytes into out, or false if they do not make an address. */
+static bool expand_gap(uint8_t buf[16], int n, int gap, uint8_t out[16])
+{
+	if (gap >= 0) {
+		if (n == 16)
+			return false; /* "::" must stand for at least one group */
+		memmove(buf + 16 - (n - gap), buf + gap, (size_t)(n - gap));
+		memset(buf + gap, 0, (size_t)(16 - n));
+	} else if (n != 16) {
+		return false;
+	}
+	memcpy(out, buf, 16);
+	return true;
+}
+
 static bool pton6(const char *s, uint8_t out[16])
 {
 	uint8_t buf[16];
@@ -106,16 +122,7 @@ static bool pton6(const char *s, uint8_t out[16])
 		}
 	}
 done:
-	if (gap >= 0) {
-		if (n == 16)
-			return false; /* "::" must stand for at least one group */
-		memmove(buf + 16 - (n - gap), buf + gap, (size_t)(n - gap));
-		memset(buf + gap, 0, (size_t)(16 - n));
-	} else if (n != 16) {
-		return false;
-	}
-	memcpy(out, buf, 16);
-	return true;
+	return expand_gap(buf, n, gap, out);
 }
 
 int inet_pton(int af, const char *restrict src, void *restrict dst)
@@ -231,4 +238,23 @@ const char *inet_ntop(int af, const void *restrict src, char *restrict dst, sock
 	}
 	memcpy(dst, buf, n);
 	return dst;
+}
+
+int inet_aton(const char *cp, struct in_addr *inp)
+{
+	struct in_addr a;
+
+	if (inet_pton(AF_INET, cp, &a) != 1)
+		return 0;
+	if (inp)
+		*inp = a;
+	return 1;
+}
+
+/* One static buffer, as POSIX allows (not per vCPU: copy the text before the next call). */
+char *inet_ntoa(struct in_addr in)
+{
+	static char text[INET_ADDRSTRLEN];
+
+	return (char *)inet_ntop(AF_INET, &in, text, sizeof(text));
 }

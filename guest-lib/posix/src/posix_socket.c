@@ -2,7 +2,8 @@
 /*
  * POSIX socket calls for guest programs, as thin wrappers over the blocking
  * vs_*() API: convert struct sockaddr <-> struct vs_sockaddr, turn -errno
- * into errno + -1.  Guest build only.
+ * into errno + -1, hand out small descriptors (src/fd.c) and honour
+ * O_NONBLOCK.  Guest build only.
  */
 #include <errno.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 #include <sys/socket.h>
 
 #include "virtsocket/vsock.h"
+#include "posix.h"
 
 _Static_assert(sizeof(struct pollfd) == sizeof(struct vs_pollfd), "pollfd layout");
 _Static_assert(__builtin_offsetof(struct pollfd, revents) ==
@@ -34,7 +36,7 @@ static int ready(void)
 	return err ? err : (vs_ready() ? 0 : -ENETDOWN);
 }
 
-static int fail(int err)
+int posix_fail(int err)
 {
 	errno = -err;
 	return -1;
@@ -42,12 +44,37 @@ static int fail(int err)
 
 static int ret_int(int r)
 {
-	return r < 0 ? fail(r) : r;
+	return r < 0 ? posix_fail(r) : r;
 }
 
-static ssize_t ret_ssize(int64_t r)
+ssize_t posix_ret_ssize(int64_t r)
 {
-	return r < 0 ? fail((int)r) : (ssize_t)r;
+	return r < 0 ? posix_fail((int)r) : (ssize_t)r;
+}
+
+int posix_ready(void)
+{
+	return ready();
+}
+
+unsigned posix_nonblock_flags(int fd)
+{
+	int f = vs_fd_flags(fd);
+
+	return f > 0 && (f & VS_FD_NONBLOCK) ? VS_MSG_DONTWAIT : 0;
+}
+
+/* A new handle's descriptor (the handle is closed again if none is free). */
+static int open_fd(int handle, int sock_flags)
+{
+	if (handle < 0)
+		return posix_fail(handle);
+	int fd = vs_fd_open(handle, sock_flags & SOCK_NONBLOCK ? VS_FD_NONBLOCK : 0);
+	if (fd < 0) {
+		vs_close(handle);
+		return posix_fail(fd);
+	}
+	return fd;
 }
 
 /* struct sockaddr from the caller -> struct vs_sockaddr for the ring. */
@@ -114,14 +141,16 @@ static void sockaddr_out_to(const struct vs_sockaddr *vs, struct sockaddr *sa, s
 
 int socket(int domain, int type, int protocol)
 {
+	int flags = type & (SOCK_NONBLOCK | SOCK_CLOEXEC); /* no exec: CLOEXEC is moot */
 	int err = ready();
 	if (err)
-		return fail(err);
+		return posix_fail(err);
+	type &= ~(SOCK_NONBLOCK | SOCK_CLOEXEC);
 	if (protocol != 0 &&
 	    !(type == SOCK_STREAM && protocol == IPPROTO_TCP) &&
 	    !(type == SOCK_DGRAM && protocol == IPPROTO_UDP))
-		return fail(-EPROTONOSUPPORT);
-	return ret_int(vs_socket(domain, type));
+		return posix_fail(-EPROTONOSUPPORT);
+	return open_fd(vs_socket(domain, type), flags);
 }
 
 int connect(int fd, const struct sockaddr *addr, socklen_t len)
@@ -130,7 +159,7 @@ int connect(int fd, const struct sockaddr *addr, socklen_t len)
 	int err = ready();
 	if (!err)
 		err = sockaddr_in_from(addr, len, &sa);
-	return err ? fail(err) : ret_int(vs_connect(fd, &sa));
+	return err ? posix_fail(err) : ret_int(vs_connect_flags(fd, &sa, posix_nonblock_flags(fd)));
 }
 
 int bind(int fd, const struct sockaddr *addr, socklen_t len)
@@ -139,41 +168,50 @@ int bind(int fd, const struct sockaddr *addr, socklen_t len)
 	int err = ready();
 	if (!err)
 		err = sockaddr_in_from(addr, len, &sa);
-	return err ? fail(err) : ret_int(vs_bind(fd, &sa));
+	return err ? posix_fail(err) : ret_int(vs_bind(fd, &sa));
 }
 
 int listen(int fd, int backlog)
 {
 	int err = ready();
 	if (err)
-		return fail(err);
+		return posix_fail(err);
 	if (backlog > 65535)
 		backlog = 65535;
 	return ret_int(vs_listen(fd, backlog));
 }
 
-int accept(int fd, struct sockaddr *restrict addr, socklen_t *restrict len)
+int accept4(int fd, struct sockaddr *restrict addr, socklen_t *restrict len, int flags)
 {
 	struct vs_sockaddr peer;
 	int err = ready();
 	if (err)
-		return fail(err);
-	int r = vs_accept(fd, addr ? &peer : NULL);
+		return posix_fail(err);
+	if (flags & ~(SOCK_NONBLOCK | SOCK_CLOEXEC))
+		return posix_fail(-EINVAL);
+	int r = vs_accept_flags(fd, addr ? &peer : NULL, posix_nonblock_flags(fd));
 	if (r >= 0)
 		sockaddr_out_to(&peer, addr, len);
-	return ret_int(r);
+	return open_fd(r, flags);
+}
+
+int accept(int fd, struct sockaddr *restrict addr, socklen_t *restrict len)
+{
+	return accept4(fd, addr, len, 0);
 }
 
 ssize_t send(int fd, const void *buf, size_t len, int flags)
 {
 	int err = ready();
-	return err ? fail(err) : ret_ssize(vs_send(fd, buf, len, (unsigned)flags));
+	return err ? posix_fail(err) : posix_ret_ssize(vs_send(fd, buf, len,
+						   (unsigned)flags | posix_nonblock_flags(fd)));
 }
 
 ssize_t recv(int fd, void *buf, size_t len, int flags)
 {
 	int err = ready();
-	return err ? fail(err) : ret_ssize(vs_recv(fd, buf, len, (unsigned)flags));
+	return err ? posix_fail(err) : posix_ret_ssize(vs_recv(fd, buf, len,
+						   (unsigned)flags | posix_nonblock_flags(fd)));
 }
 
 ssize_t sendto(int fd, const void *buf, size_t len, int flags, const struct sockaddr *to,
@@ -182,11 +220,12 @@ ssize_t sendto(int fd, const void *buf, size_t len, int flags, const struct sock
 	struct vs_sockaddr sa;
 	int err = ready();
 	if (err)
-		return fail(err);
+		return posix_fail(err);
+	flags |= (int)posix_nonblock_flags(fd);
 	if (!to)
-		return ret_ssize(vs_send(fd, buf, len, (unsigned)flags));
+		return posix_ret_ssize(vs_send(fd, buf, len, (unsigned)flags));
 	err = sockaddr_in_from(to, tolen, &sa);
-	return err ? fail(err) : ret_ssize(vs_sendto(fd, buf, len, (unsigned)flags, &sa));
+	return err ? posix_fail(err) : posix_ret_ssize(vs_sendto(fd, buf, len, (unsigned)flags, &sa));
 }
 
 ssize_t recvfrom(int fd, void *restrict buf, size_t len, int flags,
@@ -195,34 +234,46 @@ ssize_t recvfrom(int fd, void *restrict buf, size_t len, int flags,
 	struct vs_sockaddr sa;
 	int err = ready();
 	if (err)
-		return fail(err);
-	int64_t r = vs_recvfrom(fd, buf, len, (unsigned)flags, from ? &sa : NULL);
+		return posix_fail(err);
+	int64_t r = vs_recvfrom(fd, buf, len, (unsigned)flags | posix_nonblock_flags(fd),
+				from ? &sa : NULL);
 	if (r >= 0)
 		sockaddr_out_to(&sa, from, fromlen);
-	return ret_ssize(r);
+	return posix_ret_ssize(r);
 }
 
 int shutdown(int fd, int how)
 {
 	int err = ready();
-	return err ? fail(err) : ret_int(vs_shutdown(fd, how));
+	return err ? posix_fail(err) : ret_int(vs_shutdown(fd, how));
 }
 
 int close(int fd)
 {
+	if (fd >= 0 && fd < VS_FD_FIRST)
+		return 0; /* the console: nothing to close */
 	int err = ready();
-	return err ? fail(err) : ret_int(vs_close(fd));
+	if (err)
+		return posix_fail(err);
+	if (fd >= (int)VS_HANDLE_MIN)
+		return ret_int(vs_close(fd)); /* a raw handle (vs_socket()): the host judges */
+	int handle = vs_fd_handle(fd);
+	if (handle < 0)
+		return posix_fail(handle);
+	/* POSIX: the descriptor is gone even if the close reports an error */
+	vs_fd_release(fd);
+	return ret_int(vs_close(handle));
 }
 
 int setsockopt(int fd, int level, int name, const void *val, socklen_t len)
 {
 	int err = ready();
 	if (err)
-		return fail(err);
+		return posix_fail(err);
 	if (!val)
-		return fail(-EFAULT);
+		return posix_fail(-EFAULT);
 	if (len < sizeof(int))
-		return fail(-EINVAL);
+		return posix_fail(-EINVAL);
 	int v;
 	memcpy(&v, val, sizeof(v));
 	return ret_int(vs_setsockopt(fd, level, name, v));
@@ -232,13 +283,13 @@ int getsockopt(int fd, int level, int name, void *restrict val, socklen_t *restr
 {
 	int err = ready();
 	if (err)
-		return fail(err);
+		return posix_fail(err);
 	if (!val || !len)
-		return fail(-EFAULT);
+		return posix_fail(-EFAULT);
 	int v;
 	int r = vs_getsockopt(fd, level, name, &v);
 	if (r < 0)
-		return fail(r);
+		return posix_fail(r);
 	memcpy(val, &v, *len < sizeof(v) ? *len : sizeof(v));
 	*len = *len < sizeof(v) ? *len : sizeof(v);
 	return 0;
@@ -250,12 +301,12 @@ static int get_name(int fd, struct sockaddr *addr, socklen_t *len,
 	struct vs_sockaddr sa;
 	int err = ready();
 	if (err)
-		return fail(err);
+		return posix_fail(err);
 	if (!addr || !len)
-		return fail(-EFAULT);
+		return posix_fail(-EFAULT);
 	int r = fn(fd, &sa);
 	if (r < 0)
-		return fail(r);
+		return posix_fail(r);
 	sockaddr_out_to(&sa, addr, len);
 	return 0;
 }
@@ -274,8 +325,8 @@ int poll(struct pollfd *fds, nfds_t nfds, int timeout_ms)
 {
 	int err = ready();
 	if (err)
-		return fail(err);
+		return posix_fail(err);
 	if (nfds > VS_POLL_MAX)
-		return fail(-EINVAL);
+		return posix_fail(-EINVAL);
 	return ret_int(vs_poll((struct vs_pollfd *)fds, (unsigned)nfds, timeout_ms));
 }

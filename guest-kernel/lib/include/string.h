@@ -20,9 +20,13 @@ char *strstr(const char *haystack, const char *needle);
 char *strcpy(char *restrict dst, const char *restrict src);
 char *strncpy(char *restrict dst, const char *restrict src, size_t n);
 char *strcat(char *restrict dst, const char *restrict src);
+char *strncat(char *restrict dst, const char *restrict src, size_t n);
 size_t strspn(const char *s, const char *accept);
 size_t strcspn(const char *s, const char *reject);
 char *strdup(const char *s);                /* malloc()ed */
+char *strndup(const char *s, size_t max);   /* malloc()ed */
+char *strtok(char *restrict s, const char *restrict delim);
+char *strtok_r(char *restrict s, const char *restrict delim, char **restrict save);
 
 /* Linux errno names ("EAGAIN"-style text: the guest has no message catalogue). */
 const char *strerror(int errnum);

@@ -29,6 +29,7 @@ int *__errno_location(void);
 #define EINVAL          22
 #define ENFILE          23
 #define EMFILE          24
+#define ENOTTY          25
 #define ENOSPC          28
 #define ESPIPE          29
 #define EPIPE           32

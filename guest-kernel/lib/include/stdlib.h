@@ -15,8 +15,12 @@ void *calloc(size_t n, size_t size);
 void *realloc(void *p, size_t size);
 void free(void *p);
 
-/* Ends the VM: the vmm exits with status & 0xff (guest programs: 0..63). */
+/* Ends the VM after the atexit() handlers: the vmm exits with status & 0xff (guest
+ * programs: 0..63; abi.h gives the higher ones to the vmm).  _Exit skips the handlers. */
 _Noreturn void exit(int status);
+_Noreturn void _Exit(int status);
+int atexit(void (*fn)(void));       /* up to 32; -1 beyond */
+char *getenv(const char *name);     /* no environment: always NULL */
 _Noreturn void abort(void); /* exits 63 (KERNEL_EXIT_PANIC) */
 
 int atoi(const char *s);

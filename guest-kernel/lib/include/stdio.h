@@ -31,6 +31,14 @@ int putc(int c, FILE *f);
 int fputs(const char *s, FILE *f); /* no newline */
 size_t fwrite(const void *p, size_t size, size_t n, FILE *f);
 int fflush(FILE *f);              /* nothing is buffered: returns 0 */
+#define _IOFBF 0
+#define _IOLBF 1
+#define _IONBF 2
+#define BUFSIZ 8192
+/* Accepted and change nothing: output is unbuffered whatever the mode.  No input
+ * stream exists (no stdin, fgets, scanf: such a program does not compile). */
+int setvbuf(FILE *restrict f, char *restrict buf, int mode, size_t size);
+void setbuf(FILE *restrict f, char *restrict buf);
 void perror(const char *s);       /* "s: EAGAIN" */
 
 #endif
