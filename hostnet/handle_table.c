@@ -5,11 +5,16 @@
 #include <pthread.h>
 #include <stdlib.h>
 
+#include "virtsocket/abi.h"
+
 #include "sock.h"
 
 #define NO_SLOT      UINT32_MAX
 #define MAX_SLOTS    0xffffu
-#define HANDLE_BITS  31u /* keeps handles positive as int32 */
+/* Handles are VS_HANDLE_MIN + ((gen - 1) << slot_bits | slot), at most INT32_MAX:
+ * positive as int32, and never below VS_HANDLE_MIN, so the guest's POSIX layer can
+ * tell a handle from one of its own small descriptors. */
+#define HANDLE_SPACE ((uint32_t)INT32_MAX - VS_HANDLE_MIN + 1)
 
 struct hn_slot {
 	struct hn_sock *sock;   /* NULL: free (or retired) */
@@ -41,7 +46,7 @@ int hn_handles_create_gen(uint32_t max, uint32_t gen_max, struct hn_handle_table
 	if (max == 0 || max > MAX_SLOTS)
 		return -EINVAL;
 	uint32_t bits = slot_bits_for(max);
-	uint32_t most = (1u << (HANDLE_BITS - bits)) - 1;
+	uint32_t most = HANDLE_SPACE >> bits; /* generations that fit */
 	if (gen_max > most)
 		return -EINVAL;
 	struct hn_handle_table *t = calloc(1, sizeof(*t));
@@ -77,14 +82,17 @@ void hn_handles_destroy(struct hn_handle_table *t)
 
 uint32_t hn_handles_slot(const struct hn_handle_table *t, uint32_t handle)
 {
-	return handle & ((1u << t->slot_bits) - 1);
+	return (handle - VS_HANDLE_MIN) & ((1u << t->slot_bits) - 1);
 }
 
 /* The slot a handle names, or NULL if it names no open socket.  Locked. */
 static struct hn_slot *lookup(struct hn_handle_table *t, uint32_t handle)
 {
-	uint32_t slot = hn_handles_slot(t, handle), gen = handle >> t->slot_bits;
-	if (handle > INT32_MAX || slot >= t->max || t->slots[slot].gen != gen || !t->slots[slot].sock)
+	if (handle < VS_HANDLE_MIN || handle > INT32_MAX)
+		return NULL;
+	uint32_t slot = hn_handles_slot(t, handle);
+	uint32_t gen = ((handle - VS_HANDLE_MIN) >> t->slot_bits) + 1;
+	if (slot >= t->max || t->slots[slot].gen != gen || !t->slots[slot].sock)
 		return NULL;
 	return &t->slots[slot];
 }
@@ -102,7 +110,7 @@ int hn_handles_add(struct hn_handle_table *t, struct hn_sock *s, uint32_t *handl
 		t->free_tail = NO_SLOT;
 	t->slots[slot].sock = s;
 	t->count++;
-	*handle = t->slots[slot].gen << t->slot_bits | slot;
+	*handle = VS_HANDLE_MIN + ((t->slots[slot].gen - 1) << t->slot_bits | slot);
 	s->handle = *handle;
 	pthread_mutex_unlock(&t->lock);
 	return 0;

@@ -251,10 +251,14 @@ struct vs_queue_ctrl {
 	uint8_t reserved[4096 - 6 * VS_CACHELINE];
 };
 
+/* The smallest socket handle the host hands out (see below). */
+#define VS_HANDLE_MIN 0x10000u
+
 /* Opcodes.  "handle" is a per-VM socket handle the host hands out (never a
- * host fd): opaque, > 0 and <= INT32_MAX (generation and slot), so a
- * closed handle stays invalid (-EBADF) even once its slot is reused (a slot
- * out of generations is retired: after ~2^31 sockets a VM gets -EMFILE).
+ * host fd): opaque, VS_HANDLE_MIN <= handle <= INT32_MAX (generation and
+ * slot), so a closed handle stays invalid (-EBADF) even once its slot is reused
+ * (a slot out of generations is retired: after ~2^31 sockets a VM gets -EMFILE),
+ * and never collides with the guest POSIX layer's small descriptors.
  * "in addr" = the inline sockaddr in sqe.u.addr; result >= 0 is
  * success unless said otherwise, < 0 is -errno (Linux values).
  *

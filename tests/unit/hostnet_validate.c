@@ -185,7 +185,7 @@ MUT(sa6_reserved,      e->u.addr.family = VS_AF_INET6; e->u.addr.reserved = 5)
 MUT(handle_zero,       e->handle = 0)
 MUT(handle_closed,     e->handle = H_OLD)
 MUT(handle_huge,       e->handle = 0xffffffffu)
-MUT(handle_other_slot, e->handle = (H & 0xffff0000u) | 3)
+MUT(handle_other_slot, e->handle = H + 3) /* H's generation (2) with slot 3, whose socket is generation 1 */
 MUT(backlog_big,       e->op_flags = 65536)
 MUT(buf_outside,       e->addr = RAM_BYTES)
 MUT(buf_straddles,     e->addr = RAM_BYTES - 999)

@@ -253,14 +253,12 @@ int vs_poll(struct vs_pollfd *fds, unsigned nfds, int timeout_ms);
  * Descriptors (fd.c): the small numbers the POSIX layer hands out, as POSIX
  * does (lowest free first from VS_FD_FIRST; 0-2 are the console's).  Each
  * stands for a handle; every call above takes either a handle or such a
- * descriptor (a handle is never below VS_HANDLE_MIN: abi.h builds it as
- * generation << 16 | slot with generation >= 1; a number that is neither
+ * descriptor (a handle is never below abi.h's VS_HANDLE_MIN; a number that is neither
  * goes to the host as it is, which answers -EBADF).  Closing a handle does not
  * free the descriptor that stands for it: vs_fd_release() does.
  * ------------------------------------------------------------------------ */
 #define VS_FD_FIRST   3
 #define VS_FD_MAX     1024      /* = FD_SETSIZE: every descriptor fits an fd_set */
-#define VS_HANDLE_MIN 0x10000
 #define VS_FD_NONBLOCK 0x1u     /* vs_fd_flags(): O_NONBLOCK was set */
 
 int vs_fd_open(int handle, unsigned flags);      /* the new descriptor, or -EMFILE */
