@@ -24,7 +24,6 @@
 #include "worker.h"
 
 #include <stdlib.h>
-#include <sys/eventfd.h>
 
 #include "clock.h"
 #include "hostnet.h"
@@ -56,10 +55,7 @@ int hn_worker_init(struct hn_worker *w, struct hn_worker_env *env, uint32_t inde
 	w->exec.epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (w->exec.epfd < 0)
 		return -errno;
-	w->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (w->evfd < 0)
-		return -errno;
-	env->kick_fds[index] = w->evfd;
+	w->evfd = env->kick_fds[index]; /* the link's: the doorbell side kicks it */
 	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = HN_EVENTFD_TAG };
 	if (epoll_ctl(w->exec.epfd, EPOLL_CTL_ADD, w->evfd, &ev) < 0)
 		return -errno;
@@ -79,8 +75,6 @@ void hn_worker_release(struct hn_worker *w)
 {
 	if (w->exec.epfd >= 0)
 		close(w->exec.epfd);
-	if (w->evfd >= 0)
-		close(w->evfd);
 	free(w->queues);
 	free(w->exec.snap);
 	free(w->exec.scratch);
