@@ -14,7 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "hostnet.h"
+#include "worker_proc.h"
 #include "layout.h"
 #include "x86_boot.h"
 
@@ -42,7 +42,7 @@ int vm_create(struct vm *vm, const struct kvm_sys *kvm, enum vs_doorbell_kind do
 {
 	*vm = (struct vm){ .kvm = kvm, .fd = -1, .stop_signal_fd = -1,
 			   .doorbell_kind = doorbell };
-	vm->mem.ring_fd = -1;
+	vm->mem.ring_fd = vm->mem.ram_fd = -1;
 	int err = vm_end_state_init(&vm->end);
 	if (err) {
 		snprintf(msg, msglen, "vmm: eventfd: %s", strerror(-err));
@@ -197,7 +197,7 @@ int vm_setup_vcpus(struct vm *vm, uint64_t entry, char *msg, size_t msglen)
 int vm_add_devices(struct vm *vm, char *msg, size_t msglen)
 {
 	vm->doorbell = (struct doorbell){
-		.hn = vm->hn,
+		.link = vm->worker ? vm->worker->link : NULL,
 		.ring_gpa = vm->mem.ring_gpa,
 		.ring_bytes = vm->mem.ring_bytes,
 		.sync_regs = vm->kvm->cap_sync_regs,
@@ -257,8 +257,8 @@ static bool stop_vcpus(struct vm *vm)
 	for (uint32_t i = 0; i < vm->nr_vcpus; i++)
 		if (vm->vcpus[i].run)
 			__atomic_store_n(&vm->vcpus[i].run->immediate_exit, 1, __ATOMIC_RELEASE);
-	if (vm->hn)
-		hostnet_stop(vm->hn);
+	if (vm->worker)
+		hostnet_link_stop(vm->worker->link);
 
 	double give_up = now_seconds() + VMM_STOP_GIVE_UP_S;
 	for (;;) {
@@ -312,16 +312,17 @@ int vm_wait(struct vm *vm, unsigned timeout_s)
 
 	double deadline = vm->started_at + timeout_s;
 	for (;;) {
-		struct pollfd p[2] = {
+		struct pollfd p[3] = {
 			{ .fd = vm->end.event, .events = POLLIN },
 			{ .fd = sfd, .events = POLLIN },
+			{ .fd = vm->worker ? vm->worker->pidfd : -1, .events = POLLIN },
 		};
 		int wait_ms = -1;
 		if (timeout_s) {
 			double left = deadline - now_seconds();
 			wait_ms = left <= 0 ? 0 : (int)(left * 1000.0) + 1;
 		}
-		int n = poll(p, sfd >= 0 ? 2 : 1, wait_ms);
+		int n = poll(p, 3, wait_ms); /* negative fds are ignored */
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
@@ -331,6 +332,12 @@ int vm_wait(struct vm *vm, unsigned timeout_s)
 		}
 		if (p[0].revents & POLLIN)
 			break;
+		char why[256];
+		if ((p[2].revents & POLLIN) && worker_proc_ended(vm->worker, why, sizeof(why))) {
+			if (vm_end(&vm->end, VS_EXIT_VMM_ERROR, VM_END_ERROR))
+				fprintf(stderr, "%s\n", why);
+			break;
+		}
 		if (sfd >= 0 && (p[1].revents & POLLIN)) {
 			struct signalfd_siginfo si;
 			if (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
@@ -346,6 +353,8 @@ int vm_wait(struct vm *vm, unsigned timeout_s)
 	}
 	bool stopped = stop_vcpus(vm);
 	vm->ended_at = now_seconds();
+	if (vm->worker && stopped)
+		worker_proc_finish(vm->worker); /* its statistics are final now */
 	for (uint32_t i = 0; i < vm->nr_vcpus; i++)
 		if (vm->vcpus[i].thread_joined)
 			serial_flush(&vm->serial, i);
@@ -375,8 +384,11 @@ void vm_destroy(struct vm *vm)
 		if (v->thread_started && !v->thread_joined)
 			return; /* a thread may still touch all of it: leave it to exit() */
 	}
-	hostnet_destroy(vm->hn);
-	vm->hn = NULL;
+	if (vm->worker) {
+		worker_proc_destroy(vm->worker);
+		free(vm->worker);
+		vm->worker = NULL;
+	}
 	for (uint32_t i = 0; i < vm->nr_vcpus; i++) {
 		struct vcpu *v = &vm->vcpus[i];
 		if (v->run)
