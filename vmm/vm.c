@@ -134,6 +134,14 @@ int vm_create_vcpus(struct vm *vm, uint32_t nr, char *msg, size_t msglen)
 			return err;
 		}
 		v->run = run;
+		/* Not into hostnet's worker process (a fork, worker_proc.h): a
+		 * shared kvm_run there would let it rewrite this vCPU's exits. */
+		if (madvise(run, vm->kvm->run_size, MADV_DONTFORK) < 0) {
+			int err = -errno;
+			snprintf(msg, msglen, "vmm: madvise(MADV_DONTFORK) on kvm_run: %s",
+				 strerror(-err));
+			return err;
+		}
 		/* Have KVM put the general registers into kvm_run at every exit. */
 		if (vm->kvm->cap_sync_regs)
 			v->run->kvm_valid_regs = KVM_SYNC_X86_REGS;

@@ -125,7 +125,7 @@ static void child_main(struct hostnet_link *l, const struct hostnet_config *in, 
 	}
 	atomic_store(&l->state, HN_LINK_READY);
 #ifdef VMM_TEST_HOOKS
-	worker_test_hook_run(l);
+	worker_test_hook_run(l, parent);
 #endif
 
 	uint64_t v;
