@@ -249,6 +249,11 @@ static void run_loop(struct hn_worker *w)
 static void *worker_main(void *arg)
 {
 	struct hn_worker *w = arg;
+	/* Named by itself (prctl), not by its creator: naming another thread
+	 * goes through /proc, which a jailed worker process has not got. */
+	char name[16];
+	snprintf(name, sizeof(name), "hostnet-w%u", w->index);
+	pthread_setname_np(pthread_self(), name);
 	hn_queue_self_kick_fd = w->evfd;
 	w->start_err = enter_sandbox(w);
 	int failed = w->start_err;
@@ -275,9 +280,6 @@ int hn_worker_start(struct hn_worker *w)
 		return -err;
 	}
 	w->started = true; /* hostnet_destroy() joins it, even if it failed below */
-	char name[16];
-	snprintf(name, sizeof(name), "hostnet-w%u", w->index);
-	pthread_setname_np(w->thread, name);
 
 	/* Wait until the thread runs under its filter (or could not load it). */
 	while (sem_wait(&w->ready) && errno == EINTR)
