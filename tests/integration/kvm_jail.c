@@ -26,17 +26,6 @@
 
 TestSuite(kvm_jail, .timeout = 300);
 
-static void read_small(const char *path, char *buf, size_t len)
-{
-	buf[0] = '\0';
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return;
-	size_t n = fread(buf, 1, len - 1, f);
-	buf[n] = '\0';
-	fclose(f);
-}
-
 /* The text after "Key:" up to the end of its line, tabs squeezed to spaces. */
 static void status_line(const char *status, const char *key, char *out, size_t len)
 {
@@ -56,12 +45,9 @@ static void status_line(const char *status, const char *key, char *out, size_t l
 
 static pid_t worker_proc_of(pid_t vmm)
 {
-	char path[64], text[64];
-	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)vmm, (int)vmm);
-	read_small(path, text, sizeof(text));
-	int pid = atoi(text);
-	cr_assert_gt(pid, 0, "the vmm has no child process ('%s')", text);
-	return (pid_t)pid;
+	pid_t pid = np_first_child(vmm);
+	cr_assert_gt(pid, 0, "the vmm has no child process");
+	return pid;
 }
 
 static void check_threads(pid_t w)
@@ -76,7 +62,7 @@ static void check_threads(pid_t w)
 			continue;
 		char path[128], status[4096], v[128];
 		snprintf(path, sizeof(path), "%s/%.20s/status", dir, e->d_name);
-		read_small(path, status, sizeof(status));
+		np_read_small(path, status, sizeof(status));
 		if (!status[0])
 			continue;
 		threads++;
@@ -144,13 +130,13 @@ static void check_maps_and_limits(pid_t w)
 	char path[64];
 	static char maps[1 << 16];
 	snprintf(path, sizeof(path), "/proc/%d/maps", (int)w);
-	read_small(path, maps, sizeof(maps));
+	np_read_small(path, maps, sizeof(maps));
 	cr_expect(strstr(maps, "/memfd:virtsocket-ram"), "guest RAM is mapped:\n%s", maps);
 	cr_expect(strstr(maps, "/memfd:virtsocket-ring"), "the ring slot is mapped");
 	cr_expect_null(strstr(maps, "kvm"), "no KVM mapping (kvm_run) in the worker");
 	char limits[4096];
 	snprintf(path, sizeof(path), "/proc/%d/limits", (int)w);
-	read_small(path, limits, sizeof(limits));
+	np_read_small(path, limits, sizeof(limits));
 	const char *l = strstr(limits, "Max open files");
 	cr_assert_not_null(l);
 	unsigned soft = 0, hard = 0;
@@ -172,7 +158,7 @@ Test(kvm_jail, the_worker_process_is_jailed)
 	char comm[32];
 	char path[64];
 	snprintf(path, sizeof(path), "/proc/%d/comm", (int)w);
-	read_small(path, comm, sizeof(comm));
+	np_read_small(path, comm, sizeof(comm));
 	cr_expect_str_eq(comm, "vmm-hostnet\n");
 	check_threads(w);
 	check_root_is_empty(w);
@@ -250,7 +236,7 @@ Test(kvm_jail, the_vmm_dying_ends_the_worker_process)
 	for (int i = 0; i < 500 && !ended; i++) {
 		char path[64], status[4096], state[64];
 		snprintf(path, sizeof(path), "/proc/%d/status", (int)w);
-		read_small(path, status, sizeof(status));
+		np_read_small(path, status, sizeof(status));
 		status_line(status, "State:", state, sizeof(state));
 		ended = !status[0] || state[0] == 'Z' || state[0] == 'X';
 		if (!ended)

@@ -37,17 +37,6 @@ static int status_field(const char *text, const char *key)
 	return p ? atoi(p + strlen(key)) : -1;
 }
 
-static void read_small(const char *path, char *buf, size_t len)
-{
-	buf[0] = '\0';
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return;
-	size_t n = fread(buf, 1, len - 1, f);
-	buf[n] = '\0';
-	fclose(f);
-}
-
 /* Adds pid's threads to t (in_worker_proc: pid is hostnet's process). */
 static void inspect_threads(pid_t pid, struct threads *t, bool in_worker_proc)
 {
@@ -60,9 +49,9 @@ static void inspect_threads(pid_t pid, struct threads *t, bool in_worker_proc)
 			continue;
 		char path[128], comm[64], status[4096];
 		snprintf(path, sizeof(path), "%s/%.20s/comm", dir, e->d_name);
-		read_small(path, comm, sizeof(comm));
+		np_read_small(path, comm, sizeof(comm));
 		snprintf(path, sizeof(path), "%s/%.20s/status", dir, e->d_name);
-		read_small(path, status, sizeof(status));
+		np_read_small(path, status, sizeof(status));
 		if (!status[0])
 			continue; /* the thread ended meanwhile (a halted vCPU's does) */
 		bool filtered = status_field(status, "Seccomp:") == 2;
@@ -89,14 +78,9 @@ static void inspect_threads(pid_t pid, struct threads *t, bool in_worker_proc)
 /* The vmm's one child: hostnet's worker process. */
 static pid_t worker_proc_of(pid_t vmm)
 {
-	char path[64], text[64];
-	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)vmm, (int)vmm);
-	read_small(path, text, sizeof(text));
-	int pid = atoi(text);
-	cr_assert_gt(pid, 0, "the vmm has no child process (%s: '%s')", path, text);
-	cr_assert_null(strchr(text, ' ') && strchr(text, ' ')[1] ? text : NULL,
-		       "the vmm has more than one child: %s", text);
-	return (pid_t)pid;
+	pid_t pid = np_first_child(vmm);
+	cr_assert_gt(pid, 0, "the vmm has no child process");
+	return pid;
 }
 
 /* Does pid have /dev/kvm open? */
