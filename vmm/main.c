@@ -238,10 +238,15 @@ int main(int argc, char **argv)
 
 	/* 2-3. KVM and the doorbell;  4-8. the VM, ready to run. */
 	int status = open_kvm(&cfg, &kvm, &host, &doorbell, msg, sizeof(msg));
-	if (!status)
-		status = build_vm(&vm, &cfg, &kvm, host, doorbell, msg, sizeof(msg));
 	if (status)
 		return fail(msg, status);
+	status = build_vm(&vm, &cfg, &kvm, host, doorbell, msg, sizeof(msg));
+	if (status) {
+		/* Whatever was built goes (a started worker process too). */
+		vm_destroy(&vm);
+		kvm_sys_close(&kvm);
+		return fail(msg, status);
+	}
 
 	/* 9. Devices, then one thread per vCPU. */
 	if (vm_add_devices(&vm, msg, sizeof(msg)) < 0 || vm_start(&vm, msg, sizeof(msg)) < 0) {
