@@ -39,7 +39,7 @@ static int64_t wait_min(const struct vs_queue_ctrl *c)
  * the worker, kicked by this doorbell, breaks the queue (and says why). */
 static int64_t ready(const struct hostnet_link *l, uint32_t q)
 {
-	const struct hn_link_queue *lq = &l->q[q];
+	const struct hn_link_queue *lq = &l->sh->q[q];
 	if (atomic_load(&lq->broken))
 		return -EIO;
 	uint32_t used = atomic_load_explicit(&lq->cq_tail, memory_order_acquire) -
@@ -62,7 +62,7 @@ static struct timespec deadline_after(uint32_t ms)
 
 static int64_t wait_queue(struct hostnet_link *l, uint32_t q, uint32_t wait_ms)
 {
-	struct hn_link_queue *lq = &l->q[q];
+	struct hn_link_queue *lq = &l->sh->q[q];
 	uint64_t t0 = hn_now_ns();
 	int64_t min = wait_min(ctrl_of(l, q));
 	struct timespec deadline = deadline_after(wait_ms);

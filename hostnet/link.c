@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <linux/futex.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
@@ -18,11 +19,16 @@ int hostnet_link_create(uint8_t *ring, uint64_t ring_gpa, uint64_t ring_bytes,
 	if (!ring || nr_queues == 0 || nr_queues > VS_MAX_QUEUES || workers == 0 ||
 	    workers > nr_queues)
 		return -EINVAL;
+	struct hostnet_link *l = calloc(1, sizeof(*l));
+	if (!l)
+		return -ENOMEM;
 	/* Anonymous and shared: a fork keeps it shared with the child. */
-	struct hostnet_link *l = mmap(NULL, sizeof(*l), PROT_READ | PROT_WRITE,
-				      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (l == MAP_FAILED)
+	l->sh = mmap(NULL, sizeof(*l->sh), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+		     -1, 0);
+	if (l->sh == MAP_FAILED) {
+		free(l);
 		return -errno;
+	}
 	l->ring = ring;
 	l->ring_gpa = ring_gpa;
 	l->ring_bytes = ring_bytes;
@@ -56,7 +62,8 @@ void hostnet_link_destroy(struct hostnet_link *l)
 			close(l->kick_fds[i]);
 	if (l->quit_fd >= 0)
 		close(l->quit_fd);
-	munmap(l, sizeof(*l));
+	munmap(l->sh, sizeof(*l->sh));
+	free(l);
 }
 
 void hn_link_notify(struct hn_link_queue *lq)
@@ -73,8 +80,12 @@ void hostnet_link_stop(struct hostnet_link *l)
 	if (!l)
 		return;
 	atomic_store(&l->stopping, 1);
-	for (uint32_t i = 0; i < l->nr_queues; i++)
-		hn_link_notify(&l->q[i]);
+	/* Wake whether or not the shared waiters count says someone waits: a
+	 * worker process may have overwritten it. */
+	for (uint32_t i = 0; i < l->nr_queues; i++) {
+		atomic_fetch_add(&l->sh->q[i].seq, 1);
+		syscall(SYS_futex, &l->sh->q[i].seq, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
+	}
 }
 
 static uint64_t load(const atomic_uint_least64_t *c)
@@ -85,8 +96,8 @@ static uint64_t load(const atomic_uint_least64_t *c)
 void hostnet_link_get_stats(const struct hostnet_link *l, struct hostnet_stats *out)
 {
 	memset(out, 0, sizeof(*out));
-	if (atomic_load(&l->stats_valid))
-		*out = l->worker_stats;
+	if (atomic_load(&l->sh->stats_valid))
+		*out = l->sh->worker_stats;
 	out->doorbells = load(&l->doorbells);
 	out->doorbells_bad = load(&l->doorbells_bad);
 	out->wait_ns = load(&l->wait_ns);

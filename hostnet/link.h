@@ -1,18 +1,19 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * What the VMM and hostnet's workers share, so that the workers can run in a
- * process of their own (vmm/worker_proc.c) or in the caller's (unit tests,
- * fuzzers): one MAP_SHARED page set, made before a fork, holding
- *   - per queue: the host's cq_tail, the broken flag and a futex word that
- *     every completion bumps: a doorbell WAIT sleeps on it (doorbell.c);
- *   - the doorbell counters and, once the workers' process ends, a snapshot
- *     of its statistics;
- *   - the eventfds: one per worker (doorbell kicks) and one to tell the
- *     worker process to end.
- * Nothing in it comes from the guest; the guest sees only the ring slot.
- * The workers' side writes the queue words, the VMM's side only reads them:
- * a compromised worker can lie about completions to the guest it serves,
- * nothing more (the VMM never follows a pointer or index from here).
+ * What the VMM's doorbell side and hostnet's workers share, so that the
+ * workers can run in a process of their own (vmm/worker_proc.c) or in the
+ * caller's (unit tests, fuzzers).  Two parts:
+ *   - struct hostnet_link, private memory (a fork copies it): the ring
+ *     slot's mapping and geometry, the eventfds (one per worker for doorbell
+ *     kicks, one to tell the worker process to end), the stop flag and the
+ *     doorbell counters.  The workers' process cannot change the VMM's copy.
+ *   - struct hn_link_shared, one MAP_SHARED mapping made before the fork:
+ *     per queue the host's cq_tail, the broken flag and a futex word that
+ *     every completion bumps (a doorbell WAIT sleeps on it, doorbell.c); the
+ *     worker process's start state; its final statistics.
+ * The VMM only reads numbers from the shared part, never a pointer, fd or
+ * index: a compromised worker can lie to the guest it serves about
+ * completions, wake or starve its WAITs, and lie in the statistics.
  */
 #ifndef VS_HOSTNET_LINK_H
 #define VS_HOSTNET_LINK_H
@@ -34,6 +35,15 @@ struct hn_link_queue {
 /* Worker process states (state word). */
 enum { HN_LINK_STARTING = 0, HN_LINK_READY = 1, HN_LINK_FAILED = 2 };
 
+/* The MAP_SHARED part. */
+struct hn_link_shared {
+	atomic_uint state;              /* HN_LINK_*: the worker process's start */
+	atomic_int start_err;           /* -errno with HN_LINK_FAILED */
+	atomic_uint stats_valid;        /* worker_stats holds the final snapshot */
+	struct hostnet_stats worker_stats;
+	struct hn_link_queue q[VS_MAX_QUEUES];
+};
+
 struct hostnet_link {
 	/* The doorbell's view, fixed at creation. */
 	uint8_t *ring;                  /* ring slot mapping (same address in both) */
@@ -43,16 +53,12 @@ struct hostnet_link {
 	int quit_fd;                    /* eventfd: the worker process ends */
 
 	atomic_uint stopping;           /* hostnet_link_stop(): WAITs return -EINTR */
-	atomic_uint state;              /* HN_LINK_*: the worker process's start */
-	atomic_int start_err;           /* -errno with HN_LINK_FAILED */
 	atomic_uint_least64_t doorbells, doorbells_bad, wait_ns;
-	atomic_uint stats_valid;        /* worker_stats holds the final snapshot */
-	struct hostnet_stats worker_stats;
-	struct hn_link_queue q[VS_MAX_QUEUES];
+	struct hn_link_shared *sh;      /* the shared part */
 };
 
-/* A shared anonymous mapping and the eventfds.  workers: 1 .. nr_queues.
- * 0 or -errno; hostnet_link_destroy() undoes it. */
+/* The link, its shared anonymous mapping and the eventfds.  workers:
+ * 1 .. nr_queues.  0 or -errno; hostnet_link_destroy() undoes it. */
 int hostnet_link_create(uint8_t *ring, uint64_t ring_gpa, uint64_t ring_bytes,
 			uint32_t nr_queues, uint32_t workers, struct hostnet_link **out);
 void hostnet_link_destroy(struct hostnet_link *l);
@@ -66,7 +72,8 @@ void hostnet_link_stop(struct hostnet_link *l);
  * doorbell counters of this side. */
 void hostnet_link_get_stats(const struct hostnet_link *l, struct hostnet_stats *out);
 
-/* Workers' side: a queue's completions moved or it broke; wake its WAITs. */
+/* Workers' side: a queue's completions moved or it broke; wake its WAITs
+ * (only if some wait, as the shared word says). */
 void hn_link_notify(struct hn_link_queue *lq);
 
 #endif

@@ -51,8 +51,8 @@ static void child_fail(struct hostnet_link *l, const char *step, int err)
 	char line[160];
 	snprintf(line, sizeof(line), "vmm: hostnet worker process: %s: %s\n", step,
 		 strerror(-err));
-	atomic_store(&l->start_err, err);
-	atomic_store(&l->state, HN_LINK_FAILED);
+	atomic_store(&l->sh->start_err, err);
+	atomic_store(&l->sh->state, HN_LINK_FAILED);
 	child_say_and_exit(line, VS_EXIT_VMM_ERROR);
 }
 
@@ -123,7 +123,7 @@ static void child_main(struct hostnet_link *l, const struct hostnet_config *in, 
 		if (err)
 			child_fail(l, "loading the seccomp filter", err);
 	}
-	atomic_store(&l->state, HN_LINK_READY);
+	atomic_store(&l->sh->state, HN_LINK_READY);
 #ifdef VMM_TEST_HOOKS
 	worker_test_hook_run(l, parent);
 #endif
@@ -131,8 +131,8 @@ static void child_main(struct hostnet_link *l, const struct hostnet_config *in, 
 	uint64_t v;
 	while (read(l->quit_fd, &v, sizeof(v)) != (ssize_t)sizeof(v))
 		;
-	hostnet_get_stats(hn, &l->worker_stats);
-	atomic_store(&l->stats_valid, 1);
+	hostnet_get_stats(hn, &l->sh->worker_stats);
+	atomic_store(&l->sh->stats_valid, 1);
 	hostnet_destroy(hn);
 	syscall(SYS_exit_group, 0); /* no atexit handlers: they are the VMM's */
 }
@@ -182,11 +182,11 @@ static void kill_and_reap(struct worker_proc *wp)
 static int wait_ready(struct worker_proc *wp, char *msg, size_t msglen)
 {
 	for (int waited = 0; waited < WORKER_START_TIMEOUT_MS; waited += 5) {
-		unsigned st = atomic_load(&wp->link->state);
+		unsigned st = atomic_load(&wp->link->sh->state);
 		if (st == HN_LINK_READY)
 			return 0;
 		if (st == HN_LINK_FAILED || pidfd_readable(wp, 5)) {
-			int err = atomic_load(&wp->link->start_err);
+			int err = atomic_load(&wp->link->sh->start_err);
 			reap(wp, true);
 			if (!err) {
 				describe(wp, msg, msglen);

@@ -30,13 +30,13 @@ void worker_test_hook_run(struct hostnet_link *l, pid_t vmm)
 		snprintf(path, sizeof(path), "/proc/%d/mem", (int)vmm);
 		said("openat(/proc/<vmm>/mem)", openat(AT_FDCWD, path, O_RDWR));
 	} else if (!strcmp(h, "mprotect")) {
-		said("mprotect(PROT_EXEC)", mprotect(l, 4096, PROT_READ | PROT_EXEC));
+		said("mprotect(PROT_EXEC)", mprotect(l->sh, 4096, PROT_READ | PROT_EXEC));
 	} else if (!strcmp(h, "munmap")) {
 		said("munmap(ring slot)", munmap(l->ring, 4096));
 		*(volatile uint8_t *)l->ring = 1; /* SIGSEGV: only this process */
 	} else if (!strcmp(h, "write-vmm")) {
 		char b = 0;
-		struct iovec local = { &b, 1 }, remote = { l, 1 };
+		struct iovec local = { &b, 1 }, remote = { l->sh, 1 };
 		said("process_vm_writev(vmm)", process_vm_writev(vmm, &local, 1, &remote, 1, 0));
 	} else if (!strcmp(h, "kill-vmm")) {
 		said("kill(vmm, SIGKILL)", kill(vmm, SIGKILL));
