@@ -1,99 +1,138 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * hostnet_doorbell(): what a vCPU's hypercall or port write turns into.
- * Runs on the vCPU thread.  SUBMIT kicks the queue's worker and returns at
- * once; WAIT blocks the vCPU thread on the queue's condition variable until
- * the CQ holds the guest's wait_min completions, wait_ms passes, or
- * hostnet_stop().
+ * The doorbell: what a vCPU's hypercall or port write turns into.  Runs on
+ * the vCPU thread, in the VMM's process, and sees only the link (link.h) and
+ * the ring slot, never the workers' state, so it works the same whether the
+ * workers run in this process or in their own.  SUBMIT kicks the queue's
+ * worker and returns at once; WAIT sleeps on the queue's futex word until the
+ * CQ holds the guest's wait_min completions, wait_ms passes, or the link is
+ * stopped.
  */
+#define _GNU_SOURCE
 #include <errno.h>
+#include <linux/futex.h>
+#include <sys/syscall.h>
 #include <time.h>
 
 #include "clock.h"
 #include "hostnet_internal.h"
 #include "kick.h"
+#include "link.h"
+
+static struct vs_queue_ctrl *ctrl_of(const struct hostnet_link *l, uint32_t q)
+{
+	return (struct vs_queue_ctrl *)(l->ring + (uint64_t)q * VS_QUEUE_BYTES);
+}
 
 /* How many completions this WAIT is for: the guest's wait_min, read once
  * (the guest may rewrite it at any time) and clamped to what a CQ holds. */
-static int64_t wait_min(const struct hn_queue *q)
+static int64_t wait_min(const struct vs_queue_ctrl *c)
 {
-	uint32_t min = __atomic_load_n(&q->ring->ctrl.wait_min, __ATOMIC_RELAXED);
+	uint32_t min = __atomic_load_n(&c->wait_min, __ATOMIC_RELAXED);
 	if (min == 0)
 		return 1;
 	return min > VS_CQ_ENTRIES ? VS_CQ_ENTRIES : min;
 }
 
-static int64_t wait_queue(struct hostnet *hn, struct hn_queue *q, uint32_t wait_ms)
+/* Completions the guest can reap now: the host's cq_tail against the
+ * guest's cq_head.  -EIO when broken; -EAGAIN when cq_head is out of reach:
+ * the worker, kicked by this doorbell, breaks the queue (and says why). */
+static int64_t ready(const struct hostnet_link *l, uint32_t q)
 {
-	uint64_t t0 = hn_now_ns();
-	int64_t min = wait_min(q);
-	struct timespec deadline;
-	clock_gettime(CLOCK_MONOTONIC, &deadline);
-	deadline.tv_sec += wait_ms / 1000;
-	deadline.tv_nsec += (long)(wait_ms % 1000) * 1000000L;
-	if (deadline.tv_nsec >= 1000000000L) {
-		deadline.tv_sec++;
-		deadline.tv_nsec -= 1000000000L;
-	}
+	const struct hn_link_queue *lq = &l->sh->q[q];
+	if (atomic_load(&lq->broken))
+		return -EIO;
+	uint32_t used = atomic_load_explicit(&lq->cq_tail, memory_order_acquire) -
+			vs_load_acquire(&ctrl_of(l, q)->cq_head);
+	return used > VS_CQ_ENTRIES ? -EAGAIN : (int64_t)used;
+}
 
+static struct timespec deadline_after(uint32_t ms)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	t.tv_sec += ms / 1000;
+	t.tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (t.tv_nsec >= 1000000000L) {
+		t.tv_sec++;
+		t.tv_nsec -= 1000000000L;
+	}
+	return t;
+}
+
+static int64_t wait_queue(struct hostnet_link *l, uint32_t q, uint32_t wait_ms)
+{
+	struct hn_link_queue *lq = &l->sh->q[q];
+	uint64_t t0 = hn_now_ns();
+	int64_t min = wait_min(ctrl_of(l, q));
+	struct timespec deadline = deadline_after(wait_ms);
 	int64_t r;
-	pthread_mutex_lock(&q->lock);
+
+	atomic_fetch_add(&lq->waiters, 1);
 	for (;;) {
-		if (atomic_load(&hn->stopping)) {
+		unsigned seq = atomic_load(&lq->seq);
+		if (atomic_load(&l->stopping)) {
 			r = -EINTR;
 			break;
 		}
-		r = hn_queue_ready_locked(q);
+		r = ready(l, q);
+		if (r == -EAGAIN)
+			r = 0; /* about to break: the worker wakes us when it has */
 		if (r < 0 || r >= min)
 			break; /* enough completions, or -EIO: broken queue */
 		if (wait_ms == 0) {
 			r = r ? r : -ETIMEDOUT;
 			break;
 		}
-		q->waiters++;
-		int e = wait_ms == VS_DB_WAIT_FOREVER
-				? pthread_cond_wait(&q->cond, &q->lock)
-				: pthread_cond_timedwait(&q->cond, &q->lock, &deadline);
-		q->waiters--;
-		if (e == ETIMEDOUT) {
-			r = atomic_load(&hn->stopping) ? -EINTR : hn_queue_ready_locked(q);
+		/* Not private: the worker that wakes us may be another process.
+		 * Absolute CLOCK_MONOTONIC deadline (FUTEX_WAIT_BITSET). */
+		long e = syscall(SYS_futex, &lq->seq, FUTEX_WAIT_BITSET, seq,
+				 wait_ms == VS_DB_WAIT_FOREVER ? NULL : &deadline, NULL,
+				 FUTEX_BITSET_MATCH_ANY);
+		if (e < 0 && errno == ETIMEDOUT) {
+			r = atomic_load(&l->stopping) ? -EINTR : ready(l, q);
+			if (r == -EAGAIN)
+				r = -EIO;
 			if (r == 0)
 				r = -ETIMEDOUT;
 			break;
 		}
 	}
-	pthread_mutex_unlock(&q->lock);
-	atomic_fetch_add_explicit(&hn->wait_ns, hn_now_ns() - t0, memory_order_relaxed);
+	atomic_fetch_sub(&lq->waiters, 1);
+	atomic_fetch_add_explicit(&l->wait_ns, hn_now_ns() - t0, memory_order_relaxed);
 	return r;
+}
+
+int64_t hostnet_link_doorbell(struct hostnet_link *l, uint64_t a0, uint64_t a1, uint64_t a2)
+{
+	atomic_fetch_add_explicit(&l->doorbells, 1, memory_order_relaxed);
+	uint32_t queue = VS_DB_ARG_QUEUE(a2);
+	uint32_t flags = VS_DB_ARG_FLAGS(a2);
+	if (VS_DB_ARG_MAGIC(a2) != VS_ABI_MAGIC || a0 != l->ring_gpa ||
+	    a1 != l->ring_bytes / 4096 || queue >= l->nr_queues ||
+	    (flags & ~VS_DB_FLAGS_MASK)) {
+		atomic_fetch_add_explicit(&l->doorbells_bad, 1, memory_order_relaxed);
+		return -EINVAL;
+	}
+
+	/* Any doorbell means "look at queue q": a WAIT may follow a reap that
+	 * freed the CQ room a sleeping worker was waiting for (or that lets it
+	 * move held-back completions).  NEED_WAKEUP is cleared before the kick:
+	 * the worker is on its way, and an adaptive guest that hands over more
+	 * requests meanwhile (sched.c) must not take the flag of the sleep being
+	 * ended for a new one and ring again.  Safe for the sleep protocol: a
+	 * worker always sets the flag, fences and looks at the rings once more
+	 * before it sleeps (worker.c). */
+	__atomic_fetch_and(&ctrl_of(l, queue)->flags, ~VS_QF_NEED_WAKEUP, __ATOMIC_SEQ_CST);
+	hn_kick(l->kick_fds[queue % l->workers]);
+
+	if (flags & VS_DB_WAIT)
+		return wait_queue(l, queue, VS_DB_ARG_WAIT_MS(a2));
+	int64_t r = ready(l, queue);
+	return r == -EAGAIN ? -EIO : r;
 }
 
 int64_t hostnet_doorbell(struct hostnet *hn, uint64_t a0, uint64_t a1, uint64_t a2)
 {
-	atomic_fetch_add_explicit(&hn->doorbells, 1, memory_order_relaxed);
-	uint32_t queue = VS_DB_ARG_QUEUE(a2);
-	uint32_t flags = VS_DB_ARG_FLAGS(a2);
-	if (VS_DB_ARG_MAGIC(a2) != VS_ABI_MAGIC || a0 != hn->cfg.ring_gpa ||
-	    a1 != hn->cfg.ring_bytes / 4096 || queue >= hn->cfg.nr_queues ||
-	    (flags & ~VS_DB_FLAGS_MASK)) {
-		atomic_fetch_add_explicit(&hn->doorbells_bad, 1, memory_order_relaxed);
-		return -EINVAL;
-	}
-	struct hn_queue *q = &hn->queues[queue];
-
-	/* Any doorbell means "look at queue q": a WAIT may follow a reap that
-	 * freed the CQ room a sleeping worker was waiting for.  NEED_WAKEUP is
-	 * cleared before the kick: the worker is on its way, and an adaptive
-	 * guest that hands over more requests meanwhile (sched.c) must not take
-	 * the flag of the sleep being ended for a new one and ring again.  Safe for
-	 * the sleep protocol: a worker always sets the flag, fences and looks at
-	 * the rings once more before it sleeps (worker.c). */
-	hn_queue_set_flags(q, 0, VS_QF_NEED_WAKEUP);
-	hn_kick(q->kick_fd);
-
-	if (flags & VS_DB_WAIT)
-		return wait_queue(hn, q, VS_DB_ARG_WAIT_MS(a2));
-	pthread_mutex_lock(&q->lock);
-	int64_t r = hn_queue_ready_locked(q);
-	pthread_mutex_unlock(&q->lock);
-	return r;
+	return hostnet_link_doorbell(hn->link, a0, a1, a2);
 }

@@ -44,6 +44,26 @@ static void init_env(struct hostnet *hn)
 		.handles = hn->handles,
 		.deny_log = &hn->deny_log,
 	};
+	for (uint32_t i = 0; i < hn->cfg.workers; i++)
+		hn->env.kick_fds[i] = hn->link->kick_fds[i];
+}
+
+/* The caller's link must describe this config; else make one. */
+static int attach_link(struct hostnet *hn)
+{
+	const struct hostnet_config *c = &hn->cfg;
+	struct hostnet_link *l = c->link;
+	if (l) {
+		if (l->ring != c->ring || l->ring_gpa != c->ring_gpa ||
+		    l->ring_bytes != c->ring_bytes || l->nr_queues != c->nr_queues ||
+		    l->workers != c->workers)
+			return -EINVAL;
+		hn->link = l;
+		return 0;
+	}
+	hn->own_link = true;
+	return hostnet_link_create(c->ring, c->ring_gpa, c->ring_bytes, c->nr_queues,
+				   c->workers, &hn->link);
 }
 
 static int init_worker(struct hostnet *hn, uint32_t i)
@@ -61,10 +81,14 @@ static int init_worker(struct hostnet *hn, uint32_t i)
 /* Everything after the config checks and the allocation of the arrays. */
 static int start(struct hostnet *hn)
 {
-	int err = hn_handles_create(hn->cfg.max_sockets, &hn->handles);
+	int err = attach_link(hn);
+	err = err ? err : hn_handles_create(hn->cfg.max_sockets, &hn->handles);
+	if (err)
+		return err;
 	init_env(hn);
 	for (uint32_t i = 0; !err && i < hn->cfg.nr_queues; i++)
-		err = hn_queue_init(&hn->queues[i], i, hn_ring_queue(&hn->mem, i));
+		err = hn_queue_init(&hn->queues[i], i, hn_ring_queue(&hn->mem, i),
+				    &hn->link->sh->q[i]);
 	for (uint32_t i = 0; !err && i < hn->cfg.workers; i++)
 		err = init_worker(hn, i);
 	for (uint32_t i = 0; !err && i < hn->cfg.workers; i++)
@@ -127,19 +151,8 @@ int hostnet_create(const struct hostnet_config *cfg, struct hostnet **out)
 
 void hostnet_stop(struct hostnet *hn)
 {
-	if (!hn)
-		return;
-	atomic_store(&hn->stopping, true);
-	for (uint32_t i = 0; i < hn->cfg.nr_queues; i++) {
-		struct hn_queue *q = &hn->queues[i];
-		if (!q->overflow)
-			continue; /* never initialised (create failed) */
-		/* Under the lock: a waiter between its check and its sleep
-		 * cannot miss the broadcast. */
-		pthread_mutex_lock(&q->lock);
-		pthread_cond_broadcast(&q->cond);
-		pthread_mutex_unlock(&q->lock);
-	}
+	if (hn)
+		hostnet_link_stop(hn->link);
 }
 
 void hostnet_destroy(struct hostnet *hn)
@@ -158,6 +171,8 @@ void hostnet_destroy(struct hostnet *hn)
 		hn_queue_destroy(&hn->queues[i]);
 	hn_handles_destroy(hn->handles);
 	hn_deny_log_destroy(&hn->deny_log);
+	if (hn->own_link)
+		hostnet_link_destroy(hn->link);
 	free(hn->queues);
 	free(hn->workers);
 	free(hn);
@@ -170,10 +185,7 @@ static uint64_t load(const atomic_uint_least64_t *c)
 
 void hostnet_get_stats(const struct hostnet *hn, struct hostnet_stats *out)
 {
-	memset(out, 0, sizeof(*out));
-	out->doorbells = load(&hn->doorbells);
-	out->doorbells_bad = load(&hn->doorbells_bad);
-	out->wait_ns = load(&hn->wait_ns);
+	hostnet_link_get_stats(hn->link, out); /* the doorbell side's counters */
 	out->denied = hn_deny_log_count(&hn->deny_log);
 	out->sockets_open = hn_handles_count(hn->handles);
 	for (uint32_t i = 0; i < hn->cfg.nr_queues; i++) {

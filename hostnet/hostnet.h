@@ -40,6 +40,9 @@ struct hostnet_config {
 	                           (0: HOSTNET_DEFAULT_MAX_BACKLOG) */
 	struct hostnet_policy policy; /* egress policy (policy.h); all zero: loopback
 	                           only, binds to loopback only.  Denied: -EACCES */
+	struct hostnet_link *link; /* link.h: the page the doorbell side shares with the
+	                           workers (ring, ring_gpa, nr_queues and workers
+	                           as above); NULL: hostnet makes its own */
 	bool seccomp;           /* each worker thread runs under a seccomp filter that
 	                           allows only the system calls it makes (sandbox.h);
 	                           a forbidden call prints one line and exits the

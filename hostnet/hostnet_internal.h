@@ -22,6 +22,7 @@
 
 #include "guest_mem.h"
 #include "hostnet.h"
+#include "link.h"
 #include "policy.h"
 #include "queue.h"
 #include "worker.h"
@@ -34,8 +35,8 @@ struct hostnet {
 	struct hn_worker *workers;
 	struct hn_worker_env env;   /* what the workers share */
 	struct hn_deny_log deny_log; /* egress policy denials, rate limited */
-	atomic_bool stopping;       /* hostnet_stop(): WAITs return -EINTR */
-	atomic_uint_least64_t doorbells, doorbells_bad, wait_ns;
+	struct hostnet_link *link;  /* the doorbell's view (link.h): WAIT, counters */
+	bool own_link;              /* made by hostnet_create(), destroyed with it */
 };
 
 #endif

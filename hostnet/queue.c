@@ -28,23 +28,22 @@
 
 _Thread_local int hn_queue_self_kick_fd = -1;
 
-int hn_queue_init(struct hn_queue *q, uint32_t index, struct vs_queue *ring)
+int hn_queue_init(struct hn_queue *q, uint32_t index, struct vs_queue *ring,
+		  struct hn_link_queue *link)
 {
 	q->index = index;
 	q->ring = ring;
 	q->kick_fd = -1;
 	q->sq_head = ring->ctrl.sq_head;
 	q->cq_tail = ring->ctrl.cq_tail;
+	q->link = link;
+	atomic_store(&link->cq_tail, q->cq_tail);
+	atomic_store(&link->broken, 0);
 	ring->ctrl.flags = 0;
 	q->overflow = calloc(HOSTNET_MAX_INFLIGHT, sizeof(*q->overflow));
 	if (!q->overflow)
 		return -ENOMEM;
 	pthread_mutex_init(&q->lock, NULL);
-	pthread_condattr_t ca;
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&q->cond, &ca);
-	pthread_condattr_destroy(&ca);
 	return 0;
 }
 
@@ -53,7 +52,6 @@ void hn_queue_destroy(struct hn_queue *q)
 	if (!q->overflow)
 		return; /* never initialised */
 	pthread_mutex_destroy(&q->lock);
-	pthread_cond_destroy(&q->cond);
 	free(q->overflow);
 	q->overflow = NULL;
 }
@@ -75,7 +73,8 @@ static void break_locked(struct hn_queue *q, const char *why)
 	hn_queue_set_flags(q, VS_QF_BROKEN, 0);
 	fprintf(stderr, "hostnet: queue %u is BROKEN: %s; the host consumes nothing more "
 		"from it (guest ring bug or hostile guest)\n", q->index, why);
-	pthread_cond_broadcast(&q->cond);
+	atomic_store(&q->link->broken, 1);
+	hn_link_notify(q->link);
 }
 
 void hn_queue_break(struct hn_queue *q, const char *why)
@@ -107,8 +106,8 @@ static void write_cqe_locked(struct hn_queue *q, const struct vs_cqe *cqe)
 	vs_store_release(&q->ring->ctrl.cq_tail, q->cq_tail);
 	atomic_fetch_sub(&q->inflight, 1);
 	atomic_fetch_add_explicit(&q->completions, 1, memory_order_relaxed);
-	if (q->waiters)
-		pthread_cond_broadcast(&q->cond);
+	atomic_store_explicit(&q->link->cq_tail, q->cq_tail, memory_order_release);
+	hn_link_notify(q->link);
 }
 
 /* Move held-back completions into the CQ while it has room. */
@@ -167,17 +166,6 @@ void hn_queue_post(struct hn_queue *q, uint64_t user_data, int32_t result, uint3
 		hn_kick(q->kick_fd);
 }
 
-int64_t hn_queue_ready_locked(struct hn_queue *q)
-{
-	if (atomic_load(&q->broken))
-		return -EIO;
-	flush_locked(q);
-	int64_t room = cq_free_locked(q);
-	if (room < 0)
-		return -EIO;
-	return VS_CQ_ENTRIES - room;
-}
-
 static unsigned log2_bucket(uint32_t n)
 {
 	unsigned b = 31u - (unsigned)__builtin_clz(n);
@@ -226,10 +214,16 @@ uint32_t hn_queue_take(struct hn_queue *q, struct vs_sqe batch[VS_SQ_ENTRIES])
 		return 0;
 	uint32_t avail = sq_available(q);
 	if (avail == 0) {
-		/* Nothing to consume; still move held completions along. */
-		if (atomic_load_explicit(&q->ov_count, memory_order_relaxed)) {
+		/* Nothing to consume; still move held completions along, and
+		 * break the queue for a cq_head out of reach (a doorbell WAIT
+		 * waits for that: it only reads the link). */
+		uint32_t used = atomic_load_explicit(&q->link->cq_tail, memory_order_relaxed) -
+				vs_load_acquire(&q->ring->ctrl.cq_head);
+		if (atomic_load_explicit(&q->ov_count, memory_order_relaxed) ||
+		    used > VS_CQ_ENTRIES) {
 			pthread_mutex_lock(&q->lock);
 			flush_locked(q);
+			(void)cq_free_locked(q);
 			pthread_mutex_unlock(&q->lock);
 		}
 		return 0;

@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "hostnet.h"
+#include "link.h"
 #include "virtsocket/abi.h"
 
 struct hn_queue {
@@ -29,8 +30,7 @@ struct hn_queue {
 
 	/* Completion side: under lock. */
 	pthread_mutex_t lock;
-	pthread_cond_t cond;        /* doorbell WAITers (CLOCK_MONOTONIC) */
-	uint32_t waiters;
+	struct hn_link_queue *link; /* cq_tail, broken and the WAITers' futex (link.h) */
 	uint32_t cq_tail;           /* private copy of what we published */
 	struct vs_cqe *overflow;    /* HOSTNET_MAX_INFLIGHT slots, a FIFO ring */
 	uint32_t ov_head;
@@ -53,7 +53,8 @@ extern _Thread_local int hn_queue_self_kick_fd;
 /* Start from the control page's indices (idle, checked by the caller) and
  * clear its flags.  0 or -ENOMEM.  hn_queue_destroy() undoes it (and does
  * nothing for a queue never initialised). */
-int hn_queue_init(struct hn_queue *q, uint32_t index, struct vs_queue *ring);
+int hn_queue_init(struct hn_queue *q, uint32_t index, struct vs_queue *ring,
+		  struct hn_link_queue *link);
 void hn_queue_destroy(struct hn_queue *q);
 
 /* Copy out what the SQ offers, at most as many entries as the CQ and the
@@ -63,9 +64,6 @@ void hn_queue_destroy(struct hn_queue *q);
 uint32_t hn_queue_take(struct hn_queue *q, struct vs_sqe batch[VS_SQ_ENTRIES]);
 /* Post one completion (or hold it host-side while the CQ is full). */
 void hn_queue_post(struct hn_queue *q, uint64_t user_data, int32_t result, uint32_t flags);
-/* Completions the guest can reap now, or -EIO if the queue is broken.
- * Caller holds q->lock; moves held-back completions into the CQ first. */
-int64_t hn_queue_ready_locked(struct hn_queue *q);
 /* Mark the queue dead (VS_QF_BROKEN) and log why, once. */
 void hn_queue_break(struct hn_queue *q, const char *why);
 void hn_queue_set_flags(struct hn_queue *q, uint32_t set, uint32_t clear);

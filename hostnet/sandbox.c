@@ -184,13 +184,18 @@ static int allow(scmp_filter_ctx ctx, int nr, unsigned n, const struct scmp_arg_
 
 /* The calls whose arguments are pinned down: several rules for one call are
  * alternatives, the comparisons inside one rule must all hold. */
-static int add_pinned_rules(scmp_filter_ctx ctx, const struct hn_sandbox_fds *fds)
+static int add_pinned_rules(scmp_filter_ctx ctx, const struct hn_sandbox_fds *fds,
+			    bool whole_process)
 {
 	int err = 0;
 
 	/* worker.c: reset its own eventfd's kick counter; nothing else is read
-	 * with read(2). */
+	 * with read(2).  A whole process's filter serves every worker (each
+	 * reads its own) and the process's main thread (event_fd: its quit
+	 * eventfd, vmm/worker_proc.c). */
 	err = err ? err : ALLOW(ctx, SCMP_SYS(read), SCMP_A0_32(SCMP_CMP_EQ, (uint32_t)fds->event_fd));
+	for (uint32_t i = 0; whole_process && i < fds->nr_kick_fds && !err; i++)
+		err = ALLOW(ctx, SCMP_SYS(read), SCMP_A0_32(SCMP_CMP_EQ, (uint32_t)fds->kick_fds[i]));
 
 	/* hn_worker_kick(): any worker's eventfd (a completion for a queue
 	 * another worker serves).  Stderr: hostnet's log lines (queue broken,
@@ -270,7 +275,8 @@ static int add_asan_rules(scmp_filter_ctx ctx)
 }
 #endif
 
-static int build_filter(scmp_filter_ctx ctx, const struct hn_sandbox_fds *fds)
+static int build_filter(scmp_filter_ctx ctx, const struct hn_sandbox_fds *fds,
+			bool whole_process)
 {
 	/* A call from another ABI (int 0x80, x32) gets the same report. */
 	int err = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_TRAP);
@@ -284,14 +290,14 @@ static int build_filter(scmp_filter_ctx ctx, const struct hn_sandbox_fds *fds)
 	 * madvise.  Nothing can be opened either way. */
 	err = err ? err : seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(openat), 0);
 	err = err ? err : seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(open), 0);
-	err = err ? err : add_pinned_rules(ctx, fds);
+	err = err ? err : add_pinned_rules(ctx, fds, whole_process);
 #ifdef HN_ASAN
 	err = err ? err : add_asan_rules(ctx);
 #endif
 	return err;
 }
 
-int hn_sandbox_install_worker(const struct hn_sandbox_fds *fds)
+static int load(const struct hn_sandbox_fds *fds, bool whole_process)
 {
 	int err = hn_sandbox_install_trap_handler();
 	if (err)
@@ -307,9 +313,23 @@ int hn_sandbox_install_worker(const struct hn_sandbox_fds *fds)
 	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_TRAP);
 	if (!ctx)
 		return -ENOMEM;
-	err = build_filter(ctx, fds);
+	err = build_filter(ctx, fds, whole_process);
+	/* Every thread of the process at once (TSYNC), or fail: none may be
+	 * left unfiltered beside the others. */
+	if (!err && whole_process)
+		err = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1);
 	if (!err)
 		err = seccomp_load(ctx); /* sets no_new_privs first (SCMP_FLTATR_CTL_NNP) */
 	seccomp_release(ctx);        /* free() is still allowed: munmap, madvise, brk */
 	return err < 0 ? err : (err ? -EINVAL : 0);
+}
+
+int hn_sandbox_install_worker(const struct hn_sandbox_fds *fds)
+{
+	return load(fds, false);
+}
+
+int hn_sandbox_install_process(const struct hn_sandbox_fds *fds)
+{
+	return load(fds, true);
 }

@@ -50,4 +50,13 @@ int hn_sandbox_install_trap_handler(void);
  */
 int hn_sandbox_install_worker(const struct hn_sandbox_fds *fds);
 
+/*
+ * The same allow-list for every thread of the calling process at once
+ * (SECCOMP_FILTER_FLAG_TSYNC), for a process that runs nothing but hostnet
+ * (vmm/worker_proc.c): read(2) is allowed on event_fd (the process's own
+ * quit eventfd) and on every kick fd.  0 or -errno (also when a thread
+ * already has another filter).
+ */
+int hn_sandbox_install_process(const struct hn_sandbox_fds *fds);
+
 #endif /* VS_HOSTNET_SANDBOX_H */

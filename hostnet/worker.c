@@ -24,7 +24,6 @@
 #include "worker.h"
 
 #include <stdlib.h>
-#include <sys/eventfd.h>
 
 #include "clock.h"
 #include "hostnet.h"
@@ -56,10 +55,7 @@ int hn_worker_init(struct hn_worker *w, struct hn_worker_env *env, uint32_t inde
 	w->exec.epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (w->exec.epfd < 0)
 		return -errno;
-	w->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (w->evfd < 0)
-		return -errno;
-	env->kick_fds[index] = w->evfd;
+	w->evfd = env->kick_fds[index]; /* the link's: the doorbell side kicks it */
 	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = HN_EVENTFD_TAG };
 	if (epoll_ctl(w->exec.epfd, EPOLL_CTL_ADD, w->evfd, &ev) < 0)
 		return -errno;
@@ -81,8 +77,6 @@ void hn_worker_release(struct hn_worker *w)
 {
 	if (w->exec.epfd >= 0)
 		close(w->exec.epfd);
-	if (w->evfd >= 0)
-		close(w->evfd);
 	free(w->queues);
 	free(w->exec.snap);
 	hn_linger_release(&w->exec.linger);
@@ -263,6 +257,11 @@ static void run_loop(struct hn_worker *w)
 static void *worker_main(void *arg)
 {
 	struct hn_worker *w = arg;
+	/* Named by itself (prctl), not by its creator: naming another thread
+	 * goes through /proc, which a jailed worker process has not got. */
+	char name[16];
+	snprintf(name, sizeof(name), "hostnet-w%u", w->index);
+	pthread_setname_np(pthread_self(), name);
 	hn_queue_self_kick_fd = w->evfd;
 	w->start_err = enter_sandbox(w);
 	int failed = w->start_err;
@@ -289,9 +288,6 @@ int hn_worker_start(struct hn_worker *w)
 		return -err;
 	}
 	w->started = true; /* hostnet_destroy() joins it, even if it failed below */
-	char name[16];
-	snprintf(name, sizeof(name), "hostnet-w%u", w->index);
-	pthread_setname_np(w->thread, name);
 
 	/* Wait until the thread runs under its filter (or could not load it). */
 	while (sem_wait(&w->ready) && errno == EINTR)

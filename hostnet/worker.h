@@ -27,7 +27,8 @@ struct hn_worker_env {
 	const struct hn_guest_mem *mem;
 	struct hn_handle_table *handles;
 	struct hn_deny_log *deny_log;
-	int kick_fds[VS_MAX_QUEUES]; /* every worker's eventfd (the filter allows writes) */
+	int kick_fds[VS_MAX_QUEUES]; /* every worker's eventfd, the link's (link.h): the
+	                                filter allows writes */
 	atomic_bool quit;            /* hostnet_destroy(): workers exit */
 };
 
@@ -48,9 +49,9 @@ struct hn_worker {
 	atomic_uint_least64_t idle_since, sleep_since; /* current phase start, 0: none */
 };
 
-/* epoll set, eventfd and buffers for worker index of env; room for
- * max_queues queue pointers.  0 or -errno; hn_worker_release() undoes it
- * (also after a failure).  env->kick_fds[index] is set. */
+/* epoll set (with env->kick_fds[index], its eventfd) and buffers for
+ * worker index of env; room for max_queues queue pointers.  0 or -errno;
+ * hn_worker_release() undoes it (also after a failure; the eventfd stays). */
 int hn_worker_init(struct hn_worker *w, struct hn_worker_env *env, uint32_t index,
 		   uint32_t max_queues);
 void hn_worker_release(struct hn_worker *w);

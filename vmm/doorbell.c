@@ -5,16 +5,16 @@
 #include <string.h>
 #include <sys/ioctl.h>
 
-#include "hostnet.h"
+#include "link.h"
 #include "hypercall.h"
 #include "pio.h"
 #include "vcpu.h"
 
 static int64_t ring(struct doorbell *db, uint64_t a0, uint64_t a1, uint64_t a2)
 {
-	if (!db->hn)
+	if (!db->link)
 		return -ENOSYS; /* a VM without transport */
-	return hostnet_doorbell(db->hn, a0, a1, a2);
+	return hostnet_link_doorbell(db->link, a0, a1, a2);
 }
 
 /* The result goes to rax: KVM completes the out instruction on the next

@@ -16,7 +16,7 @@
 #include "cli.h"
 #include "elf_loader.h"
 #include "host_kind.h"
-#include "hostnet.h"
+#include "worker_proc.h"
 #include "kvm_sys.h"
 #include "layout.h"
 #include "stats.h"
@@ -99,10 +99,16 @@ static int create_hostnet(struct vm *vm, const struct vmm_config *cfg, char *msg
 		.policy = cfg->policy,
 		.seccomp = cfg->seccomp,
 	};
-	int r = hostnet_create(&hc, &vm->hn);
-	if (r < 0)
-		snprintf(msg, msglen, "vmm: starting the host network transport failed: %s",
-			 strerror(-r));
+	vm->worker = calloc(1, sizeof(*vm->worker));
+	if (!vm->worker) {
+		snprintf(msg, msglen, "vmm: out of memory");
+		return -ENOMEM;
+	}
+	int r = worker_proc_start(vm->worker, &hc, msg, msglen);
+	if (r < 0) {
+		free(vm->worker);
+		vm->worker = NULL;
+	}
 	return r;
 }
 
@@ -118,11 +124,11 @@ static void report_stats(const struct vm *vm, const struct vmm_config *cfg,
 		.ram_bytes = vm->mem.ram_bytes,
 		.wall_seconds = vm->ended_at - vm->started_at,
 		.exit_status = status,
-		.have_hostnet = vm->hn != NULL,
+		.have_hostnet = vm->worker != NULL,
 	};
 	vm_counters(vm, &s.total);
-	if (vm->hn)
-		hostnet_get_stats(vm->hn, &s.hostnet);
+	if (vm->worker)
+		worker_proc_get_stats(vm->worker, &s.hostnet);
 	if (cfg->stats)
 		stats_print(stderr, &s);
 	if (cfg->stats_json) {
@@ -232,10 +238,15 @@ int main(int argc, char **argv)
 
 	/* 2-3. KVM and the doorbell;  4-8. the VM, ready to run. */
 	int status = open_kvm(&cfg, &kvm, &host, &doorbell, msg, sizeof(msg));
-	if (!status)
-		status = build_vm(&vm, &cfg, &kvm, host, doorbell, msg, sizeof(msg));
 	if (status)
 		return fail(msg, status);
+	status = build_vm(&vm, &cfg, &kvm, host, doorbell, msg, sizeof(msg));
+	if (status) {
+		/* Whatever was built goes (a started worker process too). */
+		vm_destroy(&vm);
+		kvm_sys_close(&kvm);
+		return fail(msg, status);
+	}
 
 	/* 9. Devices, then one thread per vCPU. */
 	if (vm_add_devices(&vm, msg, sizeof(msg)) < 0 || vm_start(&vm, msg, sizeof(msg)) < 0) {

@@ -14,7 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "hostnet.h"
+#include "worker_proc.h"
 #include "layout.h"
 #include "x86_boot.h"
 
@@ -42,7 +42,7 @@ int vm_create(struct vm *vm, const struct kvm_sys *kvm, enum vs_doorbell_kind do
 {
 	*vm = (struct vm){ .kvm = kvm, .fd = -1, .stop_signal_fd = -1,
 			   .doorbell_kind = doorbell };
-	vm->mem.ring_fd = -1;
+	vm->mem.ring_fd = vm->mem.ram_fd = -1;
 	int err = vm_end_state_init(&vm->end);
 	if (err) {
 		snprintf(msg, msglen, "vmm: eventfd: %s", strerror(-err));
@@ -134,6 +134,14 @@ int vm_create_vcpus(struct vm *vm, uint32_t nr, char *msg, size_t msglen)
 			return err;
 		}
 		v->run = run;
+		/* Not into hostnet's worker process (a fork, worker_proc.h): a
+		 * shared kvm_run there would let it rewrite this vCPU's exits. */
+		if (madvise(run, vm->kvm->run_size, MADV_DONTFORK) < 0) {
+			int err = -errno;
+			snprintf(msg, msglen, "vmm: madvise(MADV_DONTFORK) on kvm_run: %s",
+				 strerror(-err));
+			return err;
+		}
 		/* Have KVM put the general registers into kvm_run at every exit. */
 		if (vm->kvm->cap_sync_regs)
 			v->run->kvm_valid_regs = KVM_SYNC_X86_REGS;
@@ -197,7 +205,7 @@ int vm_setup_vcpus(struct vm *vm, uint64_t entry, char *msg, size_t msglen)
 int vm_add_devices(struct vm *vm, char *msg, size_t msglen)
 {
 	vm->doorbell = (struct doorbell){
-		.hn = vm->hn,
+		.link = vm->worker ? vm->worker->link : NULL,
 		.ring_gpa = vm->mem.ring_gpa,
 		.ring_bytes = vm->mem.ring_bytes,
 		.sync_regs = vm->kvm->cap_sync_regs,
@@ -257,8 +265,8 @@ static bool stop_vcpus(struct vm *vm)
 	for (uint32_t i = 0; i < vm->nr_vcpus; i++)
 		if (vm->vcpus[i].run)
 			__atomic_store_n(&vm->vcpus[i].run->immediate_exit, 1, __ATOMIC_RELEASE);
-	if (vm->hn)
-		hostnet_stop(vm->hn);
+	if (vm->worker)
+		hostnet_link_stop(vm->worker->link);
 
 	double give_up = now_seconds() + VMM_STOP_GIVE_UP_S;
 	for (;;) {
@@ -312,16 +320,17 @@ int vm_wait(struct vm *vm, unsigned timeout_s)
 
 	double deadline = vm->started_at + timeout_s;
 	for (;;) {
-		struct pollfd p[2] = {
+		struct pollfd p[3] = {
 			{ .fd = vm->end.event, .events = POLLIN },
 			{ .fd = sfd, .events = POLLIN },
+			{ .fd = vm->worker ? vm->worker->pidfd : -1, .events = POLLIN },
 		};
 		int wait_ms = -1;
 		if (timeout_s) {
 			double left = deadline - now_seconds();
 			wait_ms = left <= 0 ? 0 : (int)(left * 1000.0) + 1;
 		}
-		int n = poll(p, sfd >= 0 ? 2 : 1, wait_ms);
+		int n = poll(p, 3, wait_ms); /* negative fds are ignored */
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
@@ -331,6 +340,12 @@ int vm_wait(struct vm *vm, unsigned timeout_s)
 		}
 		if (p[0].revents & POLLIN)
 			break;
+		char why[256];
+		if ((p[2].revents & POLLIN) && worker_proc_ended(vm->worker, why, sizeof(why))) {
+			if (vm_end(&vm->end, VS_EXIT_VMM_ERROR, VM_END_ERROR))
+				fprintf(stderr, "%s\n", why);
+			break;
+		}
 		if (sfd >= 0 && (p[1].revents & POLLIN)) {
 			struct signalfd_siginfo si;
 			if (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
@@ -346,6 +361,8 @@ int vm_wait(struct vm *vm, unsigned timeout_s)
 	}
 	bool stopped = stop_vcpus(vm);
 	vm->ended_at = now_seconds();
+	if (vm->worker && stopped)
+		worker_proc_finish(vm->worker); /* its statistics are final now */
 	for (uint32_t i = 0; i < vm->nr_vcpus; i++)
 		if (vm->vcpus[i].thread_joined)
 			serial_flush(&vm->serial, i);
@@ -371,15 +388,21 @@ void vm_counters(const struct vm *vm, struct vcpu_counters *sum)
 void vm_destroy(struct vm *vm)
 {
 	/* The guest's host sockets are closed whatever became of the vCPUs: the
-	 * peers must see the VM end.  A vCPU that did not stop is stuck in KVM_RUN
-	 * (stop_vcpus() woke every WAIT through hostnet_stop() and kicked it for
+	 * peers must see the VM end.  They all live in the worker process, and
+	 * ending it closes them.  A vCPU that did not stop is stuck in KVM_RUN
+	 * (stop_vcpus() woke every WAIT through the link and kicked it for
 	 * VMM_STOP_GIVE_UP_S); the process exits right after this. */
-	hostnet_destroy(vm->hn);
-	vm->hn = NULL;
+	if (vm->worker)
+		worker_proc_finish(vm->worker);
 	for (uint32_t i = 0; i < vm->nr_vcpus; i++) {
 		struct vcpu *v = &vm->vcpus[i];
 		if (v->thread_started && !v->thread_joined)
 			return; /* it may still touch the rest: leave that to exit() */
+	}
+	if (vm->worker) {
+		worker_proc_destroy(vm->worker);
+		free(vm->worker);
+		vm->worker = NULL;
 	}
 	for (uint32_t i = 0; i < vm->nr_vcpus; i++) {
 		struct vcpu *v = &vm->vcpus[i];

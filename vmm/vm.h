@@ -6,7 +6,9 @@
  * Ending: vm_wait() waits for vm_end() (a vCPU at the exit port or on an
  * error), the watchdog or a signal, then kicks every vCPU out of KVM_RUN
  * (immediate_exit + a signal to its thread), wakes doorbell WAITs
- * (hostnet_stop) and joins the threads.
+ * (hostnet_link_stop), joins the threads, then ends hostnet's worker
+ * process (worker_proc_finish: its statistics are final after that).  The
+ * worker process ending by itself ends the VM too (VS_EXIT_VMM_ERROR).
  */
 #ifndef VMM_VM_H
 #define VMM_VM_H
@@ -26,14 +28,14 @@
 #include "vm_end.h"
 #include "vm_memory.h"
 
-struct hostnet;
+struct worker_proc;
 
 struct vm {
 	const struct kvm_sys *kvm;
 	int fd;
 	struct vm_memory mem;
 	enum vs_doorbell_kind doorbell_kind;
-	struct hostnet *hn;              /* NULL without a ring slot */
+	struct worker_proc *worker;      /* hostnet's process; NULL without a ring slot */
 
 	/* Devices: each registers its ports and hypercalls. */
 	struct pio_bus pio;

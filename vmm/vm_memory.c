@@ -18,15 +18,21 @@ static uint64_t round_up(uint64_t v, uint64_t align)
 
 int vm_mem_create(struct vm_memory *gm, uint64_t ram_bytes, uint32_t nr_queues)
 {
-	*gm = (struct vm_memory){ .ring_fd = -1 };
+	*gm = (struct vm_memory){ .ring_fd = -1, .ram_fd = -1 };
 	if (ram_bytes < VMM_KERNEL_MIN_GPA || ram_bytes > VMM_RAM_MAX ||
 	    ram_bytes % VMM_HUGE_PAGE_SIZE || nr_queues > VS_MAX_QUEUES)
 		return -EINVAL;
 
-	void *ram = mmap(NULL, ram_bytes, PROT_READ | PROT_WRITE,
-			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	/* A memfd mapped shared: hostnet's worker process (worker_proc.h), a
+	 * fork of ours, sees the same pages.  Sparse: untouched pages cost
+	 * nothing. */
+	gm->ram_fd = memfd_create("virtsocket-ram", MFD_CLOEXEC);
+	if (gm->ram_fd < 0 || ftruncate(gm->ram_fd, (off_t)ram_bytes) < 0)
+		goto fail;
+	void *ram = mmap(NULL, ram_bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE,
+			 gm->ram_fd, 0);
 	if (ram == MAP_FAILED)
-		return -errno;
+		goto fail;
 	/* Transparent huge pages back the 2 MiB guest pages when they can; a
 	 * hint only, so its failure does not matter. */
 	madvise(ram, ram_bytes, MADV_HUGEPAGE);
@@ -67,7 +73,9 @@ void vm_mem_destroy(struct vm_memory *gm)
 		close(gm->ring_fd);
 	if (gm->ram)
 		munmap(gm->ram, gm->ram_bytes);
-	*gm = (struct vm_memory){ .ring_fd = -1 };
+	if (gm->ram_fd >= 0)
+		close(gm->ram_fd);
+	*gm = (struct vm_memory){ .ring_fd = -1, .ram_fd = -1 };
 }
 
 int vm_mem_register(const struct vm_memory *gm, int vm_fd)

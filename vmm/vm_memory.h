@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Guest memory: RAM at GPA 0 (anonymous mapping) and the shared ring slot
- * at VMM_RING_GPA (memfd).  vm_mem_ptr() is how the VMM reaches what it
+ * Guest memory: RAM at GPA 0 and the ring slot at VMM_RING_GPA, each a
+ * memfd mapped MAP_SHARED (hostnet's worker process shares both).  vm_mem_ptr() is how the VMM reaches what it
  * places there itself (the boot info page); addresses the guest supplies are
  * hostnet's to check (hostnet/guest_mem.c: RAM or one queue's bounce area).
  */
@@ -19,6 +19,7 @@ struct vm_memory {
 	uint64_t ring_slot_bytes;/* ring_bytes rounded up to 2 MiB: mapped and backed */
 	uint32_t nr_queues;
 	int ring_fd;             /* memfd, -1 if none */
+	int ram_fd;              /* memfd of RAM */
 };
 
 /* Map RAM (MAP_NORESERVE: untouched pages cost nothing) and, if nr_queues > 0,

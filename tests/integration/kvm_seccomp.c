@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The running vmm's process hardening, seen from /proc while a guest spins:
- * hostnet's worker threads run under their seccomp filter (and only they: the
- * main and vCPU threads need KVM_RUN), every thread has no_new_privs, and
- * /dev/kvm is no longer open.  --no-seccomp leaves the workers unfiltered.
+ * hostnet's worker threads run in the vmm's child process (vmm/worker_proc.c)
+ * under its seccomp filter, every thread of that process included; the
+ * vmm's own main and vCPU threads (they need KVM_RUN) are not filtered;
+ * every thread has no_new_privs, and /dev/kvm is no longer open.
+ * --no-seccomp leaves the workers' process unfiltered.  (kvm_jail.c looks
+ * at the rest of that process's jail.)
  * (Every other KVM test runs with the filter on, the default, so a system
  * call missing from its allow-list fails them with the SIGSYS line and 73.)
  */
@@ -22,7 +25,8 @@ TestSuite(kvm_seccomp, .timeout = 300);
 struct threads {
 	char list[1024];                     /* "tid comm seccomp-mode; ..." for messages */
 	unsigned workers, workers_filtered;  /* hostnet-w<N> */
-	unsigned others, others_filtered;    /* main, vCPUs */
+	unsigned others, others_filtered;    /* the vmm's: main, vCPUs */
+	unsigned proc_main, proc_main_filtered; /* the worker process's main thread */
 	unsigned without_nnp;
 };
 
@@ -33,20 +37,9 @@ static int status_field(const char *text, const char *key)
 	return p ? atoi(p + strlen(key)) : -1;
 }
 
-static void read_small(const char *path, char *buf, size_t len)
+/* Adds pid's threads to t (in_worker_proc: pid is hostnet's process). */
+static void inspect_threads(pid_t pid, struct threads *t, bool in_worker_proc)
 {
-	buf[0] = '\0';
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return;
-	size_t n = fread(buf, 1, len - 1, f);
-	buf[n] = '\0';
-	fclose(f);
-}
-
-static void inspect_threads(pid_t pid, struct threads *t)
-{
-	memset(t, 0, sizeof(*t));
 	char dir[64];
 	snprintf(dir, sizeof(dir), "/proc/%d/task", (int)pid);
 	DIR *d = opendir(dir);
@@ -56,9 +49,9 @@ static void inspect_threads(pid_t pid, struct threads *t)
 			continue;
 		char path[128], comm[64], status[4096];
 		snprintf(path, sizeof(path), "%s/%.20s/comm", dir, e->d_name);
-		read_small(path, comm, sizeof(comm));
+		np_read_small(path, comm, sizeof(comm));
 		snprintf(path, sizeof(path), "%s/%.20s/status", dir, e->d_name);
-		read_small(path, status, sizeof(status));
+		np_read_small(path, status, sizeof(status));
 		if (!status[0])
 			continue; /* the thread ended meanwhile (a halted vCPU's does) */
 		bool filtered = status_field(status, "Seccomp:") == 2;
@@ -71,12 +64,23 @@ static void inspect_threads(pid_t pid, struct threads *t)
 		if (!strncmp(comm, "hostnet-w", 9)) {
 			t->workers++;
 			t->workers_filtered += filtered;
+		} else if (in_worker_proc) {
+			t->proc_main++;
+			t->proc_main_filtered += filtered;
 		} else {
 			t->others++;
 			t->others_filtered += filtered;
 		}
 	}
 	closedir(d);
+}
+
+/* The vmm's one child: hostnet's worker process. */
+static pid_t worker_proc_of(pid_t vmm)
+{
+	pid_t pid = np_first_child(vmm);
+	cr_assert_gt(pid, 0, "the vmm has no child process");
+	return pid;
 }
 
 /* Does pid have /dev/kvm open? */
@@ -114,8 +118,11 @@ static void look_at_spinning_vmm(const char *extra, struct threads *t, bool *kvm
 		  "start:\n%s", vmm.out);
 	/* The spinning vCPU 0 has its thread; vCPU 1 halts, and a halted vCPU's
 	 * thread ends (vcpu.c), so it may or may not be there yet. */
-	inspect_threads(vmm.pid, t);
-	*kvm_open = has_dev_kvm_open(vmm.pid);
+	memset(t, 0, sizeof(*t));
+	inspect_threads(vmm.pid, t, false);
+	pid_t worker = worker_proc_of(vmm.pid);
+	inspect_threads(worker, t, true);
+	*kvm_open = has_dev_kvm_open(vmm.pid) || has_dev_kvm_open(worker);
 	np_stop(&vmm); /* SIGTERM: the vmm ends through vm_wait() */
 	cr_assert_eq(vmm.status, 143, "the vmm ended with %d, not as SIGTERM's 143:\n%s",
 		     vmm.status, vmm.out);
@@ -129,8 +136,10 @@ Test(kvm_seccomp, workers_are_filtered_the_rest_is_not_and_dev_kvm_is_closed)
 	look_at_spinning_vmm(NULL, &t, &kvm_open);
 	cr_assert_eq(t.workers, 2, "one hostnet worker per queue, one queue per vCPU: %s", t.list);
 	cr_assert_eq(t.workers_filtered, 2, "every worker runs under its seccomp filter");
+	cr_assert_eq(t.proc_main, 1, "the worker process's main thread: %s", t.list);
+	cr_assert_eq(t.proc_main_filtered, 1, "the whole worker process is filtered (TSYNC)");
 	cr_assert_geq(t.others, 2, "main and the spinning vCPU's thread: %s", t.list);
-	cr_assert_eq(t.others_filtered, 0, "no TSYNC: the vCPU threads need KVM_RUN");
+	cr_assert_eq(t.others_filtered, 0, "the vmm's threads need KVM_RUN: %s", t.list);
 	cr_assert_eq(t.without_nnp, 0, "no_new_privs on every thread");
 	cr_assert_not(kvm_open, "/dev/kvm is closed once the VM and vCPUs exist");
 }
@@ -142,6 +151,7 @@ Test(kvm_seccomp, no_seccomp_leaves_the_workers_unfiltered)
 	look_at_spinning_vmm("--no-seccomp", &t, &kvm_open);
 	cr_assert_eq(t.workers, 2);
 	cr_assert_eq(t.workers_filtered, 0);
+	cr_assert_eq(t.proc_main_filtered, 0);
 	cr_assert_eq(t.others_filtered, 0);
 	cr_assert_eq(t.without_nnp, 0, "--no-seccomp keeps no_new_privs on every thread: %s",
 		     t.list);

@@ -97,6 +97,30 @@ int np_vmm_start(struct np_proc *p, unsigned timeout_s, ...) __attribute__((sent
 /* The port in "...listening on 127.0.0.1:PORT" in p's output, 0 if none yet. */
 unsigned np_listening_port(const struct np_proc *p);
 
+/* ---- /proc ---------------------------------------------------------------- */
+
+/* A small file's text into buf (empty if it cannot be read). */
+static inline void np_read_small(const char *path, char *buf, size_t len)
+{
+	buf[0] = '\0';
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return;
+	size_t n = fread(buf, 1, len - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+}
+
+/* The first child process of pid's main thread (the vmm's: hostnet's worker
+ * process, vmm/worker_proc.h), 0 if none. */
+static inline pid_t np_first_child(pid_t pid)
+{
+	char path[64], text[64];
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)pid, (int)pid);
+	np_read_small(path, text, sizeof(text));
+	return (pid_t)atoi(text);
+}
+
 /* ---- ports --------------------------------------------------------------- */
 
 /* A port the kernel just gave out for type on 127.0.0.1 (bound, then closed). */

@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: MIT */
+/* The shared page between the VMM's doorbell and hostnet's workers (link.h). */
+#define _GNU_SOURCE
+#include "link.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <linux/futex.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+int hostnet_link_create(uint8_t *ring, uint64_t ring_gpa, uint64_t ring_bytes,
+			uint32_t nr_queues, uint32_t workers, struct hostnet_link **out)
+{
+	if (!ring || nr_queues == 0 || nr_queues > VS_MAX_QUEUES || workers == 0 ||
+	    workers > nr_queues)
+		return -EINVAL;
+	struct hostnet_link *l = calloc(1, sizeof(*l));
+	if (!l)
+		return -ENOMEM;
+	/* Anonymous and shared: a fork keeps it shared with the child. */
+	l->sh = mmap(NULL, sizeof(*l->sh), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+		     -1, 0);
+	if (l->sh == MAP_FAILED) {
+		free(l);
+		return -errno;
+	}
+	l->ring = ring;
+	l->ring_gpa = ring_gpa;
+	l->ring_bytes = ring_bytes;
+	l->nr_queues = nr_queues;
+	l->workers = workers;
+	l->quit_fd = -1;
+	for (uint32_t i = 0; i < VS_MAX_QUEUES; i++)
+		l->kick_fds[i] = -1;
+	for (uint32_t i = 0; i < workers; i++) {
+		l->kick_fds[i] = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+		if (l->kick_fds[i] < 0)
+			goto fail;
+	}
+	l->quit_fd = eventfd(0, EFD_CLOEXEC); /* blocking: the worker process sleeps in read */
+	if (l->quit_fd < 0)
+		goto fail;
+	*out = l;
+	return 0;
+fail:;
+	int err = -errno;
+	hostnet_link_destroy(l);
+	return err;
+}
+
+void hostnet_link_destroy(struct hostnet_link *l)
+{
+	if (!l)
+		return;
+	for (uint32_t i = 0; i < VS_MAX_QUEUES; i++)
+		if (l->kick_fds[i] >= 0)
+			close(l->kick_fds[i]);
+	if (l->quit_fd >= 0)
+		close(l->quit_fd);
+	munmap(l->sh, sizeof(*l->sh));
+	free(l);
+}
+
+void hn_link_notify(struct hn_link_queue *lq)
+{
+	/* seq_cst on both sides: a WAIT that registered before its last look
+	 * at the queue is seen here, or it sees the new seq and does not sleep. */
+	atomic_fetch_add(&lq->seq, 1);
+	if (atomic_load(&lq->waiters))
+		syscall(SYS_futex, &lq->seq, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
+}
+
+void hostnet_link_stop(struct hostnet_link *l)
+{
+	if (!l)
+		return;
+	atomic_store(&l->stopping, 1);
+	/* Wake whether or not the shared waiters count says someone waits: a
+	 * worker process may have overwritten it. */
+	for (uint32_t i = 0; i < l->nr_queues; i++) {
+		atomic_fetch_add(&l->sh->q[i].seq, 1);
+		syscall(SYS_futex, &l->sh->q[i].seq, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
+	}
+}
+
+static uint64_t load(const atomic_uint_least64_t *c)
+{
+	return atomic_load_explicit(c, memory_order_relaxed);
+}
+
+void hostnet_link_get_stats(const struct hostnet_link *l, struct hostnet_stats *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (atomic_load(&l->sh->stats_valid))
+		*out = l->sh->worker_stats;
+	out->doorbells = load(&l->doorbells);
+	out->doorbells_bad = load(&l->doorbells_bad);
+	out->wait_ns = load(&l->wait_ns);
+}

@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What the VMM's doorbell side and hostnet's workers share, so that the
+ * workers can run in a process of their own (vmm/worker_proc.c) or in the
+ * caller's (unit tests, fuzzers).  Two parts:
+ *   - struct hostnet_link, private memory (a fork copies it): the ring
+ *     slot's mapping and geometry, the eventfds (one per worker for doorbell
+ *     kicks, one to tell the worker process to end), the stop flag and the
+ *     doorbell counters.  The workers' process cannot change the VMM's copy.
+ *   - struct hn_link_shared, one MAP_SHARED mapping made before the fork:
+ *     per queue the host's cq_tail, the broken flag and a futex word that
+ *     every completion bumps (a doorbell WAIT sleeps on it, doorbell.c); the
+ *     worker process's start state; its final statistics.
+ * The VMM only reads numbers from the shared part, never a pointer, fd or
+ * index: a compromised worker can lie to the guest it serves about
+ * completions, wake or starve its WAITs, and lie in the statistics.
+ */
+#ifndef VS_HOSTNET_LINK_H
+#define VS_HOSTNET_LINK_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "hostnet.h"
+#include "virtsocket/abi.h"
+
+struct hn_link_queue {
+	atomic_uint cq_tail;   /* the host's cq_tail, stored after each CQE (release) */
+	atomic_uint broken;    /* the queue is VS_QF_BROKEN */
+	atomic_uint seq;       /* futex word: bumped by completions, breaks, stop */
+	atomic_uint waiters;   /* doorbell WAITs asleep on seq */
+};
+
+/* Worker process states (state word). */
+enum { HN_LINK_STARTING = 0, HN_LINK_READY = 1, HN_LINK_FAILED = 2 };
+
+/* The MAP_SHARED part. */
+struct hn_link_shared {
+	atomic_uint state;              /* HN_LINK_*: the worker process's start */
+	atomic_int start_err;           /* -errno with HN_LINK_FAILED */
+	atomic_uint stats_valid;        /* worker_stats holds the final snapshot */
+	struct hostnet_stats worker_stats;
+	struct hn_link_queue q[VS_MAX_QUEUES];
+};
+
+struct hostnet_link {
+	/* The doorbell's view, fixed at creation. */
+	uint8_t *ring;                  /* ring slot mapping (same address in both) */
+	uint64_t ring_gpa, ring_bytes;
+	uint32_t nr_queues, workers;
+	int kick_fds[VS_MAX_QUEUES];    /* worker i's eventfd; queue q -> q % workers */
+	int quit_fd;                    /* eventfd: the worker process ends */
+
+	atomic_uint stopping;           /* hostnet_link_stop(): WAITs return -EINTR */
+	atomic_uint_least64_t doorbells, doorbells_bad, wait_ns;
+	struct hn_link_shared *sh;      /* the shared part */
+};
+
+/* The link, its shared anonymous mapping and the eventfds.  workers:
+ * 1 .. nr_queues.  0 or -errno; hostnet_link_destroy() undoes it. */
+int hostnet_link_create(uint8_t *ring, uint64_t ring_gpa, uint64_t ring_bytes,
+			uint32_t nr_queues, uint32_t workers, struct hostnet_link **out);
+void hostnet_link_destroy(struct hostnet_link *l);
+
+/* hostnet_doorbell() over the link (hostnet.h says what it returns).
+ * WAIT sleeps on the queue's futex word: works across processes. */
+int64_t hostnet_link_doorbell(struct hostnet_link *l, uint64_t a0, uint64_t a1, uint64_t a2);
+/* Wake every WAIT (-EINTR) and make new ones return at once.  Idempotent. */
+void hostnet_link_stop(struct hostnet_link *l);
+/* Statistics: the workers' final snapshot (zero if none) with the
+ * doorbell counters of this side. */
+void hostnet_link_get_stats(const struct hostnet_link *l, struct hostnet_stats *out);
+
+/* Workers' side: a queue's completions moved or it broke; wake its WAITs
+ * (only if some wait, as the shared word says). */
+void hn_link_notify(struct hn_link_queue *lq);
+
+#endif
