@@ -1,0 +1,68 @@
+"""scripts/bench's command line: the matrix (configs x workloads x sizes) it asks for."""
+import argparse
+import os
+
+from .common import parse_size
+
+ALL_CONFIGS = ["native", "every/zero", "batch/zero", "adaptive/zero",
+               "every/bounce", "batch/bounce", "adaptive/bounce"]
+QUICK_CONFIGS = ["native", "every/zero", "batch/zero", "adaptive/zero", "adaptive/bounce"]
+FULL_SIZES = [64, 256, 1024, 4096, 16384, 65536, 262144, 1048576]
+QUICK_SIZES = [64, 4096, 65536]
+# crr is about connections, not payload: the small sizes only.
+CRR_MAX_SIZE = 4096
+
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(prog="scripts/bench", add_help=True,
+                                description="virtsocket benchmark matrix (see the header of "
+                                            "scripts/bench)")
+    p.add_argument("--quick", action="store_true")
+    p.add_argument("--out")
+    p.add_argument("--build", default=os.environ.get("VS_BUILD_DIR", "build"))
+    p.add_argument("--no-build", action="store_true")
+    p.add_argument("--host-native", action="store_true")
+    p.add_argument("--peer", choices=["bench-peer", "socat"], default="bench-peer")
+    p.add_argument("--seconds", type=float)
+    p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--sizes")
+    p.add_argument("--workloads")
+    p.add_argument("--configs")
+    p.add_argument("--batch", type=int, default=32)
+    p.add_argument("--poll-us", type=int)
+    p.add_argument("--spin-us", type=int)
+    p.add_argument("--mem", default="64M")
+    p.add_argument("--report", metavar="DIR")
+    p.add_argument("--inside-sandbox", action="store_true", help=argparse.SUPPRESS)
+    a = p.parse_args(argv)
+    if a.repeats < 3:
+        p.error("--repeats must be at least 3 (medians of fewer mean little)")
+    a.seconds = a.seconds if a.seconds else (0.5 if a.quick else 1.0)
+    if not 0.05 <= a.seconds <= 600:
+        p.error("--seconds must be within 0.05..600")
+    a.sizes = ([parse_size(s) for s in a.sizes.split(",")] if a.sizes
+               else (QUICK_SIZES if a.quick else FULL_SIZES))
+    if any(not 1 <= s <= 16 << 20 for s in a.sizes):
+        p.error("sizes must be within 1 B..16 MiB")
+    a.workloads = a.workloads.split(",") if a.workloads else ["stream", "rr", "crr"]
+    if any(w not in ("stream", "rr", "crr") for w in a.workloads):
+        p.error("--workloads: stream, rr, crr")
+    a.configs = a.configs.split(",") if a.configs else (QUICK_CONFIGS if a.quick else ALL_CONFIGS)
+    if any(c not in ALL_CONFIGS for c in a.configs):
+        p.error("--configs: " + ",".join(ALL_CONFIGS))
+    if not 1 <= a.batch <= 256:
+        p.error("--batch must be within 1..256")
+    return a
+
+
+def points(a):
+    """(workload, size) pairs in the order they run."""
+    out = []
+    for w in a.workloads:
+        for s in a.sizes:
+            if w == "crr" and s > CRR_MAX_SIZE and len([x for x in a.sizes if x <= CRR_MAX_SIZE]):
+                continue
+            out.append((w, s))
+    return out
+
+
