@@ -8,6 +8,7 @@ import re
 import signal
 import subprocess
 import sys
+import time
 
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -108,17 +109,33 @@ def why(rec):
     return ""
 
 
-def run_bounded(cmd, limit_s, scratch):
+def wait_sampling(p, limit_s, sample, every_s=0.025):
+    """p.wait(limit_s), calling sample(pid) every every_s while p lives."""
+    end = time.monotonic() + limit_s
+    while True:
+        sample(p.pid)
+        left = end - time.monotonic()
+        if left <= 0:
+            raise subprocess.TimeoutExpired(p.args, limit_s)
+        try:
+            return p.wait(timeout=min(every_s, left))
+        except subprocess.TimeoutExpired:
+            pass
+
+
+def run_bounded(cmd, limit_s, scratch, sample=None):
     """Run cmd with its output in files (not pipes: a process that cannot be killed,
     e.g. a vCPU thread stuck in KVM_RUN, must not hang us on a pipe), in its own
     process group; SIGKILL the group after limit_s.  Returns (status, stdout, stderr);
-    status 124 = killed at the limit, 125 = could not even be reaped."""
+    status 124 = killed at the limit, 125 = could not even be reaped.  sample(pid), if
+    given, is called every 25 ms while the command lives (KVM's debugfs counters)."""
     out_path, err_path = scratch + ".stdout", scratch + ".stderr"
     with open(out_path, "w") as fo, open(err_path, "w") as fe:
         p = subprocess.Popen(cmd, stdout=fo, stderr=fe, stdin=subprocess.DEVNULL,
                              start_new_session=True)
         try:
-            status = p.wait(timeout=limit_s)
+            status = (wait_sampling(p, limit_s, sample) if sample
+                      else p.wait(timeout=limit_s))
         except subprocess.TimeoutExpired:
             try:
                 os.killpg(p.pid, signal.SIGKILL)

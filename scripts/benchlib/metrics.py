@@ -1,6 +1,28 @@
 """Flat numbers of one run and medians per point."""
 import statistics
 
+from .exitwindow import RATE_KEY, per_operation
+
+# KVM's debugfs counters shown per operation (exits includes every other kind)
+KVM_COUNTERS = ["exits", "hypercalls", "io_exits", "mmio_exits", "halt_exits", "irq_exits"]
+NO_VM = ("native", "iperf3")
+
+
+def kvm_per_op(rec, r):
+    """{counter: per operation} from KVM's debugfs counters, or None.  The vmm's are a
+    window inside the measured period (kvm_window_s); a peer's cover its whole run
+    (connection set-up included), over the operations of its measured period."""
+    if rec.get("config") in NO_VM:
+        return {k: 0.0 for k in KVM_COUNTERS} if rec.get("result") else None
+    deltas = rec.get("kvm_exits")
+    rate = r.get(RATE_KEY.get(rec.get("bench"), ""))
+    if not deltas or not rate:
+        return None
+    if rec.get("kvm_window_s"):
+        return per_operation(deltas, rec["kvm_window_s"], rate)
+    return per_operation(deltas, r.get("seconds"), rate)
+
+
 def metrics(rec):
     """Flat numbers of one run (None where not applicable)."""
     r, v = rec["result"] or {}, rec["vmm_stats"]
@@ -41,6 +63,9 @@ def metrics(rec):
                   "bytes_copied", "bytes_sent", "bytes_received", "exits_per_request",
                   "requests_per_batch"):
             m[k] = None
+    kvm = kvm_per_op(rec, r) or {}
+    for k in KVM_COUNTERS:
+        m[f"kvm_{k}_per_op"] = kvm.get(k)
     return m
 
 
@@ -49,8 +74,9 @@ METRIC_KEYS = ["mb_per_s", "msgs_per_s", "rtt_per_s", "conn_per_s", "lat_p50_us"
                "doorbell_exits", "requests", "batches", "bytes_copied", "bytes_sent",
                "bytes_received", "exits_per_request", "requests_per_batch", "guest_requests",
                "guest_doorbells", "guest_doorbells_per_request", "guest_submit_per_request",
-               "guest_wait_per_request"]
-PRIMARY = {"stream": "mb_per_s", "rr": "rtt_per_s", "crr": "conn_per_s"}
+               "guest_wait_per_request"] + [f"kvm_{k}_per_op" for k in KVM_COUNTERS]
+PRIMARY = {"stream": "mb_per_s", "stream-nagle": "mb_per_s", "rr": "rtt_per_s",
+           "crr": "conn_per_s"}
 
 
 def median_points(records):

@@ -4,9 +4,20 @@ import os
 
 from .common import parse_size
 
-ALL_CONFIGS = ["native", "every/zero", "batch/zero", "adaptive/zero",
-               "every/bounce", "batch/bounce", "adaptive/bounce"]
-QUICK_CONFIGS = ["native", "every/zero", "batch/zero", "adaptive/zero", "adaptive/bounce"]
+# virtsocket's transport modes (--notify/--copy of the vmm)
+VS_CONFIGS = ["every/zero", "batch/zero", "adaptive/zero",
+              "every/bounce", "batch/bounce", "adaptive/bounce"]
+# the ways a guest usually reaches the network: a Linux guest in QEMU (scripts/peer-vm)
+PEER_CONFIGS = ["e1000", "virtio-net", "vhost-net", "vhost-vsock"]
+# the host itself: native-bench over loopback, and iperf3 (a tool nobody here wrote)
+HOST_CONFIGS = ["native", "iperf3"]
+ALL_CONFIGS = HOST_CONFIGS + VS_CONFIGS + PEER_CONFIGS
+QUICK_CONFIGS = (HOST_CONFIGS + ["every/zero", "batch/zero", "adaptive/zero", "adaptive/bounce"]
+                 + ["e1000", "vhost-net", "vhost-vsock"])
+# "stream" sends with TCP_NODELAY (as before); "stream-nagle" with the default socket,
+# Nagle on: what a streaming application gets, and the host limit a reader compares with.
+# rr and crr always use TCP_NODELAY.
+WORKLOADS = ["stream-nagle", "stream", "rr", "crr"]
 FULL_SIZES = [64, 256, 1024, 4096, 16384, 65536, 262144, 1048576]
 QUICK_SIZES = [64, 4096, 65536]
 # crr is about connections, not payload: the small sizes only.
@@ -28,6 +39,8 @@ def parse_args(argv):
     p.add_argument("--sizes")
     p.add_argument("--workloads")
     p.add_argument("--configs")
+    p.add_argument("--peers", action="store_true")
+    p.add_argument("--no-peers", action="store_true")
     p.add_argument("--batch", type=int, default=32)
     p.add_argument("--poll-us", type=int)
     p.add_argument("--spin-us", type=int)
@@ -44,12 +57,18 @@ def parse_args(argv):
                else (QUICK_SIZES if a.quick else FULL_SIZES))
     if any(not 1 <= s <= 16 << 20 for s in a.sizes):
         p.error("sizes must be within 1 B..16 MiB")
-    a.workloads = a.workloads.split(",") if a.workloads else ["stream", "rr", "crr"]
-    if any(w not in ("stream", "rr", "crr") for w in a.workloads):
-        p.error("--workloads: stream, rr, crr")
+    a.workloads = a.workloads.split(",") if a.workloads else list(WORKLOADS)
+    if any(w not in WORKLOADS for w in a.workloads):
+        p.error("--workloads: " + ",".join(WORKLOADS))
     a.configs = a.configs.split(",") if a.configs else (QUICK_CONFIGS if a.quick else ALL_CONFIGS)
     if any(c not in ALL_CONFIGS for c in a.configs):
         p.error("--configs: " + ",".join(ALL_CONFIGS))
+    if a.peers:  # shorthand: every peer configuration too
+        a.configs += [c for c in PEER_CONFIGS if c not in a.configs]
+    if a.no_peers:
+        a.configs = [c for c in a.configs if c not in PEER_CONFIGS]
+    if not a.configs:
+        p.error("no configuration left to run")
     if not 1 <= a.batch <= 256:
         p.error("--batch must be within 1..256")
     return a
@@ -66,3 +85,17 @@ def points(a):
     return out
 
 
+
+
+def workload_args(workload, size, seconds):
+    """native-bench's / the guest's arguments for one run, before HOST PORT."""
+    args = ["stream" if workload == "stream-nagle" else workload, f"--size={size}",
+            f"--ms={max(1, int(seconds * 1000))}"]
+    if workload == "stream-nagle":
+        args.append("--no-nodelay")
+    return args
+
+
+def sink_or_echo(workload):
+    """Which service of the host end a workload talks to."""
+    return "sink" if workload in ("stream", "stream-nagle") else "echo"

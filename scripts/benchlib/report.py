@@ -7,7 +7,8 @@ import sys
 
 from .common import ROOT, die, fmt, human_size, ratio, why
 from .metrics import METRIC_KEYS, median_points, metrics
-from .options import ALL_CONFIGS, parse_args
+from .comparison import comparison_lines, paper_targets
+from .options import ALL_CONFIGS, PEER_CONFIGS, VS_CONFIGS, parse_args
 from .sandbox import read_stalls
 
 def write_csvs(out_dir, records, med):
@@ -78,6 +79,15 @@ def targets(a, med, exitcost_us):
     return out
 
 
+def failure_texts(records):
+    """{(workload, size, config): what the last failed run of that point said}."""
+    out = {}
+    for r in records:
+        if not r["ok"]:
+            out[(r["bench"], r["size"], r["config"])] = why(r)[:120].replace("|", "/")
+    return out
+
+
 def busy_host(env):
     """A sentence if the (outer) host was loaded beyond its CPU count, else ''."""
     outer, n = env.get("outer_loadavg_start"), env.get("outer_nproc")
@@ -123,6 +133,16 @@ def write_summary(out_dir, a, env, records, med, exitcost_us):
     L.append("")
     L.append(f"{len(records)} runs, {len(failed)} failed"
              + (" (see the list at the end)." if failed else "."))
+    if any(c in a.configs for c in PEER_CONFIGS + ["iperf3"]):
+        L.append("")
+        L += comparison_lines(a, med, failure_texts(records))
+        L.append("")
+        L.append("### The issue's targets (virtsocket against the peers)")
+        L.append("")
+        L.append("| target | measured | met |")
+        L.append("| --- | --- | --- |")
+        for name, meas, met in paper_targets(a, med):
+            L.append(f"| {name} | {meas} | {'yes' if met else ('no' if met is False else '–')} |")
     L.append("")
     L.append("## Targets")
     L.append("")
@@ -135,9 +155,11 @@ def write_summary(out_dir, a, env, records, med, exitcost_us):
              "`--stats-json`) / requests hostnet consumed, for the whole run (connection "
              "setup included). Console output exits are not counted.")
 
-    configs = [c for c in ALL_CONFIGS if c in a.configs]
+    # virtsocket's modes against native-bench (the peers are in the comparison above)
+    configs = [c for c in ["native"] + VS_CONFIGS if c in a.configs]
     guest = [c for c in configs if c != "native"]
-    titles = {"stream": ("stream: throughput, MB/s (decimal)", "mb_per_s"),
+    titles = {"stream-nagle": ("stream, Nagle on: throughput, MB/s (decimal)", "mb_per_s"),
+              "stream": ("stream: throughput, MB/s (decimal)", "mb_per_s"),
               "rr": ("rr: round trips/s (one request outstanding)", "rtt_per_s"),
               "crr": ("crr: connections/s (connect, request, response, close)", "conn_per_s")}
     for w in a.workloads:

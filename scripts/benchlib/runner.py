@@ -12,7 +12,8 @@ from .common import (ROOT, cpu_model, die, fmt, git_commit, host_kind, human_siz
                      run_bounded, why)
 from .hostend import Peer
 from .metrics import PRIMARY, metrics
-from .options import points
+from . import exitwindow, iperf, peerruns
+from .options import PEER_CONFIGS, points, sink_or_echo, workload_args
 from .report import report
 
 SANDBOX_NOTE = ("Measured inside the nested KVM sandbox (QEMU TCG emulating AMD SVM, "
@@ -26,10 +27,10 @@ PVM_NOTE = ("Measured natively on a PVM host: every guest instruction is emulate
 
 
 def run_one(a, env, peer, workload, size, config, rep, raw_dir, idx):
-    port = peer.sink if workload == "stream" else peer.echo
-    ms = max(1, int(a.seconds * 1000))
-    wargs = [workload, f"--size={size}", f"--ms={ms}", "127.0.0.1", str(port)]
-    stats_file = None
+    """One run of native-bench or of the vmm; its record (also written to raw/)."""
+    port = peer.sink if sink_or_echo(workload) == "sink" else peer.echo
+    wargs = workload_args(workload, size, a.seconds) + ["127.0.0.1", str(port)]
+    stats_file, sampler = None, None
     if config == "native":
         cmd = [os.path.join(a.build, "native-bench")] + wargs
     else:
@@ -43,8 +44,10 @@ def run_one(a, env, peer, workload, size, config, rep, raw_dir, idx):
         if a.spin_us is not None:
             cmd += ["--spin-us", str(a.spin_us)]
         cmd += [os.path.join(a.build, "guest.img"), "--"] + wargs
+        sampler = exitwindow.Sampler()
     t0 = time.monotonic()
-    status, out, err = run_bounded(cmd, a.seconds + 90, os.path.join(raw_dir, f"{idx:04d}"))
+    status, out, err = run_bounded(cmd, a.seconds + 90, os.path.join(raw_dir, f"{idx:04d}"),
+                                   sample=sampler)
     wall = time.monotonic() - t0
     result = parse_result(out)
     vmm = None
@@ -60,10 +63,70 @@ def run_one(a, env, peer, workload, size, config, rep, raw_dir, idx):
         "ok": status == 0 and result is not None, "result": result, "vmm_stats": vmm,
         "stdout_tail": out[-2000:], "stderr_tail": err[-2000:],
     }
-    with open(os.path.join(raw_dir, f"{idx:04d}.json"), "w") as f:
+    if sampler is not None:
+        win = exitwindow.window(sampler.samples, (result or {}).get("seconds"))
+        rec["kvm_exits"], rec["kvm_window_s"] = win if win else (None, None)
+        rec["kvm_samples"] = len(sampler.samples)
+    return save_record(raw_dir, rec)
+
+
+def plan_runs(a):
+    """[(index, rep, workload, size, config)]: virtsocket and the host repeat-major (slow
+    drifts of a noisy host hit every configuration alike), then each peer configuration
+    (all of its runs in one guest boot).  iperf3 measures streams only."""
+    plan = []
+    local = [c for c in a.configs if c not in PEER_CONFIGS]
+    for rep in range(1, a.repeats + 1):
+        for (w, s) in points(a):
+            for c in local:
+                if c != "iperf3" or sink_or_echo(w) == "sink":
+                    plan.append((rep, w, s, c))
+    for c in (c for c in a.configs if c in PEER_CONFIGS):
+        for rep in range(1, a.repeats + 1):
+            for (w, s) in points(a):
+                plan.append((rep, w, s, c))
+    return [(i + 1,) + p for i, p in enumerate(plan)]
+
+
+def new_record(env, idx, rep, w, s, c, cmd, status, result, wall, out="", err=""):
+    return {"index": idx, "rep": rep, "bench": w, "size": s, "config": c,
+            "kind": env["kind"], "command": cmd, "status": status,
+            "wall_seconds": round(wall, 3), "ok": status == 0 and result is not None,
+            "result": result, "vmm_stats": None,
+            "stdout_tail": out[-2000:], "stderr_tail": err[-2000:]}
+
+
+def run_iperf(a, env, server, w, s, rep, raw_dir, idx):
+    t0 = time.monotonic()
+    cmd, status, res, out, err = iperf.run(server, w, s, a.seconds,
+                                           os.path.join(raw_dir, f"{idx:04d}"))
+    rec = new_record(env, idx, rep, w, s, "iperf3", cmd, status, res,
+                     time.monotonic() - t0, "", err)
+    return save_record(raw_dir, rec)
+
+
+def run_peer_group(a, env, config, runs, raw_dir, progress):
+    """runs [(index, rep, workload, size)] of one peer configuration, one peer-vm boot."""
+    # a file in raw/ before the boot: the sandbox watchdog counts files as progress
+    with open(os.path.join(raw_dir, f"peer-{config}.started"), "w") as f:
+        f.write(datetime.datetime.now().isoformat() + "\n")
+    print(f"bench: {config}: booting its guest for {len(runs)} runs (scripts/peer-vm)", flush=True)
+
+    def on_record(k, status, result, reason, line, wall):
+        idx, rep, w, s = runs[k]
+        rec = new_record(env, idx, rep, w, s, config, ["scripts/peer-vm", "--config", config, line],
+                         status, result, wall, "", reason or "")
+        if result is not None:
+            rec["kvm_exits"] = result.get("kvm_exits")
+        progress(save_record(raw_dir, rec))
+
+    peerruns.run_group(a, config, [(rep, w, s) for (_, rep, w, s) in runs], raw_dir, on_record)
+
+
+def save_record(raw_dir, rec):
+    with open(os.path.join(raw_dir, f"{rec['index']:04d}.json"), "w") as f:
         json.dump(rec, f, indent=1)
     return rec
-
 
 
 def environment(a):
@@ -152,35 +215,50 @@ def run_matrix(a, out_dir):
         json.dump(env, f, indent=1)
 
     peer = Peer(a.peer, a.build)
-    pts = points(a)
-    total = a.repeats * len(pts) * len(a.configs)
-    records, idx, t_start = [], 0, time.monotonic() - float(old_env.get("seconds_so_far", 0))
+    ipf = iperf.Server() if "iperf3" in a.configs else None
+    plan = plan_runs(a)
+    total = len(plan)
+    records, t_start = [], time.monotonic() - float(old_env.get("seconds_so_far", 0))
+
+    def progress(rec):
+        records.append(rec)
+        env["seconds_so_far"] = round(time.monotonic() - t_start, 1)
+        if rec["index"] % 10 == 0:
+            with open(os.path.join(out_dir, "env.json"), "w") as f:
+                json.dump(env, f, indent=1)
+        w = rec["bench"]
+        m = metrics(rec) if rec["ok"] else None
+        what = (f"{fmt(m[PRIMARY[w]])} {PRIMARY[w]}" if m else
+                f"FAILED status {rec['status']}: " + why(rec)[:100])
+        epr = m.get("exits_per_request") if m else None
+        kpo = m.get("kvm_exits_per_op") if m else None
+        print(f"[{rec['index']}/{total} {time.monotonic() - t_start:.0f}s] {w} "
+              f"{human_size(rec['size'])} {rec['config']} #{rec['rep']}: {what}"
+              + (f", {fmt(epr)} exits/req (vmm)" if epr is not None else "")
+              + (f", {fmt(kpo)} KVM exits/op" if kpo is not None else ""), flush=True)
+
+    def is_done(idx, rep, w, s, c):
+        d = done.get(idx)
+        return d is not None and (d["bench"], d["size"], d["config"], d["rep"]) == (w, s, c, rep)
+
     try:
-        # repeat-major: slow drifts of a noisy host hit every configuration alike
-        for rep in range(1, a.repeats + 1):
-            for (w, s) in pts:
-                for c in a.configs:
-                    idx += 1
-                    if idx in done and (done[idx]["bench"], done[idx]["size"],
-                                        done[idx]["config"], done[idx]["rep"]) == (w, s, c, rep):
-                        records.append(done[idx])
-                        continue
-                    rec = run_one(a, env, peer, w, s, c, rep, raw_dir, idx)
-                    records.append(rec)
-                    env["seconds_so_far"] = round(time.monotonic() - t_start, 1)
-                    if idx % 10 == 0:
-                        with open(os.path.join(out_dir, "env.json"), "w") as f:
-                            json.dump(env, f, indent=1)
-                    m = metrics(rec) if rec["ok"] else None
-                    what = (f"{fmt(m[PRIMARY[w]])} {PRIMARY[w]}" if m else
-                            f"FAILED status {rec['status']}: "
-                            + why(rec)[:100])
-                    epr = m.get("exits_per_request") if m else None
-                    print(f"[{idx}/{total} {time.monotonic() - t_start:.0f}s] {w} {human_size(s)} "
-                          f"{c} #{rep}: {what}" + (f", {fmt(epr)} exits/req" if epr is not None else ""),
-                          flush=True)
+        groups = {}
+        for (idx, rep, w, s, c) in plan:
+            if is_done(idx, rep, w, s, c):
+                records.append(done[idx])
+            elif c in PEER_CONFIGS:
+                groups.setdefault(c, []).append((idx, rep, w, s))
+            elif c == "iperf3":
+                progress(run_iperf(a, env, ipf, w, s, rep, raw_dir, idx))
+            else:
+                progress(run_one(a, env, peer, w, s, c, rep, raw_dir, idx))
+        for c, runs in groups.items():  # one L2 boot per peer configuration
+            run_peer_group(a, env, c, runs, raw_dir, progress)
     finally:
         peer.stop()
+        if ipf:
+            ipf.stop()
+    records.sort(key=lambda r: r["index"])
     env["finished"] = datetime.datetime.now().strftime("%Y-%m-%d %H:%M:%S")
     env["loadavg_end"] = os.getloadavg()
     env["seconds"] = round(time.monotonic() - t_start, 1)

@@ -1,0 +1,72 @@
+"""KVM's own exit counters for a VM that ends with its run (the virtsocket vmm).
+
+KVM's per-VM debugfs folder /sys/kernel/debug/kvm/<pid>-<fd>/ disappears with the VM,
+and the top-level files are sums over the VMs alive when read: reading before and after
+a run gives nothing.  So the counters are sampled while the vmm lives (every 50 ms), and
+the exits of a window inside the measured period are scaled by the operations in it:
+
+    exits per operation = (exits in the window / window length) / operations per second
+
+where operations per second is the benchmark's own figure for its measured period
+(messages/s for stream, round trips/s for rr, connections/s for crr).  The window is
+anchored at the last sample (the VM still alive, the guest about to print its result)
+and covers the middle of the measured period, so boot, connection setup and teardown
+stay outside it.
+"""
+import time
+
+from . import kvm_debugfs
+
+SAMPLE_EVERY_S = 0.05
+# the part of the measured period the window covers, counted back from the last sample
+WINDOW_FROM, WINDOW_TO = 0.85, 0.10
+# operations per second, per workload, in a native-bench/guest RESULT
+RATE_KEY = {"stream": "msgs_per_s", "stream-nagle": "msgs_per_s", "rr": "rtt_per_s",
+            "crr": "conn_per_s"}
+
+
+class Sampler:
+    """Callable(pid) for common.run_bounded: snapshots of the pid's VM folder."""
+
+    def __init__(self, root=None, clock=time.monotonic):
+        self.root, self.clock = root, clock
+        self.samples = []  # [(time, {counter: value})]
+        self.folder = None
+        self.next_t = 0.0
+
+    def __call__(self, pid):
+        now = self.clock()
+        if now < self.next_t:
+            return
+        self.next_t = now + SAMPLE_EVERY_S
+        if self.folder is None:
+            folders = kvm_debugfs.vm_folders(pid, self.root)
+            if len(folders) != 1:
+                return  # not created yet (or ambiguous: then nothing is reported)
+            self.folder = folders[0]
+        counters = kvm_debugfs.snapshot(self.folder)
+        if counters:
+            self.samples.append((now, counters))
+
+
+def window(samples, measured_s):
+    """(counter deltas, seconds) of the window inside the measured period, or None when
+    the samples do not cover enough of it."""
+    if len(samples) < 2 or not measured_s or measured_s <= 0:
+        return None
+    last = samples[-1][0]
+    start, end = last - WINDOW_FROM * measured_s, last - WINDOW_TO * measured_s
+    inside = [s for s in samples if start <= s[0] <= end]
+    if len(inside) < 2:
+        return None
+    (t0, c0), (t1, c1) = inside[0], inside[-1]
+    if t1 - t0 < 0.2 * measured_s:
+        return None
+    return kvm_debugfs.diff(c0, c1), t1 - t0
+
+
+def per_operation(deltas, seconds, ops_per_s):
+    """{counter: per operation} from counter deltas over `seconds` at ops_per_s."""
+    if not deltas or not seconds or not ops_per_s:
+        return None
+    return {k: v / seconds / ops_per_s for k, v in deltas.items()}
