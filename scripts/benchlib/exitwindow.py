@@ -13,6 +13,8 @@ anchored at the last sample (the VM still alive, the guest about to print its re
 and covers the middle of the measured period, so boot, connection setup and teardown
 stay outside it.
 """
+import os
+import subprocess
 import time
 
 from . import kvm_debugfs
@@ -23,6 +25,21 @@ WINDOW_FROM, WINDOW_TO = 0.85, 0.10
 # operations per second, per workload, in a native-bench/guest RESULT
 RATE_KEY = {"stream": "msgs_per_s", "stream-nagle": "msgs_per_s", "rr": "rtt_per_s",
             "crr": "conn_per_s"}
+
+
+def ensure_debugfs():
+    """Mount debugfs if KVM's folder is not visible (the sandbox mounts none); a
+    sentence saying why not, or ''."""
+    if os.path.isdir(kvm_debugfs.DEFAULT_ROOT):
+        return ""
+    try:
+        r = subprocess.run(["mount", "-t", "debugfs", "debugfs", "/sys/kernel/debug"],
+                           capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError) as e:
+        return f"cannot mount debugfs: {e}"
+    if not os.path.isdir(kvm_debugfs.DEFAULT_ROOT):
+        return f"no {kvm_debugfs.DEFAULT_ROOT} ({(r.stderr or '').strip() or 'not root?'})"
+    return ""
 
 
 class Sampler:

@@ -214,6 +214,9 @@ def run_matrix(a, out_dir):
     with open(os.path.join(out_dir, "env.json"), "w") as f:
         json.dump(env, f, indent=1)
 
+    env["kvm_debugfs"] = exitwindow.ensure_debugfs() or "mounted"
+    if env["kvm_debugfs"] != "mounted":
+        print(f"bench: KVM's exit counters are not readable: {env['kvm_debugfs']}")
     peer = Peer(a.peer, a.build)
     ipf = iperf.Server() if "iperf3" in a.configs else None
     plan = plan_runs(a)
