@@ -13,8 +13,6 @@ anchored at the last sample (the VM still alive, the guest about to print its re
 and covers the middle of the measured period, so boot, connection setup and teardown
 stay outside it.
 """
-import os
-import subprocess
 import time
 
 from . import kvm_debugfs
@@ -28,24 +26,19 @@ RATE_KEY = {"stream": "msgs_per_s", "stream-nagle": "msgs_per_s", "rr": "rtt_per
 
 
 def ensure_debugfs():
-    """Mount debugfs if KVM's folder is not visible (the sandbox mounts none); a
-    sentence saying why not, or ''."""
-    if os.path.isdir(kvm_debugfs.DEFAULT_ROOT):
-        return ""
+    """Mount debugfs if KVM's folder is not visible (the sandbox may mount none); a
+    sentence saying why the counters cannot be read, or ''."""
     try:
-        r = subprocess.run(["mount", "-t", "debugfs", "debugfs", "/sys/kernel/debug"],
-                           capture_output=True, text=True, timeout=10)
-    except (OSError, subprocess.SubprocessError) as e:
-        return f"cannot mount debugfs: {e}"
-    if not os.path.isdir(kvm_debugfs.DEFAULT_ROOT):
-        return f"no {kvm_debugfs.DEFAULT_ROOT} ({(r.stderr or '').strip() or 'not root?'})"
+        kvm_debugfs.ensure_mounted()
+    except kvm_debugfs.KvmDebugfsError as e:
+        return str(e)
     return ""
 
 
 class Sampler:
     """Callable(pid) for common.run_bounded: snapshots of the pid's VM folder."""
 
-    def __init__(self, root=None, clock=time.monotonic):
+    def __init__(self, root=kvm_debugfs.KVM_ROOT, clock=time.monotonic):
         self.root, self.clock = root, clock
         self.samples = []  # [(time, {counter: value})]
         self.folder = None
@@ -56,14 +49,15 @@ class Sampler:
         if now < self.next_t:
             return
         self.next_t = now + SAMPLE_EVERY_S
-        if self.folder is None:
-            folders = kvm_debugfs.vm_folders(pid, self.root)
-            if len(folders) != 1:
-                return  # not created yet (or ambiguous: then nothing is reported)
-            self.folder = folders[0]
-        counters = kvm_debugfs.snapshot(self.folder)
-        if counters:
-            self.samples.append((now, counters))
+        try:
+            if self.folder is None:
+                folders = kvm_debugfs.vm_dirs(pid, self.root)
+                if len(folders) != 1:
+                    return  # not created yet (or ambiguous: then nothing is reported)
+                self.folder = folders[0]
+            self.samples.append((now, kvm_debugfs.snapshot(self.folder)))
+        except kvm_debugfs.KvmDebugfsError:
+            pass  # no debugfs, or the VM just ended: the samples so far stand
 
 
 def window(samples, measured_s):
@@ -79,7 +73,10 @@ def window(samples, measured_s):
     (t0, c0), (t1, c1) = inside[0], inside[-1]
     if t1 - t0 < 0.2 * measured_s:
         return None
-    return kvm_debugfs.diff(c0, c1), t1 - t0
+    try:
+        return kvm_debugfs.diff(c0, c1), t1 - t0
+    except kvm_debugfs.KvmDebugfsError:  # two different VMs: nothing to report
+        return None
 
 
 def per_operation(deltas, seconds, ops_per_s):

@@ -3,12 +3,14 @@
 One peer-vm call per configuration (e1000, virtio-net, vhost-net, vhost-vsock) runs all
 of that configuration's runs in one L2 boot.  Its interface:
 
-    scripts/peer-vm --config NAME --build DIR [--mem SIZE] [--deadline SEC] --runs FILE
+    scripts/peer-vm --config NAME --build DIR [--mem SIZE] [--deadline SEC per run]
+                    [--serial-log FILE] --runs FILE
 
 FILE holds one native-bench command line per line, HOST and PORT left as words for
 peer-vm to fill in (the tap's host address and the sink/echo port, or the vsock CID and
 port); stdout gets, per line, `RESULT {json}` (native-bench's RESULT plus "config",
-"run_index" and "kvm_exits": KVM's debugfs counter deltas over the run) or
+"run_index" "kvm_exits": KVM's debugfs counter deltas between the guest's BEGIN and END markers,
+around native-bench's whole run, and "kvm_window_ns") or
 `FAILED {"run_index": k, "config": ..., "reason": ...}`.  A line that got neither is
 a failed run with peer-vm's last words as the reason: never an empty cell.
 """
@@ -22,9 +24,10 @@ import time
 from .common import ROOT
 from .options import workload_args
 
-# L2 boot (TCG-slow L1, kernel + initramfs) and shut-down, beyond the runs themselves
-BOOT_S = 180
-PER_RUN_EXTRA_S = 10
+# L2 boot (TCG-slow L1, kernel + initramfs; peer-vm allows 240 s) and shut-down
+BOOT_S = 240
+# peer-vm's --deadline is per run: native-bench is killed after it
+PER_RUN_EXTRA_S = 60
 
 
 def runs_file_lines(items, seconds):
@@ -32,8 +35,14 @@ def runs_file_lines(items, seconds):
     return [" ".join(workload_args(w, s, seconds) + ["HOST", "PORT"]) for (_, w, s) in items]
 
 
-def deadline(n_runs, seconds):
-    return int(BOOT_S + n_runs * (seconds + PER_RUN_EXTRA_S))
+def run_deadline(seconds):
+    """peer-vm's --deadline: one run's limit."""
+    return int(seconds + PER_RUN_EXTRA_S)
+
+
+def group_limit(n_runs, seconds):
+    """How long a whole peer-vm call may take before it is killed."""
+    return BOOT_S + 60 + n_runs * (run_deadline(seconds) + 5)
 
 
 def parse_line(line):
@@ -58,9 +67,10 @@ def run_group(a, config, items, raw_dir, on_record):
     runs_path = os.path.join(raw_dir, f"peer-{config}.runs")
     with open(runs_path, "w") as f:
         f.write("\n".join(lines) + "\n")
-    limit = deadline(len(items), a.seconds)
+    limit = group_limit(len(items), a.seconds)
     cmd = [os.path.join(ROOT, "scripts", "peer-vm"), "--config", config, "--build", a.build,
-           "--mem", a.mem, "--deadline", str(limit), "--runs", runs_path]
+           "--mem", a.mem, "--deadline", str(run_deadline(a.seconds)), "--runs", runs_path,
+           "--serial-log", os.path.join(raw_dir, f"peer-{config}.serial")]
     err_path = os.path.join(raw_dir, f"peer-{config}.stderr")
     answered = set()
     t_last = time.monotonic()
@@ -72,7 +82,7 @@ def run_group(a, config, items, raw_dir, on_record):
                                  stdin=subprocess.DEVNULL, start_new_session=True)
             # peer-vm keeps its own deadline; this one is for a peer-vm that does not
             # (reading its stdout would block forever)
-            killer = threading.Timer(limit + 60, lambda: os.killpg(p.pid, signal.SIGKILL))
+            killer = threading.Timer(limit, kill_group, (p.pid,))
             killer.start()
             try:
                 for line in p.stdout:
@@ -91,7 +101,7 @@ def run_group(a, config, items, raw_dir, on_record):
                         on_record(k, 1, None, str(d.get("reason") or "peer-vm: FAILED"),
                                   lines[k], now - t_last)
                     t_last = now
-                status = p.wait(timeout=limit + 60)
+                status = p.wait(timeout=60)
             except subprocess.TimeoutExpired:
                 status = 124
             finally:
@@ -104,6 +114,13 @@ def run_group(a, config, items, raw_dir, on_record):
         if k not in answered:
             on_record(k, status or 1, None, f"no result from peer-vm (status {status}): {why}",
                       lines[k], 0.0)
+
+
+def kill_group(pid):
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
 
 
 def last_line(path):

@@ -237,8 +237,9 @@ def write_summary(out_dir, a, env, records, med, exitcost_us):
         L.append(f"Run-to-run spread of the primary figure ((max - min) / median over the "
                  f"repeats): median {statistics.median(spreads):.0%}, worst {max(spreads):.0%}.")
     L.append("")
-    L.append("Plots: `stream_throughput.png`, `rr_rate.png`, `rr_latency.png`, "
-             "`exits_per_request.png` (redraw them with `scripts/plot DIR`).")
+    L.append("Plots: `stream_throughput.png`, `stream_nagle_throughput.png`, `rr_rate.png`, "
+             "`crr_rate.png`, `rr_latency.png`, `exits_per_request.png`, `kvm_exits_*.png` "
+             "(those with data; redraw them with `scripts/plot DIR`).")
     if failed:
         L.append("")
         L.append("## Failed runs")

@@ -10,7 +10,8 @@ import sys
 import time
 
 from .common import ROOT, cpu_model, git_commit
-from .options import points
+from .options import PEER_CONFIGS, points
+from .peerruns import BOOT_S
 
 def run_in_sandbox(a, argv, kind, out_dir, stamp):
     """The whole matrix in scripts/kvm-sandbox; scripts/bench's exit status."""
@@ -20,7 +21,9 @@ def run_in_sandbox(a, argv, kind, out_dir, stamp):
     if not (out_dir + os.sep).startswith(ROOT + os.sep):
         inside_out = os.path.join(ROOT, "results", f".sandbox-{stamp}")
     runs = a.repeats * len(points(a)) * len(a.configs)
-    budget = int(runs * (a.seconds + 6) + a.repeats * 10 + 300)
+    # each peer configuration boots its Linux guest once (BOOT_S covers it and more)
+    budget = int(runs * (a.seconds + 6) + a.repeats * 10 + 300
+                 + sum(BOOT_S for c in a.configs if c in PEER_CONFIGS))
     # Multi-threaded TCG: the guest's vCPU and the host worker must run at once.
     env = dict(os.environ, VS_SANDBOX_TCG_THREAD="multi",
                VS_BENCH_OUTER_CPU=cpu_model(), VS_BENCH_OUTER_KERNEL=platform.release(),
@@ -36,7 +39,8 @@ def run_in_sandbox(a, argv, kind, out_dir, stamp):
     # scripts/kvm-sandbox, status 123).  A run never takes more than --seconds plus its
     # start-up, so a matrix that writes no result for STALL_S is stuck: stop that
     # sandbox and start another one, which resumes after the last recorded run.
-    stall_s = a.seconds + 150
+    # (a peer configuration's first result comes after its guest booted: BOOT_S)
+    stall_s = a.seconds + (BOOT_S + 60 if any(c in PEER_CONFIGS for c in a.configs) else 150)
     rc = 0
     for attempt in range(1, SANDBOX_ATTEMPTS + 1):
         env["VS_BENCH_ATTEMPT"] = str(attempt)

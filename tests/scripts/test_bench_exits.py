@@ -33,19 +33,23 @@ class FakeKvm(unittest.TestCase):
         self.tmp.cleanup()
 
     def test_folders_of_one_pid_only(self):
-        self.assertEqual(kvm_debugfs.vm_folders(1234, self.root), [self.vm])
-        self.assertEqual(kvm_debugfs.vm_folders(4321, self.root), [])
-        self.assertEqual(kvm_debugfs.vm_folders(1234, os.path.join(self.root, "none")), [])
+        self.assertEqual(kvm_debugfs.vm_dirs(1234, self.root), [self.vm])
+        self.assertEqual(kvm_debugfs.vm_dirs(4321, self.root), [])
+        with self.assertRaises(kvm_debugfs.KvmDebugfsError):
+            kvm_debugfs.vm_dirs(1234, os.path.join(self.root, "none"))
 
     def test_snapshot_reads_the_numbers_in_the_folder(self):
         self.assertEqual(kvm_debugfs.snapshot(self.vm),
                          {"exits": 120, "hypercalls": 5, "halt_exits": 7})
-        self.assertEqual(kvm_debugfs.snapshot(os.path.join(self.root, "gone")), {})
+        with self.assertRaises(kvm_debugfs.KvmDebugfsError):
+            kvm_debugfs.snapshot(os.path.join(self.root, "gone"))
 
     def test_diff_of_counters_both_have(self):
         self.assertEqual(kvm_debugfs.diff({"exits": 120, "hypercalls": 5, "old": 1},
                                           {"exits": 170, "hypercalls": 9, "new": 3}),
                          {"exits": 50, "hypercalls": 4})
+        with self.assertRaises(kvm_debugfs.KvmDebugfsError):  # two different VMs
+            kvm_debugfs.diff({"exits": 170}, {"exits": 120})
 
     def test_sampler_windows_the_measured_period(self):
         now = [100.0]
@@ -69,6 +73,21 @@ class FakeKvm(unittest.TestCase):
         s = exitwindow.Sampler(root=self.root)
         s(777)
         self.assertEqual(s.samples, [])
+        s = exitwindow.Sampler(root=os.path.join(self.root, "no-debugfs"))
+        s(1234)
+        self.assertEqual(s.samples, [])
+
+    def test_sampler_keeps_its_samples_when_the_vm_ends(self):
+        now = [0.0]
+        s = exitwindow.Sampler(root=self.root, clock=lambda: now[0])
+        s(1234)
+        now[0] += 1
+        for name in os.listdir(self.vm):
+            p = os.path.join(self.vm, name)
+            if os.path.isfile(p):
+                os.unlink(p)
+        s(1234)
+        self.assertEqual(len(s.samples), 1)
 
 
 class ExitsPerOperation(unittest.TestCase):
