@@ -276,7 +276,7 @@ def run_matrix(a, out_dir):
 def build(a):
     cmds = [["cmake", "-S", ROOT, "-B", a.build],
             ["cmake", "--build", a.build, "-j", str(os.cpu_count() or 2), "--target",
-             "vmm", "guest_img", "native-bench", "bench-peer"]]
+             "vmm", "guest_img", "native-bench", "bench-peer", "native-bench-static"]]
     for c in cmds:
         if subprocess.run(c, stdout=subprocess.DEVNULL).returncode != 0:
             die(f"build failed: {' '.join(c)}")
