@@ -4,6 +4,7 @@ issue's targets.  Pure functions of the medians (metrics.median_points), so that
 unit tests can feed them made-up points.
 """
 from .common import fmt, human_size, ratio
+from .metrics import KVM_COUNTERS
 from .options import PEER_CONFIGS, VS_CONFIGS
 
 # the para-virtual peers (e1000 is the emulated NIC)
@@ -160,6 +161,26 @@ def comparison_lines(a, med, failures):
     return L
 
 
+def exit_kinds_lines(a, med):
+    """Per workload at its smallest size: each VM system's KVM exits per operation by
+    kind (what stands between virtsocket and the exit target)."""
+    vm = [c for c in systems(a.configs) if c not in ("native", "iperf3")]
+    rows = []
+    for w in [x for x in RATES if x in a.workloads]:
+        for s in sizes_of(med, w)[:1]:
+            for c in vm:
+                r = med.get((w, s, c)) or {}
+                if r.get("kvm_exits_per_op") is None:
+                    continue
+                rows.append([f"{w} {human_size(s)}", c]
+                            + [fmt(r.get(f"kvm_{k}_per_op")) for k in KVM_COUNTERS])
+    if not rows:
+        return []
+    return (["", "KVM exits per operation by kind (debugfs counters; `exits` is the total, "
+             "the others are parts of it)", ""]
+            + table("point", ["system"] + list(KVM_COUNTERS), rows))
+
+
 def beats(med, w, s, vs, peer):
     """[(figure, virtsocket, peer)] where vs does not beat peer at (w, s); None if
     either has no figures there."""
@@ -221,4 +242,6 @@ def paper_targets(a, med):
                 out.append((f"{w} {human_size(s)}: {vs} makes ≥ 100 × fewer VM exits per "
                             "operation than the best peer", text,
                             None if x is None else x >= 100))
+    else:
+        out.append(("the targets against the peers", "no peer configuration was run", None))
     return out

@@ -7,7 +7,7 @@ import sys
 
 from .common import ROOT, die, fmt, human_size, ratio, why
 from .metrics import METRIC_KEYS, median_points, metrics
-from .comparison import comparison_lines, paper_targets
+from .comparison import comparison_lines, exit_kinds_lines, paper_targets
 from .options import ALL_CONFIGS, PEER_CONFIGS, VS_CONFIGS, parse_args
 from .sandbox import read_stalls
 
@@ -143,6 +143,7 @@ def write_summary(out_dir, a, env, records, med, exitcost_us):
         L.append("| --- | --- | --- |")
         for name, meas, met in paper_targets(a, med):
             L.append(f"| {name} | {meas} | {'yes' if met else ('no' if met is False else '–')} |")
+        L += exit_kinds_lines(a, med)
     L.append("")
     L.append("## Targets")
     L.append("")
