@@ -241,8 +241,11 @@ def run_matrix(a, out_dir):
               + (f", {fmt(kpo)} KVM exits/op" if kpo is not None else ""), flush=True)
 
     def is_done(idx, rep, w, s, c):
+        # a resumed matrix runs a peer configuration's failed runs again (its guest boots
+        # anyway, and a peer that could not start then may start now)
         d = done.get(idx)
-        return d is not None and (d["bench"], d["size"], d["config"], d["rep"]) == (w, s, c, rep)
+        return (d is not None and (d["bench"], d["size"], d["config"], d["rep"]) == (w, s, c, rep)
+                and (d["ok"] or c not in PEER_CONFIGS))
 
     try:
         groups = {}
