@@ -67,7 +67,8 @@ def missing_reason(w, s, c, key, med, configs, failures):
         return f"{w} {human_size(s)} was not run for {c}"
     if not row["ok_runs"]:
         why = failures.get((w, s, c)) or "no RESULT"
-        return f"{c}, {w} {human_size(s)}: every run failed ({why})"
+        # one footnote per configuration and cause, not per cell
+        return f"{c}: every run of the point failed ({why})"
     if key.startswith("kvm_"):
         if c in PEER_CONFIGS:
             return f"{c}: peer-vm reported no KVM exit counters"
@@ -213,11 +214,15 @@ def paper_targets(a, med):
                     continue
                 compared += 1
                 misses += [f"{w} {human_size(s)} {k}: {fmt(x)} vs {fmt(y)}" for k, x, y in m]
-        text = (f"{compared} points compared" + (f"; misses: {'; '.join(misses[:6])}"
-                                                 + (f" (+{len(misses) - 6} more)"
-                                                    if len(misses) > 6 else "")
-                                                 if misses else ", no miss")
-                + (f"; not measured: {', '.join(unmeasured[:4])}" if unmeasured else ""))
+        text = "nothing to compare" if not compared else f"{compared} points compared"
+        if misses:
+            text += f"; misses: {'; '.join(misses[:6])}" + (
+                f" (+{len(misses) - 6} more)" if len(misses) > 6 else "")
+        elif compared:
+            text += ", no miss"
+        if unmeasured:
+            text += f"; not measured: {', '.join(unmeasured[:4])}" + (
+                f" (+{len(unmeasured) - 4} more)" if len(unmeasured) > 4 else "")
         met = None if not compared else (not misses and not unmeasured)
         out.append((f"{vs} beats {peer} on every workload and size (rates, p50, p99)",
                     text, met))

@@ -69,6 +69,25 @@ class FakeKvm(unittest.TestCase):
         self.assertIsNone(exitwindow.window(s.samples[:2], 1.0))
         self.assertIsNone(exitwindow.window(s.samples, None))
 
+    def test_window_skips_the_console(self):
+        # boot prints (io_exits 0 -> 300), 1 s quiet at 1000 exits/s, RESULT printed
+        # (io_exits +700 in 0.1 s) while the VM lives on
+        samples, t, exits, io = [], 0.0, 0, 0
+        for i in range(40):
+            if i < 4:
+                io += 75
+                exits += 75
+            elif i < 24:
+                exits += 50
+            elif i < 26:
+                io += 350
+                exits += 350
+            samples.append((t, {"exits": exits, "io_exits": io}))
+            t += 0.05
+        deltas, secs = exitwindow.window(samples, 1.0)
+        self.assertEqual(deltas["io_exits"], 0)
+        self.assertAlmostEqual(deltas["exits"] / secs, 1000, delta=1)
+
     def test_sampler_without_the_vm_records_nothing(self):
         s = exitwindow.Sampler(root=self.root)
         s(777)
