@@ -12,7 +12,7 @@ from .common import (ROOT, cpu_model, die, fmt, git_commit, host_kind, human_siz
                      run_bounded, why)
 from .hostend import Peer
 from .metrics import PRIMARY, metrics
-from . import exitwindow, iperf, peerruns
+from . import exitwindow, iperf, kvm_debugfs, peerruns
 from .options import PEER_CONFIGS, points, sink_or_echo, workload_args
 from .report import report
 
@@ -67,6 +67,10 @@ def run_one(a, env, peer, workload, size, config, rep, raw_dir, idx):
         win = exitwindow.window(sampler.samples, (result or {}).get("seconds"))
         rec["kvm_exits"], rec["kvm_window_s"] = win if win else (None, None)
         rec["kvm_samples"] = len(sampler.samples)
+        # the series itself (main counters), to check or redo the window later
+        rec["kvm_series"] = [[round(ts - t0, 3), {k: c[k] for k in
+                                                  kvm_debugfs.MAIN_COUNTERS if k in c}]
+                             for ts, c in sampler.samples]
     return save_record(raw_dir, rec)
 
 
