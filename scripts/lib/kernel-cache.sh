@@ -14,6 +14,9 @@
 #     l2/modules/*.ko, l2/load-order  the peer guest's drivers (scripts/peer-vm's initramfs)
 #     layout                           KC_PEER_KIT_LAYOUT once complete
 
+# Modules the sandbox needs, by module name; their dependencies are found and loaded
+# first.  virtio_pci + 9pnet_virtio + 9p: the shared file systems.  kvm_amd: /dev/kvm.
+readonly KC_SANDBOX_MODULES=(virtio_pci 9pnet_virtio 9p kvm_amd)
 # Host side of the peers (L1): taps, vhost-net, vhost-vsock; vsock_loopback lets
 # AF_VSOCK run inside the sandbox alone (the loopback test of native-bench's vsock mode).
 readonly KC_L1_PEER_MODULES=(tun tap vhost_iotlb vhost vhost_net vsock
@@ -116,6 +119,72 @@ kc_fetch_package() {
   [[ -d $moddir/kernel ]] || die "no modules in $deb"
   echo "$moddir"
 }
+
+# ------------------------------------------------- the sandbox's kernel (kvm-sandbox)
+# Layout: $cache/kernel-<version>/{vmlinuz, vmlinux, modules/*.ko, load-order,
+# version, layout}, and $cache/current -> kernel-<version> once complete.  Built under
+# a lock, renamed into place, so concurrent first runs are safe and a half-built cache
+# is never used.  KC_CACHE_LAYOUT changes when the contents change; older caches rebuild.
+readonly KC_CACHE_LAYOUT=2
+
+# The bzImage decompresses itself (xz in Debian's) at every boot, which takes ~3 s
+# under TCG.  QEMU can boot the uncompressed ELF directly through its PVH entry note
+# (CONFIG_PVH), so unpack it once: find the compressed payload by its magic number
+# and keep the first candidate that decompresses to an ELF with a PVH note (Xen
+# note type 0x12, XEN_ELFNOTE_PHYS32_ENTRY).  Returns non-zero if there is none;
+# the compressed kernel is then booted as it is.
+kc_extract_vmlinux() {
+  local bz=$1 out=$2 magic tool off
+  for magic in $'\xfd7zXZ:xz' $'\x28\xb5\x2f\xfd:zstd' $'\x1f\x8b\x08:gzip'; do
+    tool=${magic##*:}; magic=${magic%:*}
+    command -v "$tool" >/dev/null || continue
+    for off in $(LC_ALL=C grep -obUa "$magic" "$bz" | cut -d: -f1 | head -n 5); do
+      tail -c +$((off + 1)) "$bz" | "$tool" -dc 2>/dev/null > "$out" || true
+      if [[ $(head -c 4 "$out") == $'\x7fELF' ]] \
+         && LC_ALL=C readelf -n "$out" 2>/dev/null | grep -Eq '\(0x0+12\)|PHYS32_ENTRY'; then
+        return 0
+      fi
+    done
+  done
+  rm -f "$out"
+  return 1
+}
+
+kc_cache_ready() { [[ -f $cache/current/version && $(cat "$cache/current/layout" 2>/dev/null) == "$KC_CACHE_LAYOUT" ]]; }
+
+# kc_prepare_kernel CACHE: the kernel and the sandbox's modules (and the peer kit).
+kc_prepare_kernel() {
+  local cache=$1
+  mkdir -p "$cache" || die "cannot create cache directory $cache (set VS_SANDBOX_CACHE)"
+  kc_cache_ready && return 0
+  exec 8>"$cache/.lock"
+  flock -w 900 8 || die "timed out waiting for the lock on $cache"
+  if kc_cache_ready; then exec 8>&-; return 0; fi
+
+  echo "[sandbox] first run: fetching Debian's kernel into $cache (once)" >&2
+  local tmp moddir version
+  tmp=$(mktemp -d "$cache/.build.XXXXXX")
+  moddir=$(kc_fetch_package "$tmp") && [[ -n $moddir ]] || die "cannot fetch the kernel package"
+  version=${moddir##*/}
+
+  mkdir -p "$tmp/kernel-$version/modules"
+  cp "$tmp"/pkg/boot/vmlinuz-* "$tmp/kernel-$version/vmlinuz"
+  kc_extract_vmlinux "$tmp/kernel-$version/vmlinuz" "$tmp/kernel-$version/vmlinux" \
+    || echo "[sandbox] note: no PVH-bootable vmlinux in the kernel; booting the bzImage (slower)" >&2
+  kc_install_modules "$moddir" "$tmp/kernel-$version" "" "${KC_SANDBOX_MODULES[@]}"
+  # The peer machines' modules from the same package, so that it is fetched only once.
+  kc_build_peer_kit "$moddir" "$tmp/peer-kit-$version" "$tmp/kernel-$version/load-order"
+  echo "$version" > "$tmp/kernel-$version/version"
+  echo "$KC_CACHE_LAYOUT" > "$tmp/kernel-$version/layout"
+
+  rm -rf "${cache:?}/kernel-$version" "$(kc_peer_kit_dir "$cache" "$version")"
+  mv "$tmp/kernel-$version" "$tmp/peer-kit-$version" "$cache/"
+  ln -sfn "kernel-$version" "$cache/current"
+  rm -rf "$tmp"
+  exec 8>&-
+  echo "[sandbox] kernel $version cached ($(paste -sd' ' "$cache/current/load-order"))" >&2
+}
+
 
 kc_peer_kit_dir() { echo "$1/peer-kit-$2"; }   # CACHE VERSION
 kc_peer_kit_ready() {                           # CACHE VERSION
