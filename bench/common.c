@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "addr.h"
 #include "bench.h"
 #include "platform.h"
 
@@ -20,20 +21,23 @@ void bench_perror(const struct bench_opts *o, const char *what)
 
 int bench_connect(const struct bench_opts *o)
 {
-	struct sockaddr_in sa;
-	memset(&sa, 0, sizeof(sa));
-	sa.sin_family = AF_INET;
-	sa.sin_port = htons(o->port);
-	if (inet_pton(AF_INET, o->host, &sa.sin_addr) != 1) {
-		printf("%s: '%s' is not an IPv4 address\n", o->name, o->host);
+	struct bench_addr a;
+	int err = bench_addr_parse(o->host, o->port, &a);
+	if (err == -EAFNOSUPPORT) {
+		printf("%s: '%s': AF_VSOCK is not available in this build (native-bench only)\n",
+		       o->name, o->host);
 		return -1;
 	}
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	if (err) {
+		printf("%s: '%s' is neither an IPv4 address nor vsock:CID\n", o->name, o->host);
+		return -1;
+	}
+	int fd = socket(a.family, SOCK_STREAM, 0);
 	if (fd < 0) {
 		bench_perror(o, "socket");
 		return -1;
 	}
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+	if (connect(fd, &a.u.sa, a.len) < 0) {
 		int e = errno;
 		printf("%s: connect to %s:%u: %s (is the peer running?)\n", o->name, o->host,
 		       (unsigned)o->port, strerror(e));
@@ -41,7 +45,8 @@ int bench_connect(const struct bench_opts *o)
 		errno = e;
 		return -1;
 	}
-	if (o->nodelay) {
+	/* TCP only: AF_VSOCK has no Nagle to turn off. */
+	if (o->nodelay && a.family == AF_INET) {
 		int one = 1;
 		if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) < 0) {
 			bench_perror(o, "setsockopt TCP_NODELAY");

@@ -11,6 +11,8 @@
 void bench_usage(const char *name)
 {
 	printf("usage: %s [options] HOST PORT\n"
+	       "  HOST: an IPv4 address, or vsock:CID for AF_VSOCK (native-bench only;\n"
+	       "        CID 2 = the host seen from a VM, 1 = vsock_loopback)\n"
 	       "  --size=BYTES      message size, K/M suffixes (default 64)\n"
 	       "  --seconds=S       run for S seconds (default 2; 0 with --count)\n"
 	       "  --ms=MS           run for MS milliseconds instead\n"

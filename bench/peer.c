@@ -4,6 +4,9 @@
  *
  *   bench-peer [--bind ADDR] [--sink PORT] [--echo PORT]
  *
+ *   ADDR: IPv4 (default 127.0.0.1), or vsock:any / vsock:CID for AF_VSOCK
+ *   (--vsock is short for --bind vsock:any: scripts/peer-vm's vhost-vsock guest)
+ *
  *   sink  reads and discards until EOF, then closes (stream)
  *   echo  writes back whatever it reads until EOF, then closes (rr, crr)
  *
@@ -32,6 +35,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "addr.h"
+
 #define BUF_BYTES   (1u << 20)
 #define MAX_EVENTS  64
 
@@ -57,24 +62,25 @@ static void on_signal(int sig)
 
 static int listen_on(const char *addr, uint16_t port, uint16_t *bound)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port) };
-	if (inet_pton(AF_INET, addr, &sa.sin_addr) != 1) {
-		fprintf(stderr, "bench-peer: '%s' is not an IPv4 address\n", addr);
+	struct bench_addr a;
+	if (bench_addr_parse(addr, port, &a) < 0) {
+		fprintf(stderr, "bench-peer: '%s' is neither an IPv4 address nor vsock:CID|any\n",
+			addr);
 		return -1;
 	}
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	int fd = socket(a.family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	int one = 1;
 	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
-	    bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 1024) < 0) {
+	    bind(fd, &a.u.sa, a.len) < 0 || listen(fd, 1024) < 0) {
 		fprintf(stderr, "bench-peer: cannot listen on %s:%u: %s\n", addr, port,
 			strerror(errno));
 		if (fd >= 0)
 			close(fd);
 		return -1;
 	}
-	socklen_t len = sizeof(sa);
-	getsockname(fd, (struct sockaddr *)&sa, &len);
-	*bound = ntohs(sa.sin_port);
+	socklen_t len = sizeof(a.u);
+	getsockname(fd, &a.u.sa, &len);
+	*bound = bench_addr_port(&a);
 	return fd;
 }
 
@@ -197,7 +203,9 @@ static bool serve(int ep, struct conn *c, uint32_t events)
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: bench-peer [--bind ADDR] [--sink PORT] [--echo PORT]\n"
+	fprintf(stderr, "usage: bench-peer [--bind ADDR|--vsock] [--sink PORT] [--echo PORT]\n"
+			"  ADDR: IPv4 (default 127.0.0.1) or vsock:any|vsock:CID (AF_VSOCK);\n"
+			"  --vsock = --bind vsock:any\n"
 			"  serves a sink (read until EOF) and/or an echo (write back until EOF);\n"
 			"  prints 'READY sink=PORT echo=PORT' once listening (PORT 0: any)\n");
 	return 2;
@@ -210,6 +218,8 @@ int main(int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		if (i + 1 < argc && !strcmp(argv[i], "--bind"))
 			addr = argv[++i];
+		else if (!strcmp(argv[i], "--vsock"))
+			addr = "vsock:any";
 		else if (i + 1 < argc && !strcmp(argv[i], "--sink"))
 			sink_port = strtol(argv[++i], NULL, 10);
 		else if (i + 1 < argc && !strcmp(argv[i], "--echo"))

@@ -1,0 +1,1 @@
+"""scripts/bench's modules (see the header of scripts/bench)."""

@@ -1,0 +1,105 @@
+"""scripts/bench's command line: the matrix (configs x workloads x sizes) it asks for."""
+import argparse
+import os
+
+from .common import parse_size
+
+# virtsocket's transport modes (--notify/--copy of the vmm)
+VS_CONFIGS = ["every/zero", "batch/zero", "adaptive/zero",
+              "every/bounce", "batch/bounce", "adaptive/bounce"]
+# the ways a guest usually reaches the network: a Linux guest in QEMU (scripts/peer-vm)
+PEER_CONFIGS = ["e1000", "virtio-net", "vhost-net", "vhost-vsock"]
+# the host itself: native-bench over loopback, and iperf3 (a tool nobody here wrote)
+HOST_CONFIGS = ["native", "iperf3"]
+ALL_CONFIGS = HOST_CONFIGS + VS_CONFIGS + PEER_CONFIGS
+QUICK_CONFIGS = (HOST_CONFIGS + ["every/zero", "batch/zero", "adaptive/zero", "adaptive/bounce"]
+                 + ["e1000", "vhost-net", "vhost-vsock"])
+# "stream" sends with TCP_NODELAY (as before); "stream-nagle" with the default socket,
+# Nagle on: what a streaming application gets, and the host limit a reader compares with.
+# rr and crr always use TCP_NODELAY.
+WORKLOADS = ["stream-nagle", "stream", "rr", "crr"]
+FULL_SIZES = [64, 256, 1024, 4096, 16384, 65536, 262144, 1048576]
+QUICK_SIZES = [64, 4096, 65536]
+# crr is about connections, not payload: the small sizes only.
+CRR_MAX_SIZE = 4096
+
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(prog="scripts/bench", add_help=True,
+                                description="virtsocket benchmark matrix (see the header of "
+                                            "scripts/bench)")
+    p.add_argument("--quick", action="store_true")
+    p.add_argument("--out")
+    p.add_argument("--build", default=os.environ.get("VS_BUILD_DIR", "build"))
+    p.add_argument("--no-build", action="store_true")
+    p.add_argument("--host-native", action="store_true")
+    p.add_argument("--peer", choices=["bench-peer", "socat"], default="bench-peer")
+    p.add_argument("--seconds", type=float)
+    p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--sizes")
+    p.add_argument("--workloads")
+    p.add_argument("--configs")
+    p.add_argument("--peers", action="store_true")
+    p.add_argument("--no-peers", action="store_true")
+    p.add_argument("--batch", type=int, default=32)
+    p.add_argument("--poll-us", type=int)
+    p.add_argument("--spin-us", type=int)
+    p.add_argument("--mem")
+    p.add_argument("--report", metavar="DIR")
+    p.add_argument("--inside-sandbox", action="store_true", help=argparse.SUPPRESS)
+    a = p.parse_args(argv)
+    if a.repeats < 3:
+        p.error("--repeats must be at least 3 (medians of fewer mean little)")
+    a.seconds = a.seconds if a.seconds else (0.5 if a.quick else 1.0)
+    if not 0.05 <= a.seconds <= 600:
+        p.error("--seconds must be within 0.05..600")
+    a.sizes = ([parse_size(s) for s in a.sizes.split(",")] if a.sizes
+               else (QUICK_SIZES if a.quick else FULL_SIZES))
+    if any(not 1 <= s <= 16 << 20 for s in a.sizes):
+        p.error("sizes must be within 1 B..16 MiB")
+    a.workloads = a.workloads.split(",") if a.workloads else list(WORKLOADS)
+    if any(w not in WORKLOADS for w in a.workloads):
+        p.error("--workloads: " + ",".join(WORKLOADS))
+    a.configs = a.configs.split(",") if a.configs else (QUICK_CONFIGS if a.quick else ALL_CONFIGS)
+    if any(c not in ALL_CONFIGS for c in a.configs):
+        p.error("--configs: " + ",".join(ALL_CONFIGS))
+    if a.peers:  # shorthand: every peer configuration too
+        a.configs += [c for c in PEER_CONFIGS if c not in a.configs]
+    if a.no_peers:
+        a.configs = [c for c in a.configs if c not in PEER_CONFIGS]
+    if not a.configs:
+        p.error("no configuration left to run")
+    # The peers' Linux guests (Debian's kernel and an initramfs) do not boot in 64 MiB;
+    # virtsocket's guest gets the same RAM as they do.
+    if not a.mem:
+        a.mem = "256M" if any(c in PEER_CONFIGS for c in a.configs) else "64M"
+    if not 1 <= a.batch <= 256:
+        p.error("--batch must be within 1..256")
+    return a
+
+
+def points(a):
+    """(workload, size) pairs in the order they run."""
+    out = []
+    for w in a.workloads:
+        for s in a.sizes:
+            if w == "crr" and s > CRR_MAX_SIZE and len([x for x in a.sizes if x <= CRR_MAX_SIZE]):
+                continue
+            out.append((w, s))
+    return out
+
+
+
+
+def workload_args(workload, size, seconds):
+    """native-bench's / the guest's arguments for one run, before HOST PORT."""
+    args = ["stream" if workload == "stream-nagle" else workload, f"--size={size}",
+            f"--ms={max(1, int(seconds * 1000))}"]
+    if workload == "stream-nagle":
+        args.append("--no-nodelay")
+    return args
+
+
+def sink_or_echo(workload):
+    """Which service of the host end a workload talks to."""
+    return "sink" if workload in ("stream", "stream-nagle") else "echo"
