@@ -23,6 +23,14 @@ static int tcp_state(int fd)
 	return ti.tcpi_state;
 }
 
+/* Data the guest never read is waiting: a close then resets the connection
+ * (RFC 2525's rule, which Linux follows), and so must a lingering close. */
+static bool has_unread(int fd)
+{
+	char b;
+	return recv(fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) > 0;
+}
+
 /* Close with a reset: the kernel frees the socket at once, no orphan. */
 static void reset_close(int fd)
 {
@@ -51,8 +59,8 @@ void hn_linger_release(struct hn_linger_set *l)
 void hn_linger_close(struct hn_linger_set *l, int fd, int type)
 {
 	int st = type == SOCK_STREAM ? tcp_state(fd) : TCP_CLOSE;
-	if (st == TCP_CLOSE || st == TCP_LISTEN || st == TCP_SYN_SENT) {
-		close(fd); /* nothing the kernel would keep */
+	if (st == TCP_CLOSE || st == TCP_LISTEN || st == TCP_SYN_SENT || has_unread(fd)) {
+		close(fd); /* nothing the kernel would keep, or a reset that frees it */
 		return;
 	}
 	struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP | EPOLLET,
@@ -78,7 +86,9 @@ void hn_linger_poll(struct hn_linger_set *l, uint64_t now_ns)
 	for (uint32_t i = 0; i < l->n;) {
 		struct hn_linger *e = &l->v[i];
 		bool done = tcp_state(e->fd) == TCP_CLOSE;
-		if (!done && now_ns < e->deadline_ns) {
+		/* Data for a socket the guest closed: the kernel would reset. */
+		bool reset = !done && has_unread(e->fd);
+		if (!done && !reset && now_ns < e->deadline_ns) {
 			i++;
 			continue;
 		}

@@ -14,7 +14,10 @@
  *     closed both ways (then close() leaves nothing but the kernel's data-less
  *     TIME_WAIT entry), or until HN_LINGER_MS pass: then it is reset
  *     (SO_LINGER 0: no orphan), like a lingering close that timed out;
- *   - if no place is left, resets it at once.
+ *   - if no place is left, resets it at once;
+ *   - with data the guest never read, or data arriving after the CLOSE, it is
+ *     reset as the kernel resets a closed socket in that case (the peer sees
+ *     ECONNRESET, as it would with a plain close()).
  * Other sockets (UDP, listeners, never connected) are closed at once.
  */
 #ifndef VS_HOSTNET_LINGER_H
