@@ -60,6 +60,28 @@ static void on_signal(int sig)
 	stop = 1;
 }
 
+/* Bind fd to a.  AF_VSOCK ports are 32 bits and the kernel's "any port"
+ * (VMADDR_PORT_ANY) starts at a random one above 1023, almost always beyond
+ * 65535: the port printed in READY (and taken by native-bench) would be
+ * truncated and the client's connect reset.  So for vsock port 0 we pick a free
+ * port below 65536 ourselves, starting at a pid-dependent one. */
+static int bind_listener(int fd, const char *addr, uint16_t port, struct bench_addr *a)
+{
+	if (a->family != AF_VSOCK || port != 0)
+		return bind(fd, &a->u.sa, a->len);
+	uint32_t first = 1024u + (uint32_t)getpid() % 60000u;
+	for (uint32_t i = 0; i < 64511u; i++) {
+		uint16_t p = (uint16_t)(1024u + (first - 1024u + i) % 64512u);
+		if (bench_addr_parse(addr, p, a) < 0)
+			return -1;
+		if (bind(fd, &a->u.sa, a->len) == 0)
+			return 0;
+		if (errno != EADDRINUSE)
+			return -1;
+	}
+	return -1;
+}
+
 static int listen_on(const char *addr, uint16_t port, uint16_t *bound)
 {
 	struct bench_addr a;
@@ -71,7 +93,7 @@ static int listen_on(const char *addr, uint16_t port, uint16_t *bound)
 	int fd = socket(a.family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	int one = 1;
 	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
-	    bind(fd, &a.u.sa, a.len) < 0 || listen(fd, 1024) < 0) {
+	    bind_listener(fd, addr, port, &a) < 0 || listen(fd, 1024) < 0) {
 		fprintf(stderr, "bench-peer: cannot listen on %s:%u: %s\n", addr, port,
 			strerror(errno));
 		if (fd >= 0)
