@@ -13,6 +13,7 @@ keeps scripts/bench from starting a sandbox of its own)."""
 import csv
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -28,9 +29,14 @@ def main(build):
            "--build", build, "--host-native", "--out", out, "--configs", ",".join(SYSTEMS),
            "--workloads", "rr", "--sizes", "64", "--seconds", "0.3", "--repeats", "3"]
     print("$ " + " ".join(cmd), flush=True)
+    # A session of its own: at the deadline the whole tree goes (a peer-vm left
+    # running would keep its QEMU and tap0, and the next peer-vm could not start).
+    p = subprocess.Popen(cmd, start_new_session=True)
     try:
-        rc = subprocess.run(cmd, timeout=DEADLINE_S).returncode
+        rc = p.wait(timeout=DEADLINE_S)
     except subprocess.TimeoutExpired:
+        os.killpg(p.pid, signal.SIGKILL)
+        p.wait()
         print(f"FAIL: scripts/bench took longer than {DEADLINE_S} s")
         return 1
     problems = [] if rc == 0 else [f"scripts/bench exited {rc} (1: some runs failed)"]
