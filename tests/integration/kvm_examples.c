@@ -196,6 +196,13 @@ Test(kvm_examples, echo_server_with_select_echoes_socat_byte_for_byte)
 	np_proc_free(&c1);
 	np_proc_free(&c2);
 	np_rmtree(dir);
+	free(data);
+	free(dual);
+	free(dual2);
+	free(in);
+	free(out);
+	free(out2);
+	free(tcp);
 	free(img);
 }
 
@@ -232,6 +239,11 @@ Test(kvm_examples, chat_server_with_poll_relays_between_socat_clients)
 	np_proc_free(&a);
 	np_proc_free(&vmm);
 	np_rmtree(dir);
+	free(listener);
+	free(speaker);
+	free(msg);
+	free(got);
+	free(tcp);
 	free(img);
 }
 
@@ -295,6 +307,8 @@ Test(kvm_examples, http_client_with_nonblocking_connect_prints_nginx_file_exactl
 		  !strcmp(vmm.out, "http_client: connection failed: ECONNREFUSED\n"), "%s", vmm.out);
 	np_proc_free(&vmm);
 	np_rmtree(dir);
+	free(page);
+	free(www);
 	free(img);
 }
 
