@@ -54,19 +54,22 @@ class FakeKvm(unittest.TestCase):
     def test_sampler_windows_the_measured_period(self):
         now = [100.0]
         s = exitwindow.Sampler(root=self.root, clock=lambda: now[0])
-        # 1 s measured period; the VM makes 1000 exits and 10 hypercalls per second
-        for i in range(21):
-            write(os.path.join(self.vm, "exits"), f"{1000 + 1000 * i // 20}\n")
-            write(os.path.join(self.vm, "hypercalls"), f"{10 * i // 20}\n")
+        # 4 s measured period, one sample per SAMPLE_EVERY_S; the VM makes 1000 exits
+        # and 10 hypercalls per second
+        n = round(4.0 / exitwindow.SAMPLE_EVERY_S)
+        for i in range(n + 1):
+            t = i * exitwindow.SAMPLE_EVERY_S
+            write(os.path.join(self.vm, "exits"), f"{1000 + round(1000 * t)}\n")
+            write(os.path.join(self.vm, "hypercalls"), f"{round(10 * t)}\n")
             s(1234)
-            now[0] += 0.05
-        self.assertEqual(len(s.samples), 21)
-        deltas, secs = exitwindow.window(s.samples, 1.0)
+            now[0] += exitwindow.SAMPLE_EVERY_S
+        self.assertEqual(len(s.samples), n + 1)
+        deltas, secs = exitwindow.window(s.samples, 4.0)
         self.assertAlmostEqual(deltas["exits"] / secs, 1000, delta=60)
         per = exitwindow.per_operation(deltas, secs, 500.0)  # 500 round trips/s
         self.assertAlmostEqual(per["exits"], 2.0, delta=0.15)
         # a window longer than the samples cover says nothing
-        self.assertIsNone(exitwindow.window(s.samples[:2], 1.0))
+        self.assertIsNone(exitwindow.window(s.samples[:2], 4.0))
         self.assertIsNone(exitwindow.window(s.samples, None))
 
     def test_window_skips_the_console(self):
