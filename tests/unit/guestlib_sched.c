@@ -192,7 +192,11 @@ Test(guestlib_sched, adaptive_host_asleep_rings, .timeout = 60)
 		cr_assert_eq(vs_send(s, out + (size_t)i * MSG, MSG, 0), MSG);
 	drain_echo(s, n);
 	vs_get_stats(&after);
-	cr_assert_geq(after.doorbells_submit - before.doorbells_submit, 1);
+	/* A doorbell it must ring; which kind depends on timing: a reply can wake the
+	 * worker, which then takes the next SENDs itself, and the guest's doorbells are
+	 * all WAITs (seen under ASan in CI: 0 SUBMITs). */
+	cr_assert_geq(after.doorbells - before.doorbells, 1, "the guest never rang a host "
+		      "that sleeps at once");
 	vs_close(s);
 	fvm_stop();
 }
