@@ -60,6 +60,14 @@ static struct timespec deadline_after(uint32_t ms)
 	return t;
 }
 
+static bool passed(const struct timespec *deadline)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return now.tv_sec > deadline->tv_sec ||
+	       (now.tv_sec == deadline->tv_sec && now.tv_nsec >= deadline->tv_nsec);
+}
+
 static int64_t wait_queue(struct hostnet_link *l, uint32_t q, uint32_t wait_ms)
 {
 	struct hn_link_queue *lq = &l->sh->q[q];
@@ -89,7 +97,11 @@ static int64_t wait_queue(struct hostnet_link *l, uint32_t q, uint32_t wait_ms)
 		long e = syscall(SYS_futex, &lq->seq, FUTEX_WAIT_BITSET, seq,
 				 wait_ms == VS_DB_WAIT_FOREVER ? NULL : &deadline, NULL,
 				 FUTEX_BITSET_MATCH_ANY);
-		if (e < 0 && errno == ETIMEDOUT) {
+		/* The deadline holds whatever ended the sleep: a worker process
+		 * that moves seq without end (EAGAIN each time) must not keep a
+		 * vCPU past the guest's wait_ms (fuzz_link found that). */
+		if ((e < 0 && errno == ETIMEDOUT) ||
+		    (wait_ms != VS_DB_WAIT_FOREVER && passed(&deadline))) {
 			r = atomic_load(&l->stopping) ? -EINTR : ready(l, q);
 			if (r == -EAGAIN)
 				r = -EIO;

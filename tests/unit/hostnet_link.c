@@ -7,11 +7,16 @@
  * within one CQ or -EIO, a stop still ends a WAIT, and the VMM's own
  * doorbell counters stay its own.  No workers run here: the test plays them.
  */
+#define _GNU_SOURCE
 #include <criterion/criterion.h>
+#include <dlfcn.h>
 #include <errno.h>
+#include <linux/futex.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -104,5 +109,44 @@ Test(link, the_vmms_doorbell_counters_are_its_own, .timeout = 30)
 	cr_assert_eq(st.doorbells, 3);
 	cr_assert_eq(st.doorbells_bad, 1);
 	cr_assert_eq(st.requests, UINT64_MAX, "the rest is the worker's word");
+	teardown(&f);
+}
+
+/* A worker process that moves seq without end: every futex sleep of the
+ * doorbell finds the word changed (EAGAIN), as when the worker bumps it
+ * between the doorbell's look and its sleep.  syscall() is this test's
+ * while churn_queue is set (only the doorbell calls it then): each sleep
+ * takes 1 ms of real time, and the 5000th says ETIMEDOUT whatever the time. */
+static struct hn_link_queue *churn_queue;
+static unsigned churn_sleeps;
+
+long syscall(long nr, ...)
+{
+	va_list ap;
+	va_start(ap, nr);
+	long a[6];
+	for (int i = 0; i < 6; i++)
+		a[i] = va_arg(ap, long);
+	va_end(ap);
+	if (nr == SYS_futex && churn_queue && (a[1] & FUTEX_CMD_MASK) == FUTEX_WAIT_BITSET) {
+		usleep(1000);
+		atomic_fetch_add(&churn_queue->seq, 1);
+		errno = ++churn_sleeps < 5000 ? EAGAIN : ETIMEDOUT;
+		return -1;
+	}
+	long (*real)(long, ...) = (long (*)(long, ...))dlsym(RTLD_NEXT, "syscall");
+	return real(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+}
+
+Test(link, a_wait_ends_at_its_deadline_while_the_worker_moves_seq, .timeout = 60)
+{
+	struct fixture f;
+	setup(&f);
+	churn_queue = &f.l->sh->q[0];
+	int64_t r = ring_db(&f, VS_DB_WAIT, 20);
+	churn_queue = NULL;
+	cr_assert_eq(r, -ETIMEDOUT);
+	/* 20 ms of 1 ms sleeps: some tens of them on a busy host, not 5000. */
+	cr_assert_lt(churn_sleeps, 1000, "the WAIT slept %u times past its 20 ms", churn_sleeps);
 	teardown(&f);
 }
