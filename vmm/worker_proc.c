@@ -179,22 +179,37 @@ static void kill_and_reap(struct worker_proc *wp)
 	}
 }
 
+int worker_proc_start_state(const struct hn_link_shared *sh)
+{
+	unsigned st = atomic_load(&sh->state);
+	if (st == HN_LINK_READY)
+		return 0;
+	if (st != HN_LINK_FAILED)
+		return 1;
+	/* Its -errno, if it is one: a positive word would read as success
+	 * and INT_MIN has no negation (fuzz_link found both). */
+	int err = atomic_load(&sh->start_err);
+	return err < 0 && err >= -4095 ? err : -ECHILD;
+}
+
 static int wait_ready(struct worker_proc *wp, char *msg, size_t msglen)
 {
 	for (int waited = 0; waited < WORKER_START_TIMEOUT_MS; waited += 5) {
-		unsigned st = atomic_load(&wp->link->sh->state);
-		if (st == HN_LINK_READY)
+		int st = worker_proc_start_state(wp->link->sh);
+		if (st == 0)
 			return 0;
-		if (st == HN_LINK_FAILED || pidfd_readable(wp, 5)) {
-			int err = atomic_load(&wp->link->sh->start_err);
-			reap(wp, true);
-			if (!err) {
+		if (st < 0 || pidfd_readable(wp, 5)) {
+			int err = st < 0 ? st : -ECHILD;
+			/* FAILED is the process's word: it may not end by itself. */
+			if (pidfd_readable(wp, WORKER_QUIT_TIMEOUT_MS))
+				reap(wp, true);
+			else
+				kill_and_reap(wp);
+			if (err == -ECHILD)
 				describe(wp, msg, msglen);
-				err = -ECHILD;
-			} else {
+			else
 				snprintf(msg, msglen, "vmm: starting the hostnet worker process "
 					 "failed: %s", strerror(-err));
-			}
 			return err;
 		}
 	}

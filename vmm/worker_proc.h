@@ -49,6 +49,12 @@ struct worker_proc {
 int worker_proc_start(struct worker_proc *wp, const struct hostnet_config *cfg, char *msg,
 		      size_t msglen);
 
+/* What the link page says of the process's start, each word read once:
+ * 0 once HN_LINK_READY, 1 while it is starting (any other state), or once
+ * HN_LINK_FAILED its -errno (-ECHILD without one: its exit status says why).
+ * The worker process writes these words: judged here, never trusted. */
+int worker_proc_start_state(const struct hn_link_shared *sh);
+
 /* If the process has ended (its pidfd is readable), reap it and say how in
  * one line; false while it runs. */
 bool worker_proc_ended(struct worker_proc *wp, char *msg, size_t msglen);
