@@ -17,8 +17,8 @@
  * store into the ring slot; the VMM never copies it there.
  *
  * A WAIT sleeps in futex(): this target replaces syscall() and
- * clock_gettime() for the VMM's calls (a fake futex and a fake clock, so an
- * input never sleeps).  Each time the VMM would sleep, the next operations
+ * clock_gettime() for the VMM's calls (a fake futex and a clock that stands
+ * still unless the input lets time pass, so an input never sleeps).  Each time the VMM would sleep, the next operations
  * of the input run "meanwhile" in the worker process, and the input says how
  * the sleep ends: woken, a signal, or time passes beyond the deadline; the
  * fake futex then answers as the kernel would (EAGAIN if seq moved).
@@ -117,7 +117,8 @@ static struct {
 	bool ended;                         /* its deadline passed, or the link stopped */
 	bool timed_out;                     /* its deadline passed */
 	bool cleared;                       /* NEED_WAKEUP cleared in the shadow */
-	uint64_t fake_ns;                   /* added to CLOCK_MONOTONIC during calls */
+	uint64_t now_ns;                    /* CLOCK_MONOTONIC during a call: only a */
+	                                    /* sleep's "time passes" moves it */
 } w;
 
 /* A VMM call is under way on this thread: the fakes below answer it
@@ -146,13 +147,13 @@ int clock_gettime(clockid_t id, struct timespec *ts)
 {
 	if (!__atomic_load_n(&real_clock_gettime, __ATOMIC_ACQUIRE))
 		__atomic_store_n(&real_clock_gettime, real("clock_gettime"), __ATOMIC_RELEASE);
-	int r = real_clock_gettime(id, ts);
-	if (r == 0 && id == CLOCK_MONOTONIC && in_call) {
-		uint64_t ns = (uint64_t)ts->tv_sec * 1000000000u + (uint64_t)ts->tv_nsec + w.fake_ns;
-		ts->tv_sec = (time_t)(ns / 1000000000u);
-		ts->tv_nsec = (long)(ns % 1000000000u);
-	}
-	return r;
+	if (id != CLOCK_MONOTONIC || !in_call)
+		return real_clock_gettime(id, ts);
+	/* Frozen: a host too busy to run this input at once must not make a
+	 * WAIT time out that the input did not let time out. */
+	ts->tv_sec = (time_t)(w.now_ns / 1000000000u);
+	ts->tv_nsec = (long)(w.now_ns % 1000000000u);
+	return 0;
 }
 
 static uint64_t ts_ns(const struct timespec *t)
@@ -259,10 +260,8 @@ static long fake_futex_wait(uint32_t *word, uint32_t val, const struct timespec 
 	}
 	if (how == SLEEP_TIME_PASSES) {
 		if (deadline) {
-			struct timespec now;
-			clock_gettime(CLOCK_MONOTONIC, &now);
-			if (ts_ns(deadline) >= ts_ns(&now))
-				w.fake_ns += ts_ns(deadline) - ts_ns(&now) + 1;
+			if (ts_ns(deadline) >= w.now_ns)
+				w.now_ns = ts_ns(deadline) + 1;
 			w.ended = w.timed_out = true;
 		} else {
 			stop(); /* no deadline: the VM ends */
@@ -369,15 +368,18 @@ static void op_ring(void)
 	bool was_stopped = w.stopped;
 	w.doorbells++;
 	w.doorbells_bad += !valid;
-	in_call = true;
 	w.queue = q;
 	w.sleeps = w.sleeps_after_end = 0;
 	w.ended = w.timed_out = w.cleared = false;
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t); /* the real one: not in a call yet */
+	w.now_ns = ts_ns(&t);
+	in_call = true;
 	uint64_t waited = atomic_load(&w.l->wait_ns);
 	int64_t r = hostnet_link_doorbell(w.l, a0, a1, a2);
 	in_call = false;
 	/* The VMM's own clock says how long this vCPU waited (this also shows
-	 * that the fake clock is the one the library reads). */
+	 * that the stand-in clock is the one the library reads). */
 	waited = atomic_load(&w.l->wait_ns) - waited;
 	if (w.timed_out && waited < (uint64_t)wait_ms * 1000000u)
 		broken("a WAIT of %u ms that timed out counted %" PRIu64 " ns", wait_ms, waited);
