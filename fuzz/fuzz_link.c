@@ -17,11 +17,12 @@
  * store into the ring slot; the VMM never copies it there.
  *
  * A WAIT sleeps in futex(): this target replaces syscall() and
- * clock_gettime() for the VMM's calls (a fake futex and a clock that stands
- * still unless the input lets time pass, so an input never sleeps).  Each time the VMM would sleep, the next operations
- * of the input run "meanwhile" in the worker process, and the input says how
- * the sleep ends: woken, a signal, or time passes beyond the deadline; the
- * fake futex then answers as the kernel would (EAGAIN if seq moved).
+ * clock_gettime() for the VMM's calls (a fake futex, and a clock that stands
+ * still unless the input lets time pass), so an input never sleeps.  Each
+ * time the VMM would sleep, the next operations of the input run
+ * "meanwhile" in the worker process, and the input says how the sleep ends:
+ * woken, a signal, or time passes beyond the deadline; the fake futex then
+ * answers as the kernel would (EAGAIN if seq moved, ETIMEDOUT once past).
  *
  * Not only crashes (ASan, UBSan): after each call it checks what the VMM
  * promises whatever the worker does (check_doorbell and friends): a count
@@ -117,8 +118,8 @@ static struct {
 	bool ended;                         /* its deadline passed, or the link stopped */
 	bool timed_out;                     /* its deadline passed */
 	bool cleared;                       /* NEED_WAKEUP cleared in the shadow */
-	uint64_t now_ns;                    /* CLOCK_MONOTONIC during a call: only a */
-	                                    /* sleep's "time passes" moves it */
+	uint64_t now_ns;                    /* CLOCK_MONOTONIC during a call (only a
+	                                       sleep's "time passes" moves it) */
 } w;
 
 /* A VMM call is under way on this thread: the fakes below answer it
