@@ -123,6 +123,9 @@ static void child_main(struct hostnet_link *l, const struct hostnet_config *in, 
 		if (err)
 			child_fail(l, "loading the seccomp filter", err);
 	}
+#ifdef VMM_TEST_HOOKS
+	worker_test_hook_start(l);
+#endif
 	atomic_store(&l->sh->state, HN_LINK_READY);
 #ifdef VMM_TEST_HOOKS
 	worker_test_hook_run(l, parent);

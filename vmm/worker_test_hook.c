@@ -19,6 +19,20 @@ static void said(const char *what, long r)
 		r < 0 ? strerror(errno) : "succeeded");
 }
 
+void worker_test_hook_start(struct hostnet_link *l)
+{
+	const char *h = getenv("VS_TEST_WORKER_HOOK");
+	if (!h || strcmp(h, "start-lie"))
+		return;
+	fprintf(stderr, "worker test hook: start-lie: FAILED with start_err 5, staying\n");
+	atomic_store(&l->sh->start_err, 5);
+	atomic_store(&l->sh->state, HN_LINK_FAILED);
+	uint64_t v;
+	for (;;)
+		if (read(l->quit_fd, &v, sizeof(v)) < 0)
+			pause();
+}
+
 void worker_test_hook_run(struct hostnet_link *l, pid_t vmm)
 {
 	const char *h = getenv("VS_TEST_WORKER_HOOK");

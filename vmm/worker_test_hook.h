@@ -11,7 +11,9 @@
  *   kill-vmm    kill(VMM, SIGKILL): forbidden
  *   fork        fork(): forbidden
  *   execve      execve("/bin/sh"): forbidden
- * and says on stderr what each attempt gave.
+ * and says on stderr what each attempt gave.  Before it says READY:
+ *   start-lie   FAILED with start_err 5 (no -errno) and stays: the VMM must
+ *               neither take it as started nor wait for it to end
  */
 #ifndef VMM_WORKER_TEST_HOOK_H
 #define VMM_WORKER_TEST_HOOK_H
@@ -21,5 +23,6 @@
 #include "link.h"
 
 void worker_test_hook_run(struct hostnet_link *l, pid_t vmm);
+void worker_test_hook_start(struct hostnet_link *l);
 
 #endif

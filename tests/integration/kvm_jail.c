@@ -8,8 +8,9 @@
  *     mapping;
  *   - a compromised worker (build/vmm-testhook, $VS_TEST_WORKER_HOOK) that
  *     tries to open files, make memory executable, unmap the ring slot,
- *     write into or kill the VMM, fork, execve: each fails or ends only the
- *     worker process, and the vmm says so in one line and exits 73;
+ *     write into or kill the VMM, fork, execve, or lies on the link page
+ *     before it says READY: each fails or ends only the worker process, and
+ *     the vmm says so in one line and exits 73;
  *   - the vmm's death ends the worker process.
  * The tests run as root (the sandbox), where the whole jail applies.
  */
@@ -223,6 +224,9 @@ Test(kvm_jail, a_compromised_worker_is_contained)
 		{ "kill-vmm", 73, { FORBIDDEN, "(kill)", "ended with status 73" } },
 		{ "fork", 73, { FORBIDDEN, "(clone", "ended with status 73" } },
 		{ "execve", 73, { FORBIDDEN, "(execve)", "ended with status 73" } },
+		/* Lies on the link page before READY, then stays: SIGKILL after 5 s. */
+		{ "start-lie", 73, { "start-lie: FAILED with start_err 5", ENDED_73,
+				     "was killed by signal 9" } },
 	};
 	for (unsigned i = 0; i < sizeof(attempts) / sizeof(attempts[0]); i++)
 		run_attempt(&attempts[i]);
