@@ -51,6 +51,14 @@ static void expect_nothing_held(struct tg_vm *vm)
 		     (unsigned long long)s.sockets_open);
 }
 
+/* Until the host has taken everything published on g. */
+static void wait_consumed(struct tg_queue *g)
+{
+	uint64_t deadline = tg_now_ms() + 5000;
+	while (__atomic_load_n(&g->q->ctrl.sq_head, __ATOMIC_ACQUIRE) != g->sq_tail)
+		cr_assert_lt(tg_now_ms(), deadline, "the host took nothing in 5 s");
+}
+
 /* Collect n completions and check they came in exactly the order of uds. */
 static void collect_in_order(struct tg_vm *vm, struct tg_queue *g, struct vs_cqe *c,
 			     const uint64_t *uds, unsigned n)
@@ -398,6 +406,8 @@ Test(chain, chain_cut_by_the_batch_and_the_ring_end, .timeout = 60)
 	uds[1] = link_io(&vm, g, VS_OP_SEND, (uint32_t)h, LEN, 0, false, &out)->user_data;
 	tg_fill_pattern(tg_ptr(&vm, out), LEN, 9);
 	tg_submit(&vm, g);
+	wait_consumed(g);
+	tg_expect_nothing(&vm, g, 50); /* taken, but the SEND waits for the RECV */
 	cr_assert_eq(stats(&vm).chains_live, 1, "one open chain");
 	cr_assert_eq(send(peer, "ping", 4, 0), 4);
 	/* The RECV completes; the SEND follows it; the chain waits for more. */
