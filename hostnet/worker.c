@@ -116,22 +116,24 @@ static void consume_one(struct hn_worker *w, struct hn_queue *q,
 {
 	struct hn_req req;
 	int err = hn_validate(vctx, sqe, &req);
-	if (err && chain)
-		hn_chain_link_done(chain, &req, err); /* after its CQE, below */
+	if (!err) {
+		req.q = q;
+		req.seq = q->seq++;
+		req.chain = chain;
+		hn_ops_submit(&w->exec, &req);
+		return;
+	}
 	if (err == -EACCES) {
 		/* Well-formed, but somewhere the user did not allow. */
 		hn_deny_log_note(w->env->deny_log, hn_op_name(req.opcode),
 				 (const struct sockaddr *)&req.sa, req.sa_len, hn_now_ns());
 		hn_queue_post(q, sqe->user_data, err, 0);
-	} else if (err) {
+	} else {
 		atomic_fetch_add_explicit(&q->requests_bad, 1, memory_order_relaxed);
 		hn_queue_post(q, sqe->user_data, err, VS_CQE_BAD_REQUEST);
-	} else {
-		req.q = q;
-		req.seq = q->seq++;
-		req.chain = chain;
-		hn_ops_submit(&w->exec, &req);
 	}
+	if (chain)
+		hn_chain_link_done(chain, &req, err); /* a failed link: the rest are broken */
 }
 
 /* Consume what the queue's SQ offers (within CQ and inflight room).
