@@ -69,6 +69,23 @@ static void collect_in_order(struct tg_vm *vm, struct tg_queue *g, struct vs_cqe
 			     (unsigned long long)c[i].user_data, (unsigned long long)uds[i]);
 }
 
+/* SOCKET -> CONNECT (127.0.0.1:port) -> SEND -> RECV -> CLOSE, all but the
+ * SOCKET naming VS_HANDLE_CHAIN; the user_data of each in uds. */
+static void prep_connection(struct tg_vm *vm, struct tg_queue *g, uint16_t port, uint64_t *uds,
+			    uint64_t *out, uint64_t *in)
+{
+	struct vs_sqe *e = link_prep(g, VS_OP_SOCKET, 0, false);
+	e->op_flags = VS_AF_INET << 16 | VS_SOCK_STREAM;
+	uds[0] = e->user_data;
+	e = link_prep(g, VS_OP_CONNECT, VS_HANDLE_CHAIN, false);
+	tg_sa_loopback(&e->u.addr, port);
+	uds[1] = e->user_data;
+	uds[2] = link_io(vm, g, VS_OP_SEND, VS_HANDLE_CHAIN, LEN, 0, false, out)->user_data;
+	uds[3] = link_io(vm, g, VS_OP_RECV, VS_HANDLE_CHAIN, LEN, VS_MSG_WAITALL, false, in)
+			 ->user_data;
+	uds[4] = link_prep(g, VS_OP_CLOSE, VS_HANDLE_CHAIN, true)->user_data;
+}
+
 /* SOCKET -> CONNECT -> SEND -> RECV -> CLOSE against a host peer that echoes
  * by hand: every link names the new socket as VS_HANDLE_CHAIN. */
 static void connection_chain(struct tg_vm *vm, struct tg_queue *g)
@@ -76,18 +93,8 @@ static void connection_chain(struct tg_vm *vm, struct tg_queue *g)
 	uint16_t port;
 	int l = tg_listener(&port);
 	uint64_t out, in, uds[5];
-
-	struct vs_sqe *e = link_prep(g, VS_OP_SOCKET, 0, false);
-	e->op_flags = VS_AF_INET << 16 | VS_SOCK_STREAM;
-	uds[0] = e->user_data;
-	e = link_prep(g, VS_OP_CONNECT, VS_HANDLE_CHAIN, false);
-	tg_sa_loopback(&e->u.addr, port);
-	uds[1] = e->user_data;
-	uds[2] = link_io(vm, g, VS_OP_SEND, VS_HANDLE_CHAIN, LEN, 0, false, &out)->user_data;
+	prep_connection(vm, g, port, uds, &out, &in);
 	tg_fill_pattern(tg_ptr(vm, out), LEN, 7);
-	uds[3] = link_io(vm, g, VS_OP_RECV, VS_HANDLE_CHAIN, LEN, VS_MSG_WAITALL, false, &in)
-			 ->user_data;
-	uds[4] = link_prep(g, VS_OP_CLOSE, VS_HANDLE_CHAIN, true)->user_data;
 	tg_submit(vm, g);
 
 	/* The peer: what the chain sent comes back; then the chain closes. */
@@ -134,17 +141,8 @@ Test(chain, refused_connect_breaks_the_rest, .timeout = 60)
 	tg_vm_init(&vm, 1, 0);
 	struct tg_queue *g = &vm.qs[0];
 	uint16_t port = tg_free_port(SOCK_STREAM);
-	uint64_t buf, uds[5];
-
-	struct vs_sqe *e = link_prep(g, VS_OP_SOCKET, 0, false);
-	e->op_flags = VS_AF_INET << 16 | VS_SOCK_STREAM;
-	uds[0] = e->user_data;
-	e = link_prep(g, VS_OP_CONNECT, VS_HANDLE_CHAIN, false);
-	tg_sa_loopback(&e->u.addr, port);
-	uds[1] = e->user_data;
-	uds[2] = link_io(&vm, g, VS_OP_SEND, VS_HANDLE_CHAIN, LEN, 0, false, &buf)->user_data;
-	uds[3] = link_io(&vm, g, VS_OP_RECV, VS_HANDLE_CHAIN, LEN, 0, false, &buf)->user_data;
-	uds[4] = link_prep(g, VS_OP_CLOSE, VS_HANDLE_CHAIN, true)->user_data;
+	uint64_t out, in, uds[5];
+	prep_connection(&vm, g, port, uds, &out, &in);
 	tg_submit(&vm, g);
 
 	struct vs_cqe c[5];
