@@ -96,7 +96,9 @@ int crr_chain_exchange(const struct bench_opts *o, const void *req, void *rep)
 		return -1;
 	}
 	unsigned n = o->nodelay ? L__COUNT : L__COUNT - 1;
-	int r = vs_wait(n, -1);
+	/* Long: a connect and a round trip at least.  Spinning on the CQ would
+	 * take the CPU the host's worker and the peer need meanwhile. */
+	int r = vs_wait_long(n, -1);
 	if (r < 0) {
 		printf("%s: waiting for the connection's chain: %s\n", o->name, strerror(-r));
 		return -1;

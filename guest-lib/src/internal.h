@@ -69,7 +69,7 @@ struct vs_queue_state {
 	uint16_t free_head;      /* free records, a stack */
 	uint16_t done_head;      /* DONE async records, oldest first */
 	uint16_t done_tail;
-	uint16_t pad0;
+	uint16_t no_spin;        /* this wait rings WAIT at once (vs_wait_long) */
 	uint32_t done_count;
 	uint32_t broken;         /* host flagged VS_QF_BROKEN or sent nonsense */
 	uint64_t bounce_map[VS_BOUNCE_MAP_WORDS]; /* bit set = chunk in use */

@@ -441,3 +441,14 @@ int vs_wait(unsigned min, int timeout_ms)
 	int err = vs_sched_wait(q, enough_done, &min, timeout_ns);
 	return err ? err : (int)q->done_count;
 }
+
+int vs_wait_long(unsigned min, int timeout_ms)
+{
+	struct vs_queue_state *q = vs_this_queue();
+	if (!q)
+		return -VS_ENODEV;
+	q->no_spin = 1;
+	int r = vs_wait(min, timeout_ms);
+	q->no_spin = 0;
+	return r;
+}

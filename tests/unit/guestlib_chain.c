@@ -23,21 +23,24 @@ static void prep_connection(uint16_t port, const void *out, void *in)
 	cr_assert_eq(vs_prep_close(VS_CHAIN_SOCKET, 4), 0);
 }
 
-/* One wait for the whole chain; its completions, in link order. */
-static void wait_chain(struct vs_completion *c)
+/* One wait for the whole chain (vs_wait_long: no CQ spin, so no spin hit);
+ * its completions, in link order. */
+static void wait_chain(struct vs_completion *c, bool long_wait)
 {
 	struct vs_stats before, after;
 	vs_get_stats(&before);
-	cr_assert_eq(vs_wait(LINKS, 10000), LINKS);
+	cr_assert_eq(long_wait ? vs_wait_long(LINKS, 10000) : vs_wait(LINKS, 10000), LINKS);
 	cr_assert_eq(vs_reap(c, LINKS), LINKS);
 	vs_get_stats(&after);
 	cr_assert_eq(after.requests - before.requests, LINKS);
+	if (long_wait)
+		cr_assert_eq(after.spin_hits, before.spin_hits, "vs_wait_long() spun");
 	for (unsigned i = 0; i < LINKS; i++)
 		cr_assert_eq(c[i].user_data, i, "completion %u is for link %llu", i,
 			     (unsigned long long)c[i].user_data);
 }
 
-static void echo_chains(const struct fvm_opts *o)
+static void echo_chains(const struct fvm_opts *o, bool long_wait)
 {
 	fvm_start(o);
 	uint16_t port = fvm_tcp_echo();
@@ -47,7 +50,7 @@ static void echo_chains(const struct fvm_opts *o)
 		memset(in, 0, LEN);
 		prep_connection(port, out, in);
 		struct vs_completion c[LINKS];
-		wait_chain(c);
+		wait_chain(c, long_wait);
 		cr_assert_gt(c[0].result, 0, "SOCKET: %d", c[0].result);
 		cr_assert_eq(c[1].result, 0, "CONNECT: %d", c[1].result);
 		cr_assert_eq(c[2].result, LEN, "SEND: %d", c[2].result);
@@ -64,18 +67,23 @@ static void echo_chains(const struct fvm_opts *o)
 
 Test(guestlib_chain, connection_per_chain_adaptive)
 {
-	echo_chains(&(struct fvm_opts){ .notify = VS_NOTIFY_ADAPTIVE, .poll_us = 50 });
+	echo_chains(&(struct fvm_opts){ .notify = VS_NOTIFY_ADAPTIVE, .poll_us = 50 }, false);
+}
+
+Test(guestlib_chain, connection_per_chain_adaptive_long_wait)
+{
+	echo_chains(&(struct fvm_opts){ .notify = VS_NOTIFY_ADAPTIVE, .poll_us = 50 }, true);
 }
 
 Test(guestlib_chain, connection_per_chain_batch_bounce)
 {
 	echo_chains(&(struct fvm_opts){ .notify = VS_NOTIFY_BATCH, .batch = 2,
-					.copy = VS_COPY_BOUNCE });
+					.copy = VS_COPY_BOUNCE }, false);
 }
 
 Test(guestlib_chain, connection_per_chain_every)
 {
-	echo_chains(&(struct fvm_opts){ .notify = VS_NOTIFY_EVERY });
+	echo_chains(&(struct fvm_opts){ .notify = VS_NOTIFY_EVERY }, false);
 }
 
 Test(guestlib_chain, refused_connect_breaks_the_chain)
@@ -84,7 +92,7 @@ Test(guestlib_chain, refused_connect_breaks_the_chain)
 	uint8_t *buf = fvm_alloc(LEN);
 	prep_connection(fvm_free_port(SOCK_STREAM), buf, buf);
 	struct vs_completion c[LINKS];
-	wait_chain(c);
+	wait_chain(c, true);
 	cr_assert_gt(c[0].result, 0);
 	cr_assert_eq(c[1].result, -VS_ECONNREFUSED);
 	for (unsigned i = 2; i < LINKS; i++)

@@ -232,6 +232,14 @@ int vs_flush(void);
  * ready, -ETIMEDOUT, or -EINTR (the host is stopping the VM).
  */
 int vs_wait(unsigned min, int timeout_ms);
+/*
+ * vs_wait() for a wait the caller knows is long (a chain with network round
+ * trips in it, e.g. a whole connection): in adaptive mode it does not poll
+ * the CQ first but sleeps in one WAIT doorbell at once, leaving the CPU to
+ * the host's worker and peers instead of spinning on it.  Elsewhere as
+ * vs_wait().
+ */
+int vs_wait_long(unsigned min, int timeout_ms);
 /* Copy up to max ready completions out (oldest first); never blocks. */
 int vs_reap(struct vs_completion *out, unsigned max);
 /* Requests prepared or pending, not yet reaped. */
