@@ -57,4 +57,13 @@ int plat_drain(uint64_t *bytes_done);
 /* Depth in effect (1 natively). */
 unsigned plat_depth(void);
 
+#ifdef VS_GUEST
+/* crr (crr_chain.c, guest only): connect, send o->size bytes of req, receive
+ * as many into rep, close, as one chain of linked requests.  0, -1 after
+ * saying why, or CRR_CHAIN_UNFIT: a chain cannot do it (e.g. a message over
+ * what one bounce-mode request carries): use plain calls. */
+#define CRR_CHAIN_UNFIT 1
+int crr_chain_exchange(const struct bench_opts *o, const void *req, void *rep);
+#endif
+
 #endif /* BENCH_PLATFORM_H */

@@ -16,6 +16,9 @@
  * hostnet_destroy() as before hostnet_create(); and no CONNECT to a denied
  * address succeeded, nor reached the listener this target keeps on one
  * (127.0.0.1:FUZZ_DENIED_PORT; seed connect-denied-listener aims at it).
+ * Chains (VS_SQE_LINK, seeds chain-*): a link never completes before the link
+ * it follows, and after a link that failed with -errno or was itself broken
+ * the next one, if it completed, did so with -VS_ECHAINBROKEN.
  * A broken invariant prints what and aborts, which libFuzzer reports.
  *
  * Input layout (missing bytes read as zero):
@@ -150,6 +153,28 @@ static bool connect_allowed(const struct vs_sockaddr *sa)
 	return sa->family == VS_AF_INET6 && memcmp(sa->addr, mapped, 16) == 0;
 }
 
+/* Chains (abi.h): links complete in order; the rest of a failed chain is
+ * VS_ECHAINBROKEN.  (A short SEND/RECV also breaks a chain, but its result
+ * is >= 0: only failures with -errno are checked here.) */
+static void check_chains(uint32_t consumed, const struct vs_sqe *pub, const struct reaped *rp)
+{
+	int32_t pos[VS_SQ_ENTRIES]; /* where each consumed entry completed, -1: not yet */
+	for (uint32_t i = 0; i < consumed; i++)
+		pos[i] = -1;
+	for (uint32_t i = 0; i < rp->n; i++)
+		pos[rp->cqe[i].user_data & 0xffffffffu] = (int32_t)i;
+	for (uint32_t i = 0; i + 1 < consumed; i++) {
+		if (!(pub[i].flags & VS_SQE_LINK) || pos[i + 1] < 0)
+			continue;
+		if (pos[i] < 0 || pos[i] > pos[i + 1])
+			broken("link %u completed before the link %u it follows", i + 1, i);
+		int32_t prev = rp->cqe[pos[i]].result, next = rp->cqe[pos[i + 1]].result;
+		if (prev < 0 && next != -VS_ECHAINBROKEN)
+			broken("link %u completed %d after link %u failed with %d", i + 1, next, i,
+			       prev);
+	}
+}
+
 /*
  * What a guest may rely on, after hostnet_destroy().  pub: the entries as
  * published (the "guest" does not rewrite them afterwards); published: how many
@@ -199,6 +224,8 @@ static void check_invariants(const struct vs_queue *q, uint32_t start, uint32_t 
 	if (st->requests_bad > st->requests)
 		broken("%llu bad requests of %llu", (unsigned long long)st->requests_bad,
 		       (unsigned long long)st->requests);
+
+	check_chains(consumed, pub, rp);
 
 	if (denied_listener >= 0) {
 		int c = accept4(denied_listener, NULL, NULL, SOCK_CLOEXEC);

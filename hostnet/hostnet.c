@@ -208,6 +208,7 @@ void hostnet_get_stats(const struct hostnet *hn, struct hostnet_stats *out)
 		out->bytes_received += load(&w->exec.bytes_received);
 		out->bytes_copied += load(&w->exec.bytes_copied);
 		out->worker_wakeups += load(&w->wakeups);
+		out->chains_live += atomic_load(&w->chains.live);
 		/* Count the phase the worker is in right now, too. */
 		uint64_t poll = load(&w->poll_ns), sleep = load(&w->sleep_ns);
 		uint64_t idle_since = load(&w->idle_since), sleep_since = load(&w->sleep_since);

@@ -90,6 +90,8 @@ struct hostnet_stats {
 	uint64_t worker_sleep_ns;    /* ... asleep in epoll_wait with NEED_WAKEUP set */
 	uint64_t batch_hist[HOSTNET_BATCH_BUCKETS]; /* batch sizes, log2 buckets */
 	uint64_t denied;             /* requests refused by the egress policy (-EACCES) */
+	uint64_t chains_live;        /* chains (VS_SQE_LINK) the workers hold now: begun
+	                                and not yet finished or ended (a gauge) */
 };
 
 /*

@@ -28,6 +28,7 @@
 
 #include "ops.h"
 
+#include "chain.h"
 #include "clock.h"
 #include "handle_table.h"
 #include "hostnet.h"
@@ -87,6 +88,8 @@ static void count(atomic_uint_least64_t *c, uint64_t n)
 static void finish(struct hn_req *r, int32_t res)
 {
 	hn_queue_post(r->q, r->user_data, res, 0);
+	if (r->chain)
+		hn_chain_link_done(r->chain, r, res); /* the next link may go */
 	if (r->sock)
 		hn_sock_put(r->sock);
 	if (r->on_heap)

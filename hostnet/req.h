@@ -13,6 +13,7 @@
 
 struct hn_sock;
 struct hn_queue;
+struct hn_chain;
 
 /* A validated request: everything the executor needs, with guest addresses
  * already turned into checked host pointers.  Lives on the worker's stack
@@ -40,6 +41,7 @@ struct hn_req {
 	int opt_level, opt_name;    /* SETSOCKOPT / GETSOCKOPT */
 	int opt_value;
 	uint64_t cancel_target;     /* CANCEL: user_data to cancel */
+	struct hn_chain *chain;     /* a link of this chain (chain.h), or NULL */
 };
 
 struct hn_req_list {

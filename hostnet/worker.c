@@ -25,6 +25,7 @@
 
 #include <stdlib.h>
 
+#include "chain.h"
 #include "clock.h"
 #include "hostnet.h"
 #include "kick.h"
@@ -61,6 +62,8 @@ int hn_worker_init(struct hn_worker *w, struct hn_worker_env *env, uint32_t inde
 		return -errno;
 	w->queues = calloc(max_queues, sizeof(*w->queues));
 	w->exec.snap = calloc(env->cfg->max_sockets, sizeof(*w->exec.snap));
+	hn_chains_init(&w->chains, w->evfd);
+	w->chains_ready = true;
 	if (hn_linger_init(&w->exec.linger, env->handles, w->exec.epfd, env->cfg->max_sockets))
 		return -ENOMEM;
 	if (!w->queues || !w->exec.snap)
@@ -81,6 +84,8 @@ void hn_worker_release(struct hn_worker *w)
 	free(w->exec.snap);
 	hn_linger_release(&w->exec.linger);
 	free(w->exec.scratch);
+	if (w->chains_ready)
+		hn_chains_release(&w->chains);
 }
 
 void hn_worker_join(struct hn_worker *w)
@@ -91,26 +96,44 @@ void hn_worker_join(struct hn_worker *w)
 	pthread_join(w->thread, NULL);
 }
 
-/* One request, copied out of the ring: validate it, then run it or complete
- * it at once with the reason it cannot run. */
+static struct hn_validate_ctx validate_ctx(const struct hn_worker *w, const struct hn_queue *q)
+{
+	return (struct hn_validate_ctx){
+		.mem = w->env->mem,
+		.handles = w->env->handles,
+		.queue = q->index,
+		.copy = w->env->cfg->copy,
+		.policy = &w->env->cfg->policy,
+	};
+}
+
+/* One request, copied out of the ring (chain: a link of it whose turn it
+ * is): validate it, then run it or complete it at once with the reason it
+ * cannot run. */
 static void consume_one(struct hn_worker *w, struct hn_queue *q,
-			const struct hn_validate_ctx *vctx, const struct vs_sqe *sqe)
+			const struct hn_validate_ctx *vctx, const struct vs_sqe *sqe,
+			struct hn_chain *chain)
 {
 	struct hn_req req;
 	int err = hn_validate(vctx, sqe, &req);
+	if (!err) {
+		req.q = q;
+		req.seq = q->seq++;
+		req.chain = chain;
+		hn_ops_submit(&w->exec, &req);
+		return;
+	}
 	if (err == -EACCES) {
 		/* Well-formed, but somewhere the user did not allow. */
 		hn_deny_log_note(w->env->deny_log, hn_op_name(req.opcode),
 				 (const struct sockaddr *)&req.sa, req.sa_len, hn_now_ns());
 		hn_queue_post(q, sqe->user_data, err, 0);
-	} else if (err) {
+	} else {
 		atomic_fetch_add_explicit(&q->requests_bad, 1, memory_order_relaxed);
 		hn_queue_post(q, sqe->user_data, err, VS_CQE_BAD_REQUEST);
-	} else {
-		req.q = q;
-		req.seq = q->seq++;
-		hn_ops_submit(&w->exec, &req);
 	}
+	if (chain)
+		hn_chain_link_done(chain, &req, err); /* a failed link: the rest are broken */
 }
 
 /* Consume what the queue's SQ offers (within CQ and inflight room).
@@ -121,17 +144,45 @@ static uint32_t consume(struct hn_worker *w, struct hn_queue *q)
 	uint32_t n = hn_queue_take(q, batch);
 	if (n == 0)
 		return 0;
-	const struct hn_validate_ctx vctx = {
-		.mem = w->env->mem,
-		.handles = w->env->handles,
-		.queue = q->index,
-		.copy = w->env->cfg->copy,
-		.policy = &w->env->cfg->policy,
-	};
-	for (uint32_t i = 0; i < n; i++)
-		consume_one(w, q, &vctx, &batch[i]);
+	const struct hn_validate_ctx vctx = validate_ctx(w, q);
+	for (uint32_t i = 0; i < n; i++) {
+		struct hn_chain *chain = NULL;
+		switch (hn_chain_take(&w->chains, q, &batch[i], &chain)) {
+		case HN_CHAIN_NONE:
+			consume_one(w, q, &vctx, &batch[i], NULL);
+			break;
+		case HN_CHAIN_RUN:
+			consume_one(w, q, &vctx, &batch[i], chain);
+			break;
+		case HN_CHAIN_HELD:
+			break;
+		}
+	}
 	hn_ops_flush(&w->exec);
 	return n;
+}
+
+/* Run the links whose previous link has completed (in this pass, or on a
+ * socket event), until none is left: a link that completes at once lets the
+ * next one go in the same call.  Returns links run. */
+static uint32_t run_chains(struct hn_worker *w)
+{
+	uint32_t total = 0;
+	for (;;) {
+		uint32_t n = 0;
+		struct vs_sqe sqe;
+		struct hn_queue *q;
+		struct hn_chain *chain;
+		while ((chain = hn_chain_next(&w->chains, &sqe, &q))) {
+			const struct hn_validate_ctx vctx = validate_ctx(w, q);
+			consume_one(w, q, &vctx, &sqe, chain);
+			n++;
+		}
+		if (!n)
+			return total;
+		hn_ops_flush(&w->exec); /* gathered SENDs among them go out */
+		total += n;
+	}
 }
 
 static uint32_t service_all(struct hn_worker *w)
@@ -139,7 +190,7 @@ static uint32_t service_all(struct hn_worker *w)
 	uint32_t n = 0;
 	for (uint32_t i = 0; i < w->nr_queues; i++)
 		n += consume(w, w->queues[i]);
-	return n;
+	return n + run_chains(w);
 }
 
 /* Returns how many sockets the events were for. */

@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "chain.h"
 #include "ops.h"
 #include "virtsocket/abi.h"
 
@@ -43,6 +44,8 @@ struct hn_worker {
 	struct hn_queue **queues;
 	uint32_t nr_queues;
 	struct hn_exec exec;        /* its epoll set, buffers, payload counters */
+	struct hn_chain_set chains; /* linked requests of its queues (chain.h) */
+	bool chains_ready;          /* chains initialised: release them */
 	uint64_t start_ns;
 
 	atomic_uint_least64_t poll_ns, sleep_ns, wakeups;

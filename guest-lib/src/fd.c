@@ -94,6 +94,8 @@ int vs_fd_release(int fd)
 
 int vs_resolve_handle(int s)
 {
+	if (s == VS_CHAIN_SOCKET)
+		return s; /* the host's VS_HANDLE_CHAIN, once cast */
 	if (s < 0)
 		return -VS_EBADF;
 	int handle = s < (int)VS_HANDLE_MIN ? vs_fd_handle(s) : s;

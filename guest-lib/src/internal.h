@@ -69,7 +69,7 @@ struct vs_queue_state {
 	uint16_t free_head;      /* free records, a stack */
 	uint16_t done_head;      /* DONE async records, oldest first */
 	uint16_t done_tail;
-	uint16_t pad0;
+	uint16_t no_spin;        /* this wait rings WAIT at once (vs_wait_long) */
 	uint32_t done_count;
 	uint32_t broken;         /* host flagged VS_QF_BROKEN or sent nonsense */
 	uint64_t bounce_map[VS_BOUNCE_MAP_WORDS]; /* bit set = chunk in use */
@@ -155,6 +155,12 @@ int vs_msg_flags(unsigned flags, uint8_t *sqe_flags, uint32_t *op_flags);
 /* fd.c: the handle a socket argument names (a descriptor stands for its handle; any
  * other number >= 0 is taken as a handle for the host to judge), or -EBADF if < 0. */
 int vs_resolve_handle(int s);
+/* Is vs_resolve_handle()'s answer an error?  (VS_CHAIN_SOCKET is negative too.) */
+static inline bool vs_bad_handle(int s)
+{
+	return s < 0 && s != VS_CHAIN_SOCKET;
+}
+_Static_assert((uint32_t)VS_CHAIN_SOCKET == VS_HANDLE_CHAIN, "chain handle value");
 /* Builders: validate the arguments and fill an SQE template (+ attachment).
  * Return 0 or -errno; shared by vs_prep_*() and the blocking calls. */
 int vs_build_socket(struct vs_sqe *sqe, int domain, int type);

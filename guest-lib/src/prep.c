@@ -144,7 +144,7 @@ int vs_build_socket(struct vs_sqe *sqe, int domain, int type)
 int vs_build_addr_in(struct vs_sqe *sqe, uint8_t opcode, int s, const struct vs_sockaddr *sa)
 {
 	s = vs_resolve_handle(s);
-	if (s < 0)
+	if (vs_bad_handle(s))
 		return s;
 	if (!sa)
 		return -VS_EFAULT;
@@ -159,7 +159,7 @@ int vs_build_payload(struct vs_sqe *sqe, struct vs_attach *a, uint8_t opcode, in
 		     const struct vs_sockaddr *to, struct vs_sockaddr *from)
 {
 	s = vs_resolve_handle(s);
-	if (s < 0)
+	if (vs_bad_handle(s))
 		return s;
 	if (len && !sbuf && !rbuf)
 		return -VS_EFAULT;
@@ -190,7 +190,7 @@ int vs_build_addr_out(struct vs_sqe *sqe, struct vs_attach *a, uint8_t opcode, i
 		      struct vs_sockaddr *out)
 {
 	s = vs_resolve_handle(s);
-	if (s < 0)
+	if (vs_bad_handle(s))
 		return s;
 	if (!out && opcode != VS_OP_ACCEPT)
 		return -VS_EFAULT;
@@ -202,7 +202,7 @@ int vs_build_addr_out(struct vs_sqe *sqe, struct vs_attach *a, uint8_t opcode, i
 
 int vs_build_simple(struct vs_sqe *sqe, uint8_t opcode, int s, uint32_t op_flags)
 {
-	if (opcode != VS_OP_NOP && (s = vs_resolve_handle(s)) < 0)
+	if (opcode != VS_OP_NOP && vs_bad_handle(s = vs_resolve_handle(s)))
 		return s;
 	sqe_init(sqe, opcode, opcode == VS_OP_NOP ? 0 : s);
 	sqe->op_flags = op_flags;
@@ -212,7 +212,7 @@ int vs_build_simple(struct vs_sqe *sqe, uint8_t opcode, int s, uint32_t op_flags
 int vs_build_opt(struct vs_sqe *sqe, uint8_t opcode, int s, int level, int name, int64_t value)
 {
 	s = vs_resolve_handle(s);
-	if (s < 0)
+	if (vs_bad_handle(s))
 		return s;
 	if (level < 0 || name < 0)
 		return -VS_ENOPROTOOPT;
@@ -397,6 +397,19 @@ int vs_prep_cancel(uint64_t target, uint64_t user_data)
 	return -VS_ENOENT;
 }
 
+/* Chains (abi.h, VS_SQE_LINK): set the link flag on the SQE prepared last.
+ * It must still be ours: not yet handed to the host (published). */
+int vs_prep_link(void)
+{
+	struct vs_queue_state *q = vs_this_queue();
+	if (!q)
+		return -VS_ENODEV;
+	if (q->sq_prepared == q->sq_published)
+		return -VS_EINVAL;
+	q->ring->sq[(q->sq_prepared - 1) & (VS_SQ_ENTRIES - 1)].flags |= VS_SQE_LINK;
+	return 0;
+}
+
 /* ---- handing over and waiting ------------------------------------------ */
 
 int vs_submit(void)
@@ -427,4 +440,15 @@ int vs_wait(unsigned min, int timeout_ms)
 	int64_t timeout_ns = timeout_ms < 0 ? -1 : (int64_t)timeout_ms * 1000000;
 	int err = vs_sched_wait(q, enough_done, &min, timeout_ns);
 	return err ? err : (int)q->done_count;
+}
+
+int vs_wait_long(unsigned min, int timeout_ms)
+{
+	struct vs_queue_state *q = vs_this_queue();
+	if (!q)
+		return -VS_ENODEV;
+	q->no_spin = 1;
+	int r = vs_wait(min, timeout_ms);
+	q->no_spin = 0;
+	return r;
 }

@@ -135,6 +135,8 @@ static bool must_ring(struct vs_queue_state *q)
  */
 static bool spin(struct vs_queue_state *q, vs_wait_cond cond, void *arg, uint64_t deadline, int *err)
 {
+	if (q->no_spin)
+		return false;
 	uint64_t now = vs_lib.t.now_ns(vs_lib.t.ctx);
 	uint64_t until = now + vs_lib.t.spin_ns;
 	if (until > deadline)

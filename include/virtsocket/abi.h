@@ -315,9 +315,47 @@ enum vs_opcode {
 	VS_OP__COUNT
 };
 
-/* sqe.flags */
+/* sqe.flags (set by the guest, read by the host) */
 #define VS_SQE_NONBLOCK 0x1u /* fail with -EAGAIN instead of waiting for readiness */
-#define VS_SQE_FLAGS_MASK 0x1u
+#define VS_SQE_LINK     0x2u /* the next SQE of this queue is linked to this one */
+#define VS_SQE_FLAGS_MASK 0x3u
+
+/* Chains (VS_SQE_LINK), io_uring's linked requests in spirit.
+ *
+ * A chain is a run of SQEs of one queue, each but the last with VS_SQE_LINK:
+ * the guest sets the flag on an SQE to say "the SQE after this one in the SQ
+ * is the next link"; the first SQE without it ends the chain.  The host runs
+ * the links one after the other: a link starts only once the one before it
+ * has completed (its CQE is in the CQ, or held back in order), so e.g.
+ * SOCKET -> CONNECT -> SEND -> RECV -> CLOSE costs the guest one hand-over
+ * and one wait instead of five round trips.  A link enters its socket's
+ * in/out order when it starts, not when the guest submitted it; a chain never
+ * holds back requests that are not in it.
+ *
+ * A link fails when its result is < 0, when a SEND/SENDTO moved fewer than
+ * len bytes, or when a RECV/RECVFROM got 0 bytes (EOF) for len > 0 or, with
+ * VS_MSG_WAITALL, fewer than len.  Then every later link of the chain
+ * completes, in order, with -VS_ECHAINBROKEN and is not run.  A link that
+ * fails validation completes with its -errno (and VS_CQE_BAD_REQUEST) and
+ * breaks the chain the same way.  CLOSE or CANCEL of the running link's
+ * socket or request makes it complete -ECANCELED (or its partial count):
+ * a failure like any other.  CANCEL finds only a link that has started;
+ * links that wait for their turn complete with the chain.
+ *
+ * sqe.handle == VS_HANDLE_CHAIN in a link means "the handle the latest
+ * SOCKET or ACCEPT earlier in this chain returned" (never a real handle:
+ * handles are <= INT32_MAX).  With no such link before it, or outside a
+ * chain, it names no socket: -EBADF.
+ *
+ * A chain may span several hand-overs (doorbells, passes): links the guest
+ * has not published yet are simply waited for; the next SQE the guest
+ * publishes on this queue is the chain's next link.  What the host holds for
+ * a chain counts as in flight (at most HOSTNET_MAX_INFLIGHT per queue). */
+#define VS_HANDLE_CHAIN 0x80000000u
+/* A link skipped because an earlier link of its chain failed: completes with
+ * -VS_ECHAINBROKEN.  Not a Linux errno (those end at 133), never a host
+ * system call's error. */
+#define VS_ECHAINBROKEN 1024
 
 /* send/recv op_flags (a subset of MSG_*, same values as Linux) */
 #define VS_MSG_PEEK     0x02u

@@ -165,7 +165,7 @@ struct bad_case {
 #define MUT(name, body) static void name(struct vs_sqe *e) { body; }
 MUT(op_count,          e->opcode = VS_OP__COUNT)
 MUT(op_255,            e->opcode = 255)
-MUT(flags_unknown,     e->flags = 0x2)
+MUT(flags_unknown,     e->flags = VS_SQE_FLAGS_MASK + 1) /* the lowest bit not defined */
 MUT(flags_high,        e->flags = 0x80 | VS_SQE_NONBLOCK)
 MUT(reserved0,         e->reserved0 = 1)
 MUT(op_flags_1,        e->op_flags = 1)

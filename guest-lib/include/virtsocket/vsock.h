@@ -187,6 +187,34 @@ int vs_prep_poll(int s, unsigned events, uint64_t user_data);
 int vs_prep_cancel(uint64_t target, uint64_t user_data);
 
 /*
+ * Chains: link the request prepared last to the next one prepared on this
+ * CPU, so the host runs the next one only after this one succeeded (abi.h,
+ * VS_SQE_LINK, says exactly what "succeeded" means).  If a link fails, every
+ * later link of the chain completes with -VS_ECHAINBROKEN without running.
+ * A link names the socket an earlier SOCKET or ACCEPT of its chain creates
+ * with VS_CHAIN_SOCKET.  A connection in one hand-over and one wait:
+ *
+ *   vs_prep_socket(VS_AF_INET, VS_SOCK_STREAM, 1);               vs_prep_link();
+ *   vs_prep_connect(VS_CHAIN_SOCKET, &peer, 2);                  vs_prep_link();
+ *   vs_prep_send(VS_CHAIN_SOCKET, req, n, 0, 3);                 vs_prep_link();
+ *   vs_prep_recv(VS_CHAIN_SOCKET, rep, n, VS_MSG_WAITALL, 4);    vs_prep_link();
+ *   vs_prep_close(VS_CHAIN_SOCKET, 5);
+ *   vs_wait(5, -1);  ... vs_reap(): five completions, in this order
+ *
+ * The chain goes on with whatever this CPU prepares next, so prepare its
+ * links back to back: a blocking call (vs_send() ...) made between them
+ * would become a link itself.  End a chain with a request that is not
+ * linked.  Returns 0, or -EINVAL when nothing has been prepared since the
+ * last hand-over to the host (a request already handed over cannot be
+ * changed).  If a request after a linked one fails to prepare, end the
+ * chain with a vs_prep_nop() so the host does not wait for more links.
+ * (Keep the SOCKET's handle from its completion to close the socket if the
+ * chain broke before its CLOSE.)
+ */
+#define VS_CHAIN_SOCKET ((int)-2147483647 - 1) /* INT32_MIN: the host's VS_HANDLE_CHAIN */
+int vs_prep_link(void);
+
+/*
  * Hand every prepared request to the scheduler; returns how many.  The
  * scheduler publishes them to the SQ and rings per its mode: every: one
  * SUBMIT per request; batch: one SUBMIT per full batch (transport.batch
@@ -204,6 +232,14 @@ int vs_flush(void);
  * ready, -ETIMEDOUT, or -EINTR (the host is stopping the VM).
  */
 int vs_wait(unsigned min, int timeout_ms);
+/*
+ * vs_wait() for a wait the caller knows is long (a chain with network round
+ * trips in it, e.g. a whole connection): in adaptive mode it does not poll
+ * the CQ first but sleeps in one WAIT doorbell at once, leaving the CPU to
+ * the host's worker and peers instead of spinning on it.  Elsewhere as
+ * vs_wait().
+ */
+int vs_wait_long(unsigned min, int timeout_ms);
 /* Copy up to max ready completions out (oldest first); never blocks. */
 int vs_reap(struct vs_completion *out, unsigned max);
 /* Requests prepared or pending, not yet reaped. */
