@@ -56,6 +56,7 @@ int bench_stream(const struct bench_opts *o)
 
 	struct plat_counters c0, c1;
 	uint64_t msgs = 0, issued = 0, done = 0;
+	bench_flow_sync(o); /* --flows: all start together */
 	plat_counters(&c0);
 	uint64_t t0 = plat_now_ns(), deadline = o->duration_ns ? t0 + o->duration_ns : 0;
 	for (;;) {
@@ -88,6 +89,10 @@ int bench_stream(const struct bench_opts *o)
 	if (done != issued) {
 		printf("stream: %llu bytes issued but %llu completed\n",
 		       (unsigned long long)issued, (unsigned long long)done);
+		goto out;
+	}
+	if (bench_flow_record(o, t0, ns, done, msgs, &c0, &c1)) {
+		status = BENCH_EXIT_OK; /* flows.c prints */
 		goto out;
 	}
 
