@@ -151,8 +151,10 @@ int bench_flows(const struct bench_opts *o)
 	out_ratio(&b, "seconds", span, 1000000000ull);
 	/* decimal megabytes: bytes / ns * 1000, every flow together */
 	out_ratio(&b, "mb_per_s", bytes * 1000, span);
-	if (o->kind == BENCH_RR)
+	if (o->kind == BENCH_RR) {
 		out_ratio(&b, "rtt_per_s", rtt_rate_sum, 1000); /* the flows' rates added */
+		out_u64(&b, "verified", o->verify); /* every flow compared every reply */
+	}
 	else
 		out_ratio(&b, "msgs_per_s", ops * 1000000000ull, span);
 	if (g->flow[0].counted) {
