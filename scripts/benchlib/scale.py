@@ -18,7 +18,7 @@ import time
 from .common import fmt, human_size, parse_result, ratio, run_bounded, why
 from .hostend import Peer
 from .options import sink_or_echo, workload_args
-from .runner import environment, save_record
+from .runner import environment, load_stats, save_record, vmm_command
 
 SCALE_CONFIGS = ["native", "adaptive/zero"]
 TARGET = 0.9  # issue 14: aggregate >= 0.9x native with as many threads
@@ -49,26 +49,12 @@ def run_scale_one(a, peer, n, workload, size, config, rep, raw_dir, idx):
     if config == "native":
         cmd = [os.path.join(a.build, "native-bench")] + wargs
     else:
-        notify, copy = config.split("/")
         stats_file = os.path.join(raw_dir, f"{idx:04d}.vmm-stats.json")
-        cmd = [os.path.join(a.build, "vmm"), "--timeout", str(int(a.seconds) + 60), "-m", a.mem,
-               "-c", str(n), f"--notify={notify}", f"--copy={copy}", "--batch", str(a.batch),
-               "--stats-json", stats_file]
-        if a.poll_us is not None:
-            cmd += ["--poll-us", str(a.poll_us)]
-        if a.spin_us is not None:
-            cmd += ["--spin-us", str(a.spin_us)]
-        cmd += [os.path.join(a.build, "guest.img"), "--"] + wargs
+        cmd = vmm_command(a, config, stats_file, wargs, ["-c", str(n)])
     t0 = time.monotonic()
     status, out, err = run_bounded(cmd, a.seconds + 90, os.path.join(raw_dir, f"{idx:04d}"))
     result = parse_result(out)
-    vmm = None
-    if stats_file and os.path.exists(stats_file):
-        try:
-            with open(stats_file) as f:
-                vmm = json.load(f)
-        except (OSError, json.JSONDecodeError):
-            vmm = None
+    vmm = load_stats(stats_file)
     rec = {"index": idx, "rep": rep, "bench": workload, "size": size, "config": config,
            "vcpus": n, "command": cmd, "status": status,
            "wall_seconds": round(time.monotonic() - t0, 3),
