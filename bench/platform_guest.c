@@ -245,12 +245,12 @@ static int bench_main(int argc, char **argv)
 
 /* stream and rr may run --flows on other vCPUs: SMP programs (idle vCPUs park
  * in plat_flows_begin). */
-GUEST_PROGRAM_SMP("stream", bench_main, "[--size=S --seconds=T --conns=N --depth=D] HOST PORT",
+GUEST_PROGRAM_SMP("stream", bench_main, "[--size=S --seconds=T --conns=N --depth=D --flows=N] HOST PORT",
 	      "benchmark: send to a sink, print RESULT {json}");
 /* GUEST_PROGRAM names its descriptor after the function: one function each. */
 static int rr_main(int argc, char **argv) { return bench_main(argc, argv); }
 static int crr_main(int argc, char **argv) { return bench_main(argc, argv); }
-GUEST_PROGRAM_SMP("rr", rr_main, "[--size=S --seconds=T] HOST PORT",
+GUEST_PROGRAM_SMP("rr", rr_main, "[--size=S --seconds=T --flows=N] HOST PORT",
 	      "benchmark: request/response latency against an echo peer");
 GUEST_PROGRAM("crr", crr_main, "[--size=S --seconds=T] HOST PORT",
 	      "benchmark: connect/request/response/close rate against an echo peer");
