@@ -165,9 +165,9 @@ static void print_json_per_vcpu(FILE *f, const struct vmm_stats *s)
 	for (uint32_t i = 0; i < s->cpus; i++) {
 		const struct vcpu_counters *v = &s->per_vcpu[i];
 		fprintf(f, "%s\n    {\"exits\": %" PRIu64 ", \"hypercalls\": %" PRIu64
-			", \"pio_doorbells\": %" PRIu64 ", \"hlt\": %" PRIu64 "}", i ? "," : "",
-			stats_total_exits(v), v->hypercalls, v->pio_doorbells,
-			v->exits[KVM_EXIT_HLT]);
+			", \"pio_doorbells\": %" PRIu64 ", \"serial_bytes\": %" PRIu64
+			", \"hlt\": %" PRIu64 "}", i ? "," : "", stats_total_exits(v), v->hypercalls,
+			v->pio_doorbells, v->serial_bytes, v->exits[KVM_EXIT_HLT]);
 	}
 	fprintf(f, "\n  ],\n");
 }
