@@ -63,8 +63,9 @@ def parse_args(argv):
     if any(w not in WORKLOADS for w in a.workloads):
         p.error("--workloads: " + ",".join(WORKLOADS))
     a.configs = a.configs.split(",") if a.configs else (QUICK_CONFIGS if a.quick else ALL_CONFIGS)
-    if any(c not in ALL_CONFIGS for c in a.configs):
-        p.error("--configs: " + ",".join(ALL_CONFIGS))
+    allowed = SCALE_CONFIGS if a.vcpus else ALL_CONFIGS
+    if any(c not in allowed for c in a.configs):
+        p.error("--configs: " + ",".join(allowed))
     if a.peers:  # shorthand: every peer configuration too
         a.configs += [c for c in PEER_CONFIGS if c not in a.configs]
     if a.no_peers:
@@ -83,6 +84,9 @@ def parse_args(argv):
 # --vcpus: the workloads that can run one flow per vCPU (--flows), and their default
 SCALE_WORKLOADS = ["stream", "stream-nagle", "rr"]
 SCALE_SIZES = [64, 65536]
+# --vcpus: N native threads; N vCPUs with a worker each (the vmm's default); N vCPUs
+# sharing one worker (--workers 1: one polling thread fewer per extra vCPU)
+SCALE_CONFIGS = ["native", "adaptive/zero", "adaptive/zero/1worker"]
 
 
 def vcpus_mode(p, a):
@@ -103,7 +107,7 @@ def vcpus_mode(p, a):
     if not a.sizes:
         a.sizes = ",".join(str(s) for s in SCALE_SIZES)
     if not a.configs:
-        a.configs = "native,adaptive/zero"
+        a.configs = "native,adaptive/zero"  # + adaptive/zero/1worker when asked
     if not a.mem:
         a.mem = "256M"
 

@@ -17,10 +17,9 @@ import time
 
 from .common import fmt, human_size, parse_result, ratio, run_bounded, why
 from .hostend import Peer
-from .options import sink_or_echo, workload_args
+from .options import SCALE_CONFIGS, sink_or_echo, workload_args
 from .runner import environment, load_stats, save_record, vmm_command
 
-SCALE_CONFIGS = ["native", "adaptive/zero"]
 TARGET = 0.9  # issue 14: aggregate >= 0.9x native with as many threads
 
 
@@ -50,7 +49,9 @@ def run_scale_one(a, peer, n, workload, size, config, rep, raw_dir, idx):
         cmd = [os.path.join(a.build, "native-bench")] + wargs
     else:
         stats_file = os.path.join(raw_dir, f"{idx:04d}.vmm-stats.json")
-        cmd = vmm_command(a, config, stats_file, wargs, ["-c", str(n)])
+        notify, copy, *workers = config.split("/")
+        vmm_args = ["-c", str(n)] + (["--workers", "1"] if workers == ["1worker"] else [])
+        cmd = vmm_command(a, f"{notify}/{copy}", stats_file, wargs, vmm_args)
     t0 = time.monotonic()
     status, out, err = run_bounded(cmd, a.seconds + 90, os.path.join(raw_dir, f"{idx:04d}"))
     result = parse_result(out)
@@ -105,28 +106,33 @@ def report_scale(a, out_dir, env, records):
     lines = ["# Every vCPU its own queue: aggregate throughput, N vCPUs vs N native threads", "",
              f"Where: {env['kind_text']}; CPU {env['cpu']}.", "",
              f"Parallelism: {note}", "",
-             f"Medians of {a.repeats} runs of {a.seconds} s; virtsocket = adaptive/zero, "
-             f"--batch {a.batch}; flow i on vCPU i (queue i, worker i). Target: guest >= "
-             f"{TARGET}x native for each N the machine really runs in parallel.", "",
-             "| workload | size | N | native (N threads) | virtsocket (N vCPUs) | ratio | "
+             f"Medians of {a.repeats} runs of {a.seconds} s; virtsocket = --notify=adaptive "
+             f"--copy=zero --batch {a.batch}, flow i on vCPU i (queue i), with a worker per "
+             "queue (the vmm's default) or, '1worker', one worker for all (--workers 1). "
+             f"Target: guest >= {TARGET}x native for each N the machine really runs in "
+             "parallel.", "",
+             "| workload | size | N | native (N threads) | virtsocket (N vCPUs) | system | ratio | "
              "exits/request per vCPU (console output not counted) | runs (failed) |",
-             "| --- | --- | --- | --- | --- | --- | --- | --- |"]
-    csv = ["workload,size,vcpus,native,virtsocket,ratio,exits_per_request_per_vcpu"]
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    csv = ["workload,size,vcpus,system,native,virtsocket,ratio,exits_per_request_per_vcpu"]
     for w in a.workloads:
         unit = "MB/s" if primary(w) == "mb_per_s" else "round trips/s"
         for size in a.sizes:
             for n in a.vcpus:
                 nat = s.get((w, size, n, "native"), {})
-                vs = s.get((w, size, n, "adaptive/zero"), {})
-                r = ratio(vs.get("value"), nat.get("value"))
-                epr = vs.get("epr")
-                epr_s = " / ".join(fmt(x) for x in epr) if epr else "–"
-                runs = f"{vs.get('runs', 0)} ({vs.get('failed', 0)}), native {nat.get('runs', 0)} ({nat.get('failed', 0)})"
-                lines.append(f"| {w} | {human_size(size)} | {n} | {fmt(nat.get('value'))} {unit} | "
-                             f"{fmt(vs.get('value'))} {unit} | {fmt(r)} | {epr_s} | {runs} |")
-                csv.append(f"{w},{size},{n},{nat.get('value') or ''},{vs.get('value') or ''},"
-                           f"{'' if r is None else round(r, 4)},"
-                           f"{'' if not epr else ' '.join(str(round(x, 5)) for x in epr)}")
+                for c in (c for c in SCALE_CONFIGS[1:] if c in a.configs):
+                    vs = s.get((w, size, n, c), {})
+                    r = ratio(vs.get("value"), nat.get("value"))
+                    epr = vs.get("epr")
+                    epr_s = " / ".join(fmt(x) for x in epr) if epr else "–"
+                    runs = (f"{vs.get('runs', 0)} ({vs.get('failed', 0)}), native "
+                            f"{nat.get('runs', 0)} ({nat.get('failed', 0)})")
+                    lines.append(f"| {w} | {human_size(size)} | {n} | {fmt(nat.get('value'))} "
+                                 f"{unit} | {fmt(vs.get('value'))} {unit} | {c} | {fmt(r)} | "
+                                 f"{epr_s} | {runs} |")
+                    csv.append(f"{w},{size},{n},{c},{nat.get('value') or ''},"
+                               f"{vs.get('value') or ''},{'' if r is None else round(r, 4)},"
+                               f"{'' if not epr else ' '.join(str(round(x, 5)) for x in epr)}")
     text = "\n".join(lines) + "\n"
     with open(os.path.join(out_dir, "scale.md"), "w") as f:
         f.write(text)

@@ -45,13 +45,13 @@ class Report(unittest.TestCase):
         self.assertEqual((vs["value"], vs["runs"], vs["failed"]), (180, 3, 1))
         self.assertEqual(vs["epr"], [0.1, 0.2])
         a = types.SimpleNamespace(workloads=["stream"], sizes=[64], vcpus=[2], repeats=3,
-                                  seconds=0.5, batch=32)
+                                  seconds=0.5, batch=32, configs=["native", "adaptive/zero"])
         env = {"kind": "nested-sandbox", "kind_text": "sandbox", "cpu": "x", "nproc": 2,
                "outer_nproc": 2}
         with tempfile.TemporaryDirectory() as d:
             self.assertEqual(scale.report_scale(a, d, env, recs), 1, "a failed run fails it")
             with open(os.path.join(d, "scale.csv")) as f:
-                self.assertIn("stream,64,2,200.0,180.0,0.9,0.1 0.2", f.read())
+                self.assertIn("stream,64,2,adaptive/zero,200.0,180.0,0.9,0.1 0.2", f.read())
             with open(os.path.join(d, "scale.md")) as f:
                 self.assertIn("QEMU -smp 2", f.read())
 
