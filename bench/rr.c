@@ -82,6 +82,7 @@ int bench_rr(const struct bench_opts *o)
 	}
 	uint64_t wall_ns = plat_now_ns() - t_start;
 	plat_counters(&c1);
+
 	if (o->flow) {
 		o->flow->busy_ns = busy_ns;
 		o->flow->lat_p50_ns = bench_lat_pct(&lat, 500);
@@ -91,7 +92,6 @@ int bench_rr(const struct bench_opts *o)
 		status = BENCH_EXIT_OK; /* flows.c prints */
 		goto out;
 	}
-
 	struct bench_out b;
 	out_begin(&b, o);
 	out_u64(&b, "round_trips", measured);

@@ -54,9 +54,10 @@ int bench_stream(const struct bench_opts *o)
 		goto out;
 	}
 
+	bench_flow_sync(o); /* --flows: all start together */
+
 	struct plat_counters c0, c1;
 	uint64_t msgs = 0, issued = 0, done = 0;
-	bench_flow_sync(o); /* --flows: all start together */
 	plat_counters(&c0);
 	uint64_t t0 = plat_now_ns(), deadline = o->duration_ns ? t0 + o->duration_ns : 0;
 	for (;;) {

@@ -90,6 +90,8 @@ struct hostnet_stats {
 	                                a copy redone after EAGAIN is not counted again */
 	uint64_t wait_ns;            /* total time doorbell WAITs blocked a vCPU */
 	uint64_t sockets_open;       /* currently open handles (a gauge, not a counter) */
+	uint64_t nr_queues;          /* entries of queue[] in use */
+	struct hostnet_queue_stats queue[VS_MAX_QUEUES]; /* each queue's own share */
 	uint64_t cq_overflows;       /* completions held host-side because the CQ was full */
 	uint64_t sq_stalls;          /* passes that left SQEs unconsumed: CQ full, host-held
 	                                completions or HOSTNET_MAX_INFLIGHT reached */
@@ -100,8 +102,6 @@ struct hostnet_stats {
 	uint64_t worker_sleep_ns;    /* ... asleep in epoll_wait with NEED_WAKEUP set */
 	uint64_t batch_hist[HOSTNET_BATCH_BUCKETS]; /* batch sizes, log2 buckets */
 	uint64_t denied;             /* requests refused by the egress policy (-EACCES) */
-	uint64_t nr_queues;          /* entries of queue[] in use */
-	struct hostnet_queue_stats queue[VS_MAX_QUEUES];
 };
 
 /*
