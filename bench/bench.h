@@ -33,6 +33,7 @@
 #define BENCH_MAX_SIZE   (16u << 20) /* VS_MAX_IO_BYTES: one request's payload */
 #define BENCH_MAX_CONNS  64u
 #define BENCH_MAX_DEPTH  256u        /* VS_SQ_ENTRIES */
+#define BENCH_MAX_FLOWS  16u         /* --flows: one vCPU (or thread) each */
 
 enum bench_kind { BENCH_STREAM, BENCH_RR, BENCH_CRR };
 
@@ -50,6 +51,9 @@ struct bench_opts {
 	uint32_t warmup;         /* rr/crr: operations before measuring starts */
 	bool verify;             /* rr/crr: compare every reply with its request */
 	bool nodelay;            /* TCP_NODELAY on every connection */
+	uint32_t flows;          /* stream, rr: independent flows at once, one per vCPU
+	                            (guest) or thread (native); flows.c */
+	struct bench_flow *flow; /* set by flows.c for one of them: record, do not print */
 };
 
 /* Parse "WORKLOAD [options] HOST PORT" (argv[0] is the workload name).
@@ -62,6 +66,38 @@ int bench_run(const struct bench_opts *o);
 int bench_stream(const struct bench_opts *o);
 int bench_rr(const struct bench_opts *o);
 int bench_crr(const struct bench_opts *o);
+
+/* ---- several flows at once (flows.c) ---------------------------------------- *
+ *
+ * With --flows N (> 1) the workload runs N times at once, flow i on vCPU i in
+ * the guest (so on queue i, served by its own worker) or on thread i natively:
+ * the same code both ways, so "N vCPUs against N native threads" compares like
+ * with like.  Every flow connects, waits at a common start line
+ * (bench_flow_sync), measures, and hands its figures to flows.c
+ * (bench_flow_record) instead of printing; flows.c prints one RESULT line with
+ * the aggregate and each flow's share. */
+struct plat_counters;
+struct bench_flow {
+	unsigned index;
+	int status;                  /* the flow's exit status */
+	bool arrived;                /* passed the start line (or gave up before it) */
+	bool recorded;
+	bool counted;                /* requests/doorbells are valid (guest) */
+	uint64_t t0, ns;             /* its measured window */
+	uint64_t bytes, ops;         /* stream: bytes, messages; rr: bytes, round trips */
+	uint64_t busy_ns;            /* rr: time inside round trips */
+	uint64_t lat_p50_ns, lat_p99_ns;
+	uint64_t requests, doorbells; /* guest: this flow's queue, in the window */
+	struct bench_flows *group;
+};
+int bench_flows(const struct bench_opts *o);
+/* Wait until every flow is ready to measure (no-op for a lone run). */
+void bench_flow_sync(const struct bench_opts *o);
+/* A flow's figures; returns true if o is a flow (then the caller prints
+ * nothing), false for a lone run. */
+bool bench_flow_record(const struct bench_opts *o, uint64_t t0, uint64_t ns, uint64_t bytes,
+		       uint64_t ops, const struct plat_counters *c0,
+		       const struct plat_counters *c1);
 
 /* ---- shared helpers (common.c) ------------------------------------------ */
 
@@ -103,7 +139,7 @@ void bench_lat_free(struct bench_lat *l);
 /* Build the line piece by piece into a fixed buffer, then print it at once
  * (one console write in the guest). */
 struct bench_out {
-	char buf[2048];
+	char buf[4096];           /* room for --flows' per-flow figures */
 	size_t len;
 	bool first;
 };
@@ -113,9 +149,12 @@ void out_str(struct bench_out *b, const char *key, const char *val);
 void out_u64(struct bench_out *b, const char *key, uint64_t val);
 /* num / den printed with three decimals (0 if den == 0). */
 void out_ratio(struct bench_out *b, const char *key, uint64_t num, uint64_t den);
-/* A nested object: out_obj_begin(b, "transport") ... out_obj_end(b). */
+/* A nested object: out_obj_begin(b, "transport") ... out_obj_end(b); key NULL
+ * for an element of an array: out_arr_begin(b, "per_flow") ... out_arr_end(b). */
 void out_obj_begin(struct bench_out *b, const char *key);
 void out_obj_end(struct bench_out *b);
+void out_arr_begin(struct bench_out *b, const char *key);
+void out_arr_end(struct bench_out *b);
 /* The latency fields of rr and crr (lat_*_ns, lat_samples); in rr.c. */
 void bench_out_latency(struct bench_out *b, struct bench_lat *lat);
 /* Close the object and print the line. */

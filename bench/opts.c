@@ -21,6 +21,8 @@ void bench_usage(const char *name)
 	       "  --conns=N         stream: connections, served round robin (default 1)\n"
 	       "  --depth=D         stream: sends in flight, guest async API (default 0 =\n"
 	       "                    twice the VM's --batch; 1 = blocking send(); natively 1)\n"
+	       "  --flows=N         stream, rr: N flows at once, one per vCPU (the vmm's -c N)\n"
+	       "                    or natively one per thread; one RESULT for all (default 1)\n"
 	       "  --warmup=N        rr/crr: unmeasured operations first (default 10)\n"
 	       "  --no-verify       rr/crr: do not compare replies with requests\n"
 	       "  --no-nodelay      leave Nagle on\n"
@@ -71,6 +73,7 @@ int bench_parse(int argc, char **argv, struct bench_opts *o)
 	o->warmup = 10;
 	o->verify = true;
 	o->nodelay = true;
+	o->flows = 1;
 
 	const char *pos[2];
 	int npos = 0;
@@ -107,6 +110,10 @@ int bench_parse(int argc, char **argv, struct bench_opts *o)
 			if (bench_parse_size(v, &x) || x > BENCH_MAX_DEPTH)
 				return bad(name, "--depth (0..256)", v);
 			o->depth = (uint32_t)x;
+		} else if ((v = value_of(argc, argv, &i, "--flows"))) {
+			if (bench_parse_size(v, &x) || x < 1 || x > BENCH_MAX_FLOWS)
+				return bad(name, "--flows (1..16)", v);
+			o->flows = (uint32_t)x;
 		} else if ((v = value_of(argc, argv, &i, "--warmup"))) {
 			if (bench_parse_size(v, &x) || x > 1000000)
 				return bad(name, "--warmup", v);
@@ -136,11 +143,17 @@ int bench_parse(int argc, char **argv, struct bench_opts *o)
 		o->duration_ns = 0; /* a count replaces the default duration */
 	if (!o->count && !o->duration_ns)
 		return bad(name, "--seconds/--count: one must be > 0", "0");
+	if (o->flows > 1 && o->kind == BENCH_CRR) {
+		printf("%s: --flows is for stream and rr only\n", name);
+		return BENCH_EXIT_USAGE;
+	}
 	return 0;
 }
 
 int bench_run(const struct bench_opts *o)
 {
+	if (o->flows > 1 && !o->flow)
+		return bench_flows(o);
 	switch (o->kind) {
 	case BENCH_STREAM: return bench_stream(o);
 	case BENCH_RR: return bench_rr(o);

@@ -30,8 +30,22 @@ uint64_t plat_now_ns(void);
  * modes as the VM really booted with them), appended to the RESULT line. */
 void plat_describe(struct bench_out *b);
 
+/*
+ * Flows (flows.c): run fn(arg + i * stride) for i < n at once, i on vCPU i in
+ * the guest (vCPU 0 is the caller) or on a thread of its own natively, and
+ * return when all did: 0, or -1 after printing why they could not all start
+ * (the guest has fewer than n vCPUs); abandon(arg + i * stride) is called for
+ * each flow that will not run, before waiting for those that do.
+ * plat_flows_begin(n), first thing in a program: vCPUs no flow will use give
+ * their host CPU back (guest; no-op natively).
+ */
+int plat_run_flows(unsigned n, int (*fn)(void *), void (*abandon)(void *), void *arg,
+		   size_t stride);
+void plat_flows_begin(unsigned n);
+
 /* The transport's counters (guest-lib's view: what this guest asked of the
- * host), for the measured window only.  valid = false natively. */
+ * host) on this vCPU's queue (the only one a lone run uses; its own with
+ * --flows), for the measured window only.  valid = false natively. */
 struct plat_counters {
 	bool valid;
 	uint64_t requests, completions, batches;

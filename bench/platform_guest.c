@@ -59,7 +59,10 @@ void plat_counters(struct plat_counters *c)
 	memset(c, 0, sizeof(*c));
 	if (!vs_ready())
 		return;
-	vs_get_stats(&s);
+	/* This vCPU's queue: a lone run uses only vCPU 0's, and each of --flows'
+	 * flows is counted on its own. */
+	if (vs_get_queue_stats(cpu_index(), &s) < 0)
+		return;
 	c->valid = true;
 	c->requests = s.requests;
 	c->completions = s.completions;
@@ -105,9 +108,17 @@ void plat_out_counters(struct bench_out *b, const struct plat_counters *x,
  * polls and answers within the library's spin window.
  */
 
-static unsigned sender_depth = 1, sender_group = 1;
-static unsigned inflight;
-static uint32_t chunk_max; /* bounce mode: one request carries at most this */
+/* Per vCPU (--flows runs a sender on each), a cache line each. */
+static struct sender {
+	unsigned depth, group;
+	unsigned inflight;
+	uint32_t chunk_max; /* bounce mode: one request carries at most this */
+} __attribute__((aligned(64))) senders[MAX_CPUS];
+
+static struct sender *me(void)
+{
+	return &senders[cpu_index()];
+}
 
 int plat_sender_init(unsigned depth)
 {
@@ -116,16 +127,16 @@ int plat_sender_init(unsigned depth)
 		if (depth > BENCH_MAX_DEPTH)
 			depth = BENCH_MAX_DEPTH;
 	}
-	sender_depth = depth;
-	sender_group = depth / 2 ? depth / 2 : 1;
-	inflight = 0;
-	chunk_max = boot_info->copy == VS_COPY_BOUNCE ? VS_BOUNCE_MAX_REQUEST : 0;
+	me()->depth = depth;
+	me()->group = depth / 2 ? depth / 2 : 1;
+	me()->inflight = 0;
+	me()->chunk_max = boot_info->copy == VS_COPY_BOUNCE ? VS_BOUNCE_MAX_REQUEST : 0;
 	return 0;
 }
 
 unsigned plat_depth(void)
 {
-	return sender_depth;
+	return me()->depth;
 }
 
 /* Wait until at least `min` sends completed (0: do not wait), then reap up
@@ -152,7 +163,7 @@ static int reap(unsigned min, unsigned max, uint64_t *bytes_done)
 			break;
 		taken += (unsigned)n;
 		for (int i = 0; i < n; i++) {
-			inflight--;
+			me()->inflight--;
 			if (c[i].result < 0) {
 				errno = -c[i].result;
 				return -1;
@@ -170,28 +181,28 @@ static int reap(unsigned min, unsigned max, uint64_t *bytes_done)
 
 static int send_one(int fd, const uint8_t *p, uint32_t len, uint64_t *bytes_done)
 {
-	if (inflight >= sender_depth && reap(sender_group, sender_group, bytes_done) < 0)
+	if (me()->inflight >= me()->depth && reap(me()->group, me()->group, bytes_done) < 0)
 		return -1;
 	for (;;) {
 		/* user_data = the length: all a completion needs to be checked */
 		int r = vs_prep_send(fd, p, len, 0, len);
 		if (r == 0)
 			break;
-		if (r != -EBUSY || inflight == 0) {
+		if (r != -EBUSY || me()->inflight == 0) {
 			errno = -r;
 			return -1;
 		}
 		/* ring, request table or bounce area full: let some sends finish */
-		if (reap(1, sender_group, bytes_done) < 0)
+		if (reap(1, me()->group, bytes_done) < 0)
 			return -1;
 	}
-	inflight++;
+	me()->inflight++;
 	return 0;
 }
 
 int plat_send(int fd, const void *buf, size_t len, uint64_t *bytes_done)
 {
-	if (sender_depth <= 1) {
+	if (me()->depth <= 1) {
 		if (bench_send_all(fd, buf, len) < 0)
 			return -1;
 		*bytes_done += len;
@@ -202,8 +213,8 @@ int plat_send(int fd, const void *buf, size_t len, uint64_t *bytes_done)
 	const uint8_t *p = buf;
 	while (len) {
 		uint32_t n = len > BENCH_MAX_SIZE ? BENCH_MAX_SIZE : (uint32_t)len;
-		if (chunk_max && n > chunk_max)
-			n = chunk_max;
+		if (me()->chunk_max && n > me()->chunk_max)
+			n = me()->chunk_max;
 		if (send_one(fd, p, n, bytes_done) < 0)
 			return -1;
 		p += n;
@@ -214,8 +225,8 @@ int plat_send(int fd, const void *buf, size_t len, uint64_t *bytes_done)
 
 int plat_drain(uint64_t *bytes_done)
 {
-	while (inflight)
-		if (reap(1, inflight, bytes_done) < 0)
+	while (me()->inflight)
+		if (reap(1, me()->inflight, bytes_done) < 0)
 			return -1;
 	return 0;
 }
@@ -228,15 +239,18 @@ static int bench_main(int argc, char **argv)
 	int err = bench_parse(argc, argv, &o);
 	if (err)
 		return err;
+	plat_flows_begin(o.flows);
 	return bench_run(&o);
 }
 
-GUEST_PROGRAM("stream", bench_main, "[--size=S --seconds=T --conns=N --depth=D] HOST PORT",
+/* stream and rr may run --flows on other vCPUs: SMP programs (idle vCPUs park
+ * in plat_flows_begin). */
+GUEST_PROGRAM_SMP("stream", bench_main, "[--size=S --seconds=T --conns=N --depth=D --flows=N] HOST PORT",
 	      "benchmark: send to a sink, print RESULT {json}");
 /* GUEST_PROGRAM names its descriptor after the function: one function each. */
 static int rr_main(int argc, char **argv) { return bench_main(argc, argv); }
 static int crr_main(int argc, char **argv) { return bench_main(argc, argv); }
-GUEST_PROGRAM("rr", rr_main, "[--size=S --seconds=T] HOST PORT",
+GUEST_PROGRAM_SMP("rr", rr_main, "[--size=S --seconds=T --flows=N] HOST PORT",
 	      "benchmark: request/response latency against an echo peer");
 GUEST_PROGRAM("crr", crr_main, "[--size=S --seconds=T] HOST PORT",
 	      "benchmark: connect/request/response/close rate against an echo peer");

@@ -27,9 +27,13 @@ static void put(struct bench_out *b, const char *fmt, ...)
 		b->len = sizeof(b->buf) - 1; /* truncated: the driver will reject it */
 }
 
+/* k == NULL: an element of an array (out_arr_begin). */
 static void key(struct bench_out *b, const char *k)
 {
-	put(b, "%s\"%s\":", b->first ? "" : ",", k);
+	if (k)
+		put(b, "%s\"%s\":", b->first ? "" : ",", k);
+	else if (!b->first)
+		put(b, ",");
 	b->first = false;
 }
 
@@ -84,6 +88,19 @@ void out_obj_begin(struct bench_out *b, const char *k)
 void out_obj_end(struct bench_out *b)
 {
 	put(b, "}");
+	b->first = false;
+}
+
+void out_arr_begin(struct bench_out *b, const char *k)
+{
+	key(b, k);
+	put(b, "[");
+	b->first = true;
+}
+
+void out_arr_end(struct bench_out *b)
+{
+	put(b, "]");
 	b->first = false;
 }
 

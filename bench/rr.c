@@ -45,6 +45,7 @@ int bench_rr(const struct bench_opts *o)
 
 	struct plat_counters c0 = { 0 }, c1;
 	uint64_t i = 0, measured = 0, busy_ns = 0, t_start = 0, deadline = 0;
+	bench_flow_sync(o); /* --flows: all start together */
 	bench_pattern(req, o->size, 0);
 	for (;; i++) {
 		if (i == o->warmup) {
@@ -82,6 +83,15 @@ int bench_rr(const struct bench_opts *o)
 	uint64_t wall_ns = plat_now_ns() - t_start;
 	plat_counters(&c1);
 
+	if (o->flow) {
+		o->flow->busy_ns = busy_ns;
+		o->flow->lat_p50_ns = bench_lat_pct(&lat, 500);
+		o->flow->lat_p99_ns = bench_lat_pct(&lat, 990);
+	}
+	if (bench_flow_record(o, t_start, wall_ns, 2 * measured * o->size, measured, &c0, &c1)) {
+		status = BENCH_EXIT_OK; /* flows.c prints */
+		goto out;
+	}
 	struct bench_out b;
 	out_begin(&b, o);
 	out_u64(&b, "round_trips", measured);

@@ -54,6 +54,8 @@ int bench_stream(const struct bench_opts *o)
 		goto out;
 	}
 
+	bench_flow_sync(o); /* --flows: all start together */
+
 	struct plat_counters c0, c1;
 	uint64_t msgs = 0, issued = 0, done = 0;
 	plat_counters(&c0);
@@ -88,6 +90,10 @@ int bench_stream(const struct bench_opts *o)
 	if (done != issued) {
 		printf("stream: %llu bytes issued but %llu completed\n",
 		       (unsigned long long)issued, (unsigned long long)done);
+		goto out;
+	}
+	if (bench_flow_record(o, t0, ns, done, msgs, &c0, &c1)) {
+		status = BENCH_EXIT_OK; /* flows.c prints */
 		goto out;
 	}
 

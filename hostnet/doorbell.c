@@ -111,13 +111,12 @@ static int64_t wait_queue(struct hostnet_link *l, uint32_t q, uint32_t wait_ms)
 		}
 	}
 	atomic_fetch_sub(&lq->waiters, 1);
-	atomic_fetch_add_explicit(&l->wait_ns, hn_now_ns() - t0, memory_order_relaxed);
+	atomic_fetch_add_explicit(&l->qc[q].wait_ns, hn_now_ns() - t0, memory_order_relaxed);
 	return r;
 }
 
 int64_t hostnet_link_doorbell(struct hostnet_link *l, uint64_t a0, uint64_t a1, uint64_t a2)
 {
-	atomic_fetch_add_explicit(&l->doorbells, 1, memory_order_relaxed);
 	uint32_t queue = VS_DB_ARG_QUEUE(a2);
 	uint32_t flags = VS_DB_ARG_FLAGS(a2);
 	if (VS_DB_ARG_MAGIC(a2) != VS_ABI_MAGIC || a0 != l->ring_gpa ||
@@ -126,6 +125,8 @@ int64_t hostnet_link_doorbell(struct hostnet_link *l, uint64_t a0, uint64_t a1, 
 		atomic_fetch_add_explicit(&l->doorbells_bad, 1, memory_order_relaxed);
 		return -EINVAL;
 	}
+	/* this queue's own counter: vCPUs ringing different queues share no line */
+	atomic_fetch_add_explicit(&l->qc[queue].doorbells, 1, memory_order_relaxed);
 
 	/* Any doorbell means "look at queue q": a WAIT may follow a reap that
 	 * freed the CQ room a sleeping worker was waiting for (or that lets it

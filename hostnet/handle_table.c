@@ -3,7 +3,9 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "virtsocket/abi.h"
 
@@ -16,11 +18,22 @@
  * tell a handle from one of its own small descriptors. */
 #define HANDLE_SPACE ((uint32_t)INT32_MAX - VS_HANDLE_MIN + 1)
 
+/*
+ * Two locks.  The table's lock guards the free list and the counts (SOCKET,
+ * ACCEPT, CLOSE: a socket's birth and death).  Each slot's own lock guards
+ * its sock and gen: hn_handles_get(), which every request naming a handle
+ * makes, takes only the slot's lock, and slots have a cache line each, so
+ * two queues working on different sockets share no lock and no written
+ * cache line here (hostnet/README.md, "Locks on the request path").
+ * Order: table -> slot.  sock changes under both (add, remove), so either
+ * one is enough to read it.
+ */
 struct hn_slot {
+	pthread_mutex_t lock;
 	struct hn_sock *sock;   /* NULL: free (or retired) */
 	uint32_t gen;           /* 1 .. gen_max */
-	uint32_t next_free;     /* free list link */
-};
+	uint32_t next_free;     /* free list link (under the table's lock) */
+} __attribute__((aligned(64)));
 
 struct hn_handle_table {
 	pthread_mutex_t lock;
@@ -52,16 +65,18 @@ int hn_handles_create_gen(uint32_t max, uint32_t gen_max, struct hn_handle_table
 	struct hn_handle_table *t = calloc(1, sizeof(*t));
 	if (!t)
 		return -ENOMEM;
-	t->slots = calloc(max, sizeof(*t->slots));
+	t->slots = aligned_alloc(64, (size_t)max * sizeof(*t->slots));
 	if (!t->slots) {
 		free(t);
 		return -ENOMEM;
 	}
+	memset(t->slots, 0, (size_t)max * sizeof(*t->slots));
 	pthread_mutex_init(&t->lock, NULL);
 	t->max = max;
 	t->slot_bits = bits;
 	t->gen_max = gen_max ? gen_max : most;
 	for (uint32_t i = 0; i < max; i++) {
+		pthread_mutex_init(&t->slots[i].lock, NULL);
 		t->slots[i].gen = 1;
 		t->slots[i].next_free = i + 1 < max ? i + 1 : NO_SLOT;
 	}
@@ -76,6 +91,8 @@ void hn_handles_destroy(struct hn_handle_table *t)
 	if (!t)
 		return;
 	pthread_mutex_destroy(&t->lock);
+	for (uint32_t i = 0; i < t->max; i++)
+		pthread_mutex_destroy(&t->slots[i].lock);
 	free(t->slots);
 	free(t);
 }
@@ -85,16 +102,20 @@ uint32_t hn_handles_slot(const struct hn_handle_table *t, uint32_t handle)
 	return (handle - VS_HANDLE_MIN) & ((1u << t->slot_bits) - 1);
 }
 
-/* The slot a handle names, or NULL if it names no open socket.  Locked. */
-static struct hn_slot *lookup(struct hn_handle_table *t, uint32_t handle)
+/* The slot a handle names (open or not), or NULL if it is out of range. */
+static struct hn_slot *slot_of(struct hn_handle_table *t, uint32_t handle)
 {
 	if (handle < VS_HANDLE_MIN || handle > INT32_MAX)
 		return NULL;
 	uint32_t slot = hn_handles_slot(t, handle);
+	return slot < t->max ? &t->slots[slot] : NULL;
+}
+
+/* Does handle name the open socket in sl?  sl locked. */
+static bool names(const struct hn_handle_table *t, const struct hn_slot *sl, uint32_t handle)
+{
 	uint32_t gen = ((handle - VS_HANDLE_MIN) >> t->slot_bits) + 1;
-	if (slot >= t->max || t->slots[slot].gen != gen || !t->slots[slot].sock)
-		return NULL;
-	return &t->slots[slot];
+	return sl->gen == gen && sl->sock;
 }
 
 int hn_handles_add(struct hn_handle_table *t, struct hn_sock *s, uint32_t *handle)
@@ -105,35 +126,43 @@ int hn_handles_add(struct hn_handle_table *t, struct hn_sock *s, uint32_t *handl
 		pthread_mutex_unlock(&t->lock);
 		return -EMFILE;
 	}
-	t->free_head = t->slots[slot].next_free;
+	struct hn_slot *sl = &t->slots[slot];
+	t->free_head = sl->next_free;
 	if (t->free_head == NO_SLOT)
 		t->free_tail = NO_SLOT;
-	t->slots[slot].sock = s;
 	t->count++;
-	*handle = VS_HANDLE_MIN + ((t->slots[slot].gen - 1) << t->slot_bits | slot);
+	pthread_mutex_lock(&sl->lock);
+	sl->sock = s;
+	*handle = VS_HANDLE_MIN + ((sl->gen - 1) << t->slot_bits | slot);
 	s->handle = *handle;
+	pthread_mutex_unlock(&sl->lock);
 	pthread_mutex_unlock(&t->lock);
 	return 0;
 }
 
 struct hn_sock *hn_handles_get(struct hn_handle_table *t, uint32_t handle)
 {
-	pthread_mutex_lock(&t->lock);
-	struct hn_slot *sl = lookup(t, handle);
-	struct hn_sock *s = sl ? sl->sock : NULL;
+	struct hn_slot *sl = slot_of(t, handle);
+	if (!sl)
+		return NULL;
+	pthread_mutex_lock(&sl->lock); /* the slot's only: see struct hn_slot */
+	struct hn_sock *s = names(t, sl, handle) ? sl->sock : NULL;
 	if (s)
 		hn_sock_get(s); /* under the lock: a concurrent remove cannot free it */
-	pthread_mutex_unlock(&t->lock);
+	pthread_mutex_unlock(&sl->lock);
 	return s;
 }
 
 struct hn_sock *hn_handles_remove(struct hn_handle_table *t, uint32_t handle,
 				  const struct hn_sock *expect)
 {
+	struct hn_slot *sl = slot_of(t, handle);
+	if (!sl)
+		return NULL;
 	pthread_mutex_lock(&t->lock);
-	struct hn_slot *sl = lookup(t, handle);
+	pthread_mutex_lock(&sl->lock);
 	struct hn_sock *s = NULL;
-	if (sl && (!expect || sl->sock == expect)) {
+	if (names(t, sl, handle) && (!expect || sl->sock == expect)) {
 		uint32_t slot = (uint32_t)(sl - t->slots);
 		s = sl->sock;
 		sl->sock = NULL;
@@ -150,6 +179,7 @@ struct hn_sock *hn_handles_remove(struct hn_handle_table *t, uint32_t handle,
 			t->free_tail = slot;
 		}
 	}
+	pthread_mutex_unlock(&sl->lock);
 	pthread_mutex_unlock(&t->lock);
 	return s;
 }
@@ -191,6 +221,8 @@ uint32_t hn_handles_snapshot(struct hn_handle_table *t, struct hn_sock **out, ui
 {
 	uint32_t n = 0;
 	pthread_mutex_lock(&t->lock);
+	/* A slot's sock changes only under the table's lock too (add, remove):
+	 * holding it is enough to read them all. */
 	for (uint32_t i = 0; i < t->max && n < max; i++) {
 		if (t->slots[i].sock) {
 			hn_sock_get(t->slots[i].sock);

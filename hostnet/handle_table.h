@@ -16,7 +16,9 @@
  * in a listener's backlog, closed sockets still sending).  count + reserved
  * never exceeds max.
  *
- * Thread-safe (one mutex, never held while taking a socket's lock).
+ * Thread-safe: the table's mutex for adding and removing, each slot's own mutex
+ * for hn_handles_get() (handle_table.c); neither is held while taking a socket's
+ * lock.
  */
 #ifndef VS_HOSTNET_HANDLE_TABLE_H
 #define VS_HOSTNET_HANDLE_TABLE_H

@@ -96,6 +96,17 @@ static int start(struct hostnet *hn)
 	return err;
 }
 
+/* n zeroed elements of a cache-line-aligned type, starting on a line of their
+ * own: queues and workers are written by different threads, and neighbours in
+ * the array must not share a line (README, "Locks on the request path"). */
+static void *calloc_lines(size_t n, size_t size)
+{
+	void *p = aligned_alloc(64, n * size);
+	if (p)
+		memset(p, 0, n * size);
+	return p;
+}
+
 int hostnet_create(const struct hostnet_config *cfg, struct hostnet **out)
 {
 	if (!cfg || !out)
@@ -129,8 +140,8 @@ int hostnet_create(const struct hostnet_config *cfg, struct hostnet **out)
 		.nr_queues = cfg->nr_queues,
 	};
 
-	hn->queues = calloc(cfg->nr_queues, sizeof(*hn->queues));
-	hn->workers = calloc(hn->cfg.workers, sizeof(*hn->workers));
+	hn->queues = calloc_lines(cfg->nr_queues, sizeof(*hn->queues));
+	hn->workers = calloc_lines(hn->cfg.workers, sizeof(*hn->workers));
 	if (!hn->queues || !hn->workers) {
 		free(hn->queues);
 		free(hn->workers);
@@ -197,6 +208,9 @@ void hostnet_get_stats(const struct hostnet *hn, struct hostnet_stats *out)
 		out->cq_overflows += load(&q->cq_overflows);
 		out->sq_stalls += load(&q->sq_stalls);
 		out->queues_broken += atomic_load(&q->broken);
+		out->queue[i].requests = load(&q->requests);
+		out->queue[i].batches = load(&q->batches);
+		out->queue[i].completions = load(&q->completions);
 		for (unsigned b = 0; b < HOSTNET_BATCH_BUCKETS; b++)
 			out->batch_hist[b] += load(&q->batch_hist[b]);
 	}

@@ -62,6 +62,16 @@ struct hostnet_config {
 /* batch_hist[i] counts consume passes that took n SQEs, 2^i <= n < 2^(i+1). */
 #define HOSTNET_BATCH_BUCKETS       9u /* 1, 2-3, 4-7, ..., 128-255, 256 */
 
+/* One queue's share of the counters below (queue i = vCPU i in the VMM): which
+ * queues a multi-vCPU guest really used, and how often each rang. */
+struct hostnet_queue_stats {
+	uint64_t doorbells;          /* doorbells naming this queue */
+	uint64_t wait_ns;            /* time its WAIT doorbells blocked the vCPU */
+	uint64_t requests;           /* SQEs consumed from it */
+	uint64_t batches;
+	uint64_t completions;        /* CQEs posted to it */
+};
+
 /* Counters, all monotonically increasing; read with hostnet_get_stats(). */
 struct hostnet_stats {
 	uint64_t doorbells;          /* hostnet_doorbell() calls */
@@ -80,6 +90,8 @@ struct hostnet_stats {
 	                                a copy redone after EAGAIN is not counted again */
 	uint64_t wait_ns;            /* total time doorbell WAITs blocked a vCPU */
 	uint64_t sockets_open;       /* currently open handles (a gauge, not a counter) */
+	uint64_t nr_queues;          /* entries of queue[] in use */
+	struct hostnet_queue_stats queue[VS_MAX_QUEUES]; /* each queue's own share */
 	uint64_t cq_overflows;       /* completions held host-side because the CQ was full */
 	uint64_t sq_stalls;          /* passes that left SQEs unconsumed: CQ full, host-held
 	                                completions or HOSTNET_MAX_INFLIGHT reached */

@@ -19,9 +19,10 @@ int hostnet_link_create(uint8_t *ring, uint64_t ring_gpa, uint64_t ring_bytes,
 	if (!ring || nr_queues == 0 || nr_queues > VS_MAX_QUEUES || workers == 0 ||
 	    workers > nr_queues)
 		return -EINVAL;
-	struct hostnet_link *l = calloc(1, sizeof(*l));
+	struct hostnet_link *l = aligned_alloc(64, sizeof(*l)); /* per-queue cache lines */
 	if (!l)
 		return -ENOMEM;
+	memset(l, 0, sizeof(*l));
 	/* Anonymous and shared: a fork keeps it shared with the child. */
 	l->sh = mmap(NULL, sizeof(*l->sh), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
 		     -1, 0);
@@ -98,7 +99,15 @@ void hostnet_link_get_stats(const struct hostnet_link *l, struct hostnet_stats *
 	memset(out, 0, sizeof(*out));
 	if (atomic_load(&l->sh->stats_valid))
 		*out = l->sh->worker_stats;
-	out->doorbells = load(&l->doorbells);
 	out->doorbells_bad = load(&l->doorbells_bad);
-	out->wait_ns = load(&l->wait_ns);
+	out->doorbells = out->doorbells_bad;
+	out->wait_ns = 0;
+	out->nr_queues = l->nr_queues;
+	for (uint32_t i = 0; i < l->nr_queues; i++) {
+		struct hostnet_queue_stats *qs = &out->queue[i];
+		qs->doorbells = load(&l->qc[i].doorbells);
+		qs->wait_ns = load(&l->qc[i].wait_ns);
+		out->doorbells += qs->doorbells;
+		out->wait_ns += qs->wait_ns;
+	}
 }

@@ -25,12 +25,20 @@
 #include "hostnet.h"
 #include "virtsocket/abi.h"
 
+/* A cache line each: one queue's completions and WAITs never write a line
+ * another queue's vCPU or worker reads. */
 struct hn_link_queue {
 	atomic_uint cq_tail;   /* the host's cq_tail, stored after each CQE (release) */
 	atomic_uint broken;    /* the queue is VS_QF_BROKEN */
 	atomic_uint seq;       /* futex word: bumped by completions, breaks, stop */
 	atomic_uint waiters;   /* doorbell WAITs asleep on seq */
-};
+} __attribute__((aligned(64)));
+
+/* The doorbell side's counters for one queue, bumped by that queue's vCPU
+ * thread only (private memory, a cache line each). */
+struct hn_link_counters {
+	atomic_uint_least64_t doorbells, wait_ns;
+} __attribute__((aligned(64)));
 
 /* Worker process states (state word). */
 enum { HN_LINK_STARTING = 0, HN_LINK_READY = 1, HN_LINK_FAILED = 2 };
@@ -53,7 +61,8 @@ struct hostnet_link {
 	int quit_fd;                    /* eventfd: the worker process ends */
 
 	atomic_uint stopping;           /* hostnet_link_stop(): WAITs return -EINTR */
-	atomic_uint_least64_t doorbells, doorbells_bad, wait_ns;
+	atomic_uint_least64_t doorbells_bad; /* no valid queue to count them in */
+	struct hn_link_counters qc[VS_MAX_QUEUES];
 	struct hn_link_shared *sh;      /* the shared part */
 };
 

@@ -44,7 +44,7 @@ struct hn_queue {
 	atomic_uint_least64_t requests, requests_bad, batches, completions;
 	atomic_uint_least64_t cq_overflows, sq_stalls;
 	atomic_uint_least64_t batch_hist[HOSTNET_BATCH_BUCKETS];
-};
+} __attribute__((aligned(64))); /* neighbours in hostnet's array share no line */
 
 /* The kick fd of the worker running on this thread (-1 on other threads): a
  * worker posting to a queue it consumes itself need not kick itself. */

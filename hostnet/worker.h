@@ -50,7 +50,7 @@ struct hn_worker {
 
 	atomic_uint_least64_t poll_ns, sleep_ns, wakeups;
 	atomic_uint_least64_t idle_since, sleep_since; /* current phase start, 0: none */
-};
+} __attribute__((aligned(64))); /* neighbours in hostnet's array share no line */
 
 /* epoll set (with env->kick_fds[index], its eventfd) and buffers for
  * worker index of env; room for max_queues queue pointers.  0 or -errno;

@@ -127,6 +127,12 @@ static void report_stats(const struct vm *vm, const struct vmm_config *cfg,
 		.have_hostnet = vm->worker != NULL,
 	};
 	vm_counters(vm, &s.total);
+	struct vcpu_counters per_vcpu[VS_MAX_QUEUES];
+	if (vm->nr_vcpus <= VS_MAX_QUEUES) {
+		for (uint32_t i = 0; i < vm->nr_vcpus; i++)
+			per_vcpu[i] = vm->vcpus[i].counters;
+		s.per_vcpu = per_vcpu;
+	}
 	if (vm->worker)
 		worker_proc_get_stats(vm->worker, &s.hostnet);
 	if (cfg->stats)

@@ -124,6 +124,10 @@ void stats_print(FILE *f, const struct vmm_stats *s)
 	fprintf(f, "  %-22s %" PRIu64 "\n", "pio doorbells", c->pio_doorbells);
 	fprintf(f, "  %-22s %" PRIu64 "\n", "serial bytes", c->serial_bytes);
 	fprintf(f, "  %-22s %" PRIu64 "\n", "signal kicks", c->kicks);
+	for (uint32_t i = 0; s->per_vcpu && s->cpus > 1 && i < s->cpus; i++)
+		fprintf(f, "  vcpu %-17" PRIu32 " %" PRIu64 " exits, %" PRIu64 " doorbells\n", i,
+			stats_total_exits(&s->per_vcpu[i]),
+			s->per_vcpu[i].hypercalls + s->per_vcpu[i].pio_doorbells);
 	if (!s->have_hostnet)
 		return;
 	fprintf(f, "  hostnet\n");
@@ -143,6 +147,42 @@ void stats_print(FILE *f, const struct vmm_stats *s)
 			fprintf(f, " %u-%u:%" PRIu64, lo, hi, s->hostnet.batch_hist[b]);
 	}
 	fprintf(f, "\n");
+	for (uint64_t i = 0; s->hostnet.nr_queues > 1 && i < s->hostnet.nr_queues; i++) {
+		const struct hostnet_queue_stats *q = &s->hostnet.queue[i];
+		fprintf(f, "    queue %-14" PRIu64 " %" PRIu64 " requests, %" PRIu64
+			" completions, %" PRIu64 " doorbells\n", i, q->requests, q->completions,
+			q->doorbells);
+	}
+}
+
+/* "per_vcpu": each vCPU's exits, so that exits per request can be told per vCPU
+ * (with hostnet's per-queue requests: queue i is vCPU i's). */
+static void print_json_per_vcpu(FILE *f, const struct vmm_stats *s)
+{
+	if (!s->per_vcpu)
+		return;
+	fprintf(f, "  \"per_vcpu\": [");
+	for (uint32_t i = 0; i < s->cpus; i++) {
+		const struct vcpu_counters *v = &s->per_vcpu[i];
+		fprintf(f, "%s\n    {\"exits\": %" PRIu64 ", \"hypercalls\": %" PRIu64
+			", \"pio_doorbells\": %" PRIu64 ", \"serial_bytes\": %" PRIu64
+			", \"hlt\": %" PRIu64 "}", i ? "," : "", stats_total_exits(v), v->hypercalls,
+			v->pio_doorbells, v->serial_bytes, v->exits[KVM_EXIT_HLT]);
+	}
+	fprintf(f, "\n  ],\n");
+}
+
+static void print_json_queues(FILE *f, const struct hostnet_stats *h)
+{
+	fprintf(f, "    \"queues\": [");
+	for (uint64_t i = 0; i < h->nr_queues && i < VS_MAX_QUEUES; i++) {
+		const struct hostnet_queue_stats *q = &h->queue[i];
+		fprintf(f, "%s\n      {\"doorbells\": %" PRIu64 ", \"wait_ns\": %" PRIu64
+			", \"requests\": %" PRIu64 ", \"batches\": %" PRIu64
+			", \"completions\": %" PRIu64 "}", i ? "," : "", q->doorbells, q->wait_ns,
+			q->requests, q->batches, q->completions);
+	}
+	fprintf(f, "\n    ],\n");
 }
 
 void stats_print_json(FILE *f, const struct vmm_stats *s)
@@ -172,6 +212,7 @@ void stats_print_json(FILE *f, const struct vmm_stats *s)
 	fprintf(f, "  \"pio_doorbells\": %" PRIu64 ",\n", c->pio_doorbells);
 	fprintf(f, "  \"serial_bytes\": %" PRIu64 ",\n", c->serial_bytes);
 	fprintf(f, "  \"signal_kicks\": %" PRIu64 ",\n", c->kicks);
+	print_json_per_vcpu(f, s);
 	if (!s->have_hostnet) {
 		fprintf(f, "  \"hostnet\": null\n}\n");
 		return;
@@ -180,6 +221,7 @@ void stats_print_json(FILE *f, const struct vmm_stats *s)
 	for (size_t i = 0; i < HN_FIELDS; i++)
 		fprintf(f, "    \"%s\": %" PRIu64 ",\n", hn_fields[i].json,
 			hn_value(&s->hostnet, i));
+	print_json_queues(f, &s->hostnet);
 	fprintf(f, "    \"batch_hist\": [");
 	for (unsigned b = 0; b < HOSTNET_BATCH_BUCKETS; b++)
 		fprintf(f, "%s%" PRIu64, b ? ", " : "", s->hostnet.batch_hist[b]);

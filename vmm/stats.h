@@ -33,6 +33,7 @@ struct vmm_stats {
 	double wall_seconds;     /* first KVM_RUN to the last vCPU joined */
 	int exit_status;
 	struct vcpu_counters total;
+	const struct vcpu_counters *per_vcpu; /* cpus entries, or NULL: vCPU i's own */
 	bool have_hostnet;
 	struct hostnet_stats hostnet;
 };

@@ -46,8 +46,10 @@ def parse_args(argv):
     p.add_argument("--spin-us", type=int)
     p.add_argument("--mem")
     p.add_argument("--report", metavar="DIR")
+    p.add_argument("--vcpus", metavar="LIST")
     p.add_argument("--inside-sandbox", action="store_true", help=argparse.SUPPRESS)
     a = p.parse_args(argv)
+    vcpus_mode(p, a)
     if a.repeats < 3:
         p.error("--repeats must be at least 3 (medians of fewer mean little)")
     a.seconds = a.seconds if a.seconds else (0.5 if a.quick else 1.0)
@@ -61,8 +63,9 @@ def parse_args(argv):
     if any(w not in WORKLOADS for w in a.workloads):
         p.error("--workloads: " + ",".join(WORKLOADS))
     a.configs = a.configs.split(",") if a.configs else (QUICK_CONFIGS if a.quick else ALL_CONFIGS)
-    if any(c not in ALL_CONFIGS for c in a.configs):
-        p.error("--configs: " + ",".join(ALL_CONFIGS))
+    allowed = SCALE_CONFIGS if a.vcpus else ALL_CONFIGS
+    if any(c not in allowed for c in a.configs):
+        p.error("--configs: " + ",".join(allowed))
     if a.peers:  # shorthand: every peer configuration too
         a.configs += [c for c in PEER_CONFIGS if c not in a.configs]
     if a.no_peers:
@@ -76,6 +79,37 @@ def parse_args(argv):
     if not 1 <= a.batch <= 256:
         p.error("--batch must be within 1..256")
     return a
+
+
+# --vcpus: the workloads that can run one flow per vCPU (--flows), and their default
+SCALE_WORKLOADS = ["stream", "stream-nagle", "rr"]
+SCALE_SIZES = [64, 65536]
+# --vcpus: N native threads; N vCPUs with a worker each (the vmm's default); N vCPUs
+# sharing one worker (--workers 1: one polling thread fewer per extra vCPU)
+SCALE_CONFIGS = ["native", "adaptive/zero", "adaptive/zero/1worker"]
+
+
+def vcpus_mode(p, a):
+    """--vcpus LIST (e.g. 1,2,4): a mode of its own (benchlib/scale.py), stream at 64 B
+    and 64 KiB unless --workloads/--sizes say otherwise."""
+    if not a.vcpus:
+        return
+    try:
+        a.vcpus = [int(x) for x in a.vcpus.split(",")]
+    except ValueError:
+        p.error("--vcpus wants a list of counts, e.g. 1,2,4")
+    if any(not 1 <= n <= 16 for n in a.vcpus):
+        p.error("--vcpus: each count within 1..16 (the workloads' --flows)")
+    if not a.workloads:
+        a.workloads = "stream"
+    if any(w not in SCALE_WORKLOADS for w in a.workloads.split(",")):
+        p.error("--vcpus runs " + ",".join(SCALE_WORKLOADS) + " only")
+    if not a.sizes:
+        a.sizes = ",".join(str(s) for s in SCALE_SIZES)
+    if not a.configs:
+        a.configs = "native,adaptive/zero"  # + adaptive/zero/1worker when asked
+    if not a.mem:
+        a.mem = "256M"
 
 
 def points(a):

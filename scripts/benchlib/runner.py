@@ -26,6 +26,31 @@ PVM_NOTE = ("Measured natively on a PVM host: every guest instruction is emulate
 
 
 
+def vmm_command(a, config, stats_file, wargs, vmm_args=()):
+    """The vmm running the guest workload wargs in virtsocket mode config
+    ("notify/copy"), its --stats-json to stats_file; vmm_args go before the image."""
+    notify, copy = config.split("/")
+    cmd = [os.path.join(a.build, "vmm"), "--timeout", str(int(a.seconds) + 60), "-m", a.mem,
+           f"--notify={notify}", f"--copy={copy}", "--batch", str(a.batch),
+           "--stats-json", stats_file] + list(vmm_args)
+    if a.poll_us is not None:
+        cmd += ["--poll-us", str(a.poll_us)]
+    if a.spin_us is not None:
+        cmd += ["--spin-us", str(a.spin_us)]
+    return cmd + [os.path.join(a.build, "guest.img"), "--"] + wargs
+
+
+def load_stats(stats_file):
+    """The vmm's --stats-json, or None (not written, or cut short)."""
+    if not stats_file or not os.path.exists(stats_file):
+        return None
+    try:
+        with open(stats_file) as f:
+            return json.load(f)
+    except (OSError, json.JSONDecodeError):
+        return None
+
+
 def run_one(a, env, peer, workload, size, config, rep, raw_dir, idx):
     """One run of native-bench or of the vmm; its record (also written to raw/)."""
     port = peer.sink if sink_or_echo(workload) == "sink" else peer.echo
@@ -34,29 +59,15 @@ def run_one(a, env, peer, workload, size, config, rep, raw_dir, idx):
     if config == "native":
         cmd = [os.path.join(a.build, "native-bench")] + wargs
     else:
-        notify, copy = config.split("/")
         stats_file = os.path.join(raw_dir, f"{idx:04d}.vmm-stats.json")
-        cmd = [os.path.join(a.build, "vmm"), "--timeout", str(int(a.seconds) + 60), "-m", a.mem,
-               f"--notify={notify}", f"--copy={copy}", "--batch", str(a.batch),
-               "--stats-json", stats_file]
-        if a.poll_us is not None:
-            cmd += ["--poll-us", str(a.poll_us)]
-        if a.spin_us is not None:
-            cmd += ["--spin-us", str(a.spin_us)]
-        cmd += [os.path.join(a.build, "guest.img"), "--"] + wargs
+        cmd = vmm_command(a, config, stats_file, wargs)
         sampler = exitwindow.Sampler()
     t0 = time.monotonic()
     status, out, err = run_bounded(cmd, a.seconds + 90, os.path.join(raw_dir, f"{idx:04d}"),
                                    sample=sampler)
     wall = time.monotonic() - t0
     result = parse_result(out)
-    vmm = None
-    if stats_file and os.path.exists(stats_file):
-        try:
-            with open(stats_file) as f:
-                vmm = json.load(f)
-        except (OSError, json.JSONDecodeError):
-            vmm = None
+    vmm = load_stats(stats_file)
     rec = {
         "index": idx, "rep": rep, "bench": workload, "size": size, "config": config,
         "kind": env["kind"], "command": cmd, "status": status, "wall_seconds": round(wall, 3),

@@ -20,7 +20,7 @@ def run_in_sandbox(a, argv, kind, out_dir, stamp):
     inside_out = out_dir
     if not (out_dir + os.sep).startswith(ROOT + os.sep):
         inside_out = os.path.join(ROOT, "results", f".sandbox-{stamp}")
-    runs = a.repeats * len(points(a)) * len(a.configs)
+    runs = a.repeats * len(points(a)) * len(a.configs) * len(a.vcpus or [1])
     # each peer configuration boots its Linux guest once (BOOT_S covers it and more)
     budget = int(runs * (a.seconds + 6) + a.repeats * 10 + 300
                  + sum(BOOT_S for c in a.configs if c in PEER_CONFIGS))
