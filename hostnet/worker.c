@@ -60,10 +60,9 @@ int hn_worker_init(struct hn_worker *w, struct hn_worker_env *env, uint32_t inde
 	if (epoll_ctl(w->exec.epfd, EPOLL_CTL_ADD, w->evfd, &ev) < 0)
 		return -errno;
 	w->queues = calloc(max_queues, sizeof(*w->queues));
-	w->exec.snap = calloc(env->cfg->max_sockets, sizeof(*w->exec.snap));
 	if (hn_linger_init(&w->exec.linger, env->handles, w->exec.epfd, env->cfg->max_sockets))
 		return -ENOMEM;
-	if (!w->queues || !w->exec.snap)
+	if (!w->queues)
 		return -ENOMEM;
 	if (env->cfg->copy == VS_COPY_BOUNCE) {
 		w->exec.scratch = malloc(VS_BOUNCE_BYTES);
@@ -78,7 +77,6 @@ void hn_worker_release(struct hn_worker *w)
 	if (w->exec.epfd >= 0)
 		close(w->exec.epfd);
 	free(w->queues);
-	free(w->exec.snap);
 	hn_linger_release(&w->exec.linger);
 	free(w->exec.scratch);
 }

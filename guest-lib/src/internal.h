@@ -178,6 +178,10 @@ int vs_prep_sync(struct vs_queue_state *q, const struct vs_sqe *sqe, const struc
 /* Give up on r (the wait failed): whoever completes it frees it. */
 void vs_req_abandon(struct vs_queue_state *q, struct vs_req *r);
 
+/* ---- epoll.c: interest sets' armed POLLs carry tags of their own */
+#define VS_EPOLL_TAG (1ull << 63) /* never in a record's tag (gen << 16 | index) */
+void vs_epoll_complete(struct vs_queue_state *q, const struct vs_cqe *cqe);
+
 /* ---- complete.c */
 void vs_complete(struct vs_queue_state *q, const struct vs_cqe *cqe);
 void vs_req_result(struct vs_queue_state *q, struct vs_req *r, struct vs_completion *out);
