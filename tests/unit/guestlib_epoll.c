@@ -10,7 +10,7 @@
 #include "guestlib_fake_vm.h"
 #include "virtsocket/vs_epoll.h"
 
-static void start(void)
+static void start_with(uint32_t max_sockets)
 {
 	struct rlimit r;
 	if (getrlimit(RLIMIT_NOFILE, &r) == 0 && r.rlim_cur < r.rlim_max) {
@@ -18,7 +18,12 @@ static void start(void)
 		setrlimit(RLIMIT_NOFILE, &r);
 	}
 	fvm_start(&(struct fvm_opts){ .notify = VS_NOTIFY_ADAPTIVE, .copy = VS_COPY_ZERO,
-				      .poll_us = 50 });
+				      .poll_us = 50, .max_sockets = max_sockets });
+}
+
+static void start(void)
+{
+	start_with(0);
 }
 
 /* A host listener on 127.0.0.1 and its port. */
@@ -278,5 +283,40 @@ Test(guestlib_epoll, events_on_many_sockets_each_once, .init = start, .fini = fv
 	expect_none(ep, 100);
 	for (unsigned i = 0; i < MANY; i++)
 		close(peer[i]);
+	close(l);
+}
+
+/* More idle registered sockets than hostnet's default room for parked requests per
+ * queue (HOSTNET_MAX_INFLIGHT, 4,096): each holds an armed POLL, and the queue must
+ * still take new requests (room grows with --max-sockets). */
+#define IDLE 4200
+
+static void start_big(void)
+{
+	start_with(IDLE + 64);
+}
+
+Test(guestlib_epoll, more_idle_sockets_than_the_default_inflight_room, .init = start_big,
+     .fini = fvm_stop, .timeout = 120)
+{
+	struct rlimit r;
+	getrlimit(RLIMIT_NOFILE, &r);
+	cr_assert_geq(r.rlim_cur, 2 * IDLE + 64, "needs %d open files", 2 * IDLE + 64);
+	uint16_t port;
+	int l = host_listener(&port);
+	static int fd[IDLE], peer[IDLE];
+	int ep = new_set();
+	for (unsigned i = 0; i < IDLE; i++) {
+		fd[i] = guest_conn(l, port, &peer[i]);
+		cr_assert_eq(ctl(ep, VS_EPOLL_CTL_ADD, fd[i], VS_EPOLLIN, i), 0);
+	}
+	/* The last registered and a new request both get through. */
+	cr_assert_eq(write(peer[IDLE - 1], "q", 1), 1);
+	expect_one(ep, IDLE - 1, VS_EPOLLIN, 10000);
+	int extra_peer, extra = guest_conn(l, port, &extra_peer);
+	cr_assert_geq(extra, VS_FD_FIRST);
+	for (unsigned i = 0; i < IDLE; i++)
+		close(peer[i]);
+	close(extra_peer);
 	close(l);
 }
