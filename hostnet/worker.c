@@ -149,8 +149,8 @@ static uint32_t handle_events(struct hn_worker *w, const struct epoll_event *ev,
 			uint64_t v;
 			ssize_t r = read(w->evfd, &v, sizeof(v)); /* reset the kick counter */
 			(void)r;
-		} else if (ev[i].data.u64 == HN_LINGER_TAG) {
-			hn_linger_poll(&w->exec.linger, hn_now_ns());
+		} else if (HN_LINGER_IS_TAG(ev[i].data.u64)) {
+			hn_linger_event(&w->exec.linger, ev[i].data.u64, hn_now_ns());
 		} else {
 			hn_ops_ready(&w->exec, (uint32_t)ev[i].data.u64);
 			sockets++;
