@@ -65,6 +65,23 @@ static int ctl(int ep, int op, int fd, uint32_t events, uint64_t data)
 	return vs_epoll_ctl(ep, op, fd, &ev);
 }
 
+/* One guest connection (fd, its host end peer, the listener l) registered in a new
+ * set ep with events and data. */
+struct one {
+	int l, peer, fd, ep;
+	uint16_t port;
+};
+
+static struct one one_registered(uint32_t events, uint64_t data)
+{
+	struct one o;
+	o.l = host_listener(&o.port);
+	o.fd = guest_conn(o.l, o.port, &o.peer);
+	o.ep = new_set();
+	cr_assert_eq(ctl(o.ep, VS_EPOLL_CTL_ADD, o.fd, events, data), 0);
+	return o;
+}
+
 /* Exactly one event, for data, with (at least) these bits. */
 static void expect_one(int ep, uint64_t data, uint32_t bits, int timeout_ms)
 {
@@ -94,11 +111,8 @@ static void drain(int fd, size_t n)
 Test(guestlib_epoll, register_then_ready_once_per_arrival, .init = start, .fini = fvm_stop,
      .timeout = 60)
 {
-	uint16_t port;
-	int l = host_listener(&port), peer;
-	int fd = guest_conn(l, port, &peer);
-	int ep = new_set();
-	cr_assert_eq(ctl(ep, VS_EPOLL_CTL_ADD, fd, VS_EPOLLIN, 42), 0);
+	struct one o = one_registered(VS_EPOLLIN, 42);
+	int l = o.l, peer = o.peer, fd = o.fd, ep = o.ep;
 	expect_none(ep, 100);
 
 	cr_assert_eq(write(peer, "abc", 3), 3);
@@ -122,11 +136,8 @@ Test(guestlib_epoll, register_then_ready_once_per_arrival, .init = start, .fini 
 
 Test(guestlib_epoll, modify_and_remove, .init = start, .fini = fvm_stop, .timeout = 60)
 {
-	uint16_t port;
-	int l = host_listener(&port), peer;
-	int fd = guest_conn(l, port, &peer);
-	int ep = new_set();
-	cr_assert_eq(ctl(ep, VS_EPOLL_CTL_ADD, fd, VS_EPOLLIN, 1), 0);
+	struct one o = one_registered(VS_EPOLLIN, 1);
+	int l = o.l, peer = o.peer, fd = o.fd, ep = o.ep;
 	expect_none(ep, 50);
 
 	/* MOD to writable (a fresh connection is) with new data. */
@@ -161,11 +172,8 @@ Test(guestlib_epoll, modify_and_remove, .init = start, .fini = fvm_stop, .timeou
 
 Test(guestlib_epoll, oneshot_until_modified, .init = start, .fini = fvm_stop, .timeout = 60)
 {
-	uint16_t port;
-	int l = host_listener(&port), peer;
-	int fd = guest_conn(l, port, &peer);
-	int ep = new_set();
-	cr_assert_eq(ctl(ep, VS_EPOLL_CTL_ADD, fd, VS_EPOLLIN | VS_EPOLLONESHOT, 7), 0);
+	struct one o = one_registered(VS_EPOLLIN | VS_EPOLLONESHOT, 7);
+	int l = o.l, peer = o.peer, fd = o.fd, ep = o.ep;
 	cr_assert_eq(write(peer, "y", 1), 1);
 	expect_one(ep, 7, VS_EPOLLIN, 5000);
 	expect_none(ep, 100); /* still readable, but one-shot: disabled */
@@ -180,11 +188,9 @@ Test(guestlib_epoll, oneshot_until_modified, .init = start, .fini = fvm_stop, .t
 Test(guestlib_epoll, socket_closed_while_registered, .init = start, .fini = fvm_stop,
      .timeout = 60)
 {
-	uint16_t port;
-	int l = host_listener(&port), peer;
-	int fd = guest_conn(l, port, &peer);
-	int ep = new_set();
-	cr_assert_eq(ctl(ep, VS_EPOLL_CTL_ADD, fd, VS_EPOLLIN, 10), 0);
+	struct one o = one_registered(VS_EPOLLIN, 10);
+	int l = o.l, peer = o.peer, fd = o.fd, ep = o.ep;
+	uint16_t port = o.port;
 	int h = vs_fd_handle(fd);
 	vs_fd_release(fd); /* what POSIX close() does */
 	cr_assert_eq(vs_close(h), 0);
