@@ -187,6 +187,7 @@ int httpd_parse(const char *prog, int argc, char **argv, struct httpd_opts *o)
 /* ---- connections ----------------------------------------------------------- */
 
 struct conn {
+	struct conn *next_spare;
 	int fd;
 	uint32_t used;       /* request bytes in req */
 	uint64_t responses;  /* sent on this connection */
@@ -200,6 +201,8 @@ struct server {
 	int ep, lfd;
 	bool accepting;      /* the listener is in the set (not while out of descriptors) */
 	struct conn **by_fd; /* connections by descriptor */
+	struct conn *spare;  /* closed ones, kept for the next: no heap churn per connection
+	                        (the guest's malloc walks its free list) */
 	size_t nr_slots;
 	uint64_t served, failed, open;
 };
@@ -316,7 +319,8 @@ static void conn_close(struct server *sv, struct conn *c, bool answered)
 	shutdown(c->fd, SHUT_WR);
 	close(c->fd); /* also out of the epoll set */
 	sv->by_fd[c->fd] = NULL;
-	free(c);
+	c->next_spare = sv->spare;
+	sv->spare = c;
 	sv->open--;
 	if (!sv->accepting && watch(sv, EPOLL_CTL_ADD, sv->lfd) == 0)
 		sv->accepting = true; /* a descriptor is free again */
@@ -387,11 +391,18 @@ static int accept_all(struct server *sv)
 			report(sv->prog, "accept");
 			return -1;
 		}
-		struct conn *c = malloc(sizeof(*c));
+		struct conn *c = sv->spare;
+		if (c)
+			sv->spare = c->next_spare;
+		else
+			c = malloc(sizeof(*c));
 		if (!c || !grow_slots(sv, fd) || fcntl(fd, F_SETFL, O_NONBLOCK) < 0 ||
 		    watch(sv, EPOLL_CTL_ADD, fd) < 0) {
 			report(sv->prog, "a new connection");
-			free(c);
+			if (c) {
+				c->next_spare = sv->spare;
+				sv->spare = c;
+			}
 			close(fd);
 			sv->failed++;
 			continue;
