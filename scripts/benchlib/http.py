@@ -21,7 +21,7 @@ import subprocess
 import time
 
 from .common import fmt, ratio
-from . import kvm_debugfs
+from . import exitwindow, kvm_debugfs
 
 DEFAULT_CONNS = [1, 100, 1000, 10000]
 SYSTEMS = ["native", "virtsocket"]
@@ -260,6 +260,9 @@ def run(a, out_dir, env):
     os.makedirs(raw, exist_ok=True)
     os.makedirs(d, exist_ok=True)
     records, idx = [], 0
+    why_no_exits = exitwindow.ensure_debugfs()
+    if why_no_exits:
+        print(f"bench: http: KVM's exit counters are not readable: {why_no_exits}")
     for system in SYSTEMS:
         try:
             server = Server(system, a, os.path.join(raw, f"http-server-{system}"))
