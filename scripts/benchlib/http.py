@@ -166,6 +166,10 @@ def run_wrk(a, server, conns, scratch):
             d = kvm_debugfs.diff(before, after)
             rec["kvm_exits"] = {k: d[k] for k in kvm_debugfs.MAIN_COUNTERS if k in d}
             rec["exits_per_request"] = d.get("exits", 0) / res["requests"]
+            # the ones the guest causes (doorbells: hypercalls, or port I/O), apart
+            # from the host's own interrupts and the like that land on the vCPU
+            rec["guest_exits_per_request"] = ((d.get("hypercalls", 0) + d.get("io_exits", 0))
+                                              / res["requests"])
         except kvm_debugfs.KvmDebugfsError:
             pass
     with open(scratch + ".json", "w") as f:
@@ -191,6 +195,8 @@ def summarize(records, conns_list):
                 "p99_ms": median_of(rs, lambda r: r["wrk"]["latency_ms"].get("p99")),
                 "errors": sum((r["wrk"] or {}).get("errors_total", 0) for r in rs if r["wrk"]),
                 "exits_per_request": median_of(rs, lambda r: r.get("exits_per_request")),
+                "guest_exits_per_request": median_of(
+                    rs, lambda r: r.get("guest_exits_per_request")),
             }
         row["ratio"] = ratio(row["virtsocket"]["requests_per_s"], row["native"]["requests_per_s"])
         rows.append(row)
@@ -210,12 +216,14 @@ def targets(rows):
         ok = v["ok_runs"] == v["runs"] and v["runs"] > 0 and v["errors"] == 0
         out.append(("10,000 connections held, no errors", f"{v['errors']} errors, "
                     f"{v['ok_runs']}/{v['runs']} runs ok", ok))
-    loaded = [r["virtsocket"]["exits_per_request"] for r in rows
-              if r["conns"] >= 100 and r["virtsocket"]["exits_per_request"] is not None]
-    if loaded:
-        worst = max(loaded)
-        out.append(("exits per request ≤ 0.01 under load (≥ 100 connections, worst)",
-                    fmt(worst), worst <= 0.01))
+    for key, what in (("guest_exits_per_request", "doorbell exits (hypercalls + port I/O)"),
+                      ("exits_per_request", "all KVM exits")):
+        loaded = [r["virtsocket"][key] for r in rows
+                  if r["conns"] >= 100 and r["virtsocket"][key] is not None]
+        if loaded:
+            worst = max(loaded)
+            out.append((f"{what} per request ≤ 0.01 under load (≥ 100 connections, worst)",
+                        fmt(worst), worst <= 0.01))
     return out
 
 
@@ -223,27 +231,30 @@ def write_outputs(d, env, records, rows):
     with open(os.path.join(d, "http.csv"), "w", newline="") as f:
         w = csv.writer(f)
         w.writerow(["conns", "system", "runs", "ok_runs", "requests_per_s", "p50_ms", "p99_ms",
-                    "errors", "exits_per_request", "ratio_to_native"])
+                    "errors", "exits_per_request", "guest_exits_per_request",
+                    "ratio_to_native"])
         for r in rows:
             for s in SYSTEMS:
                 v = r[s]
                 w.writerow([r["conns"], s, v["runs"], v["ok_runs"], v["requests_per_s"],
                             v["p50_ms"], v["p99_ms"], v["errors"], v["exits_per_request"],
-                            r["ratio"] if s == "virtsocket" else ""])
+                            v["guest_exits_per_request"], r["ratio"] if s == "virtsocket" else ""])
     lines = ["# http: wrk against the guest's httpd and native-httpd (same source)", "",
              f"Where: {env.get('kind_text', env.get('kind'))}. " + (env.get("note") or ""), "",
              "| connections | native req/s | virtsocket req/s | virtsocket/native | "
              "native p50 / p99 ms | virtsocket p50 / p99 ms | errors native / virtsocket | "
-             "exits per request |", "|---|---|---|---|---|---|---|---|"]
+             "exits per request: doorbell / all |", "|---|---|---|---|---|---|---|---|"]
     for r in rows:
         n, v = r["native"], r["virtsocket"]
         lines.append(f"| {r['conns']:,} | {fmt(n['requests_per_s'])} | {fmt(v['requests_per_s'])}"
                      f" | {fmt(r['ratio'])} | {fmt(n['p50_ms'])} / {fmt(n['p99_ms'])} | "
                      f"{fmt(v['p50_ms'])} / {fmt(v['p99_ms'])} | {n['errors']} / {v['errors']} | "
-                     f"{fmt(v['exits_per_request'])} |")
+                     f"{fmt(v['guest_exits_per_request'])} / {fmt(v['exits_per_request'])} |")
     lines += ["", "Medians of the runs per point; errors are wrk's (connect, read, write, "
               "timeout, non-2xx), summed over the runs; exits per request are KVM's exits "
-              "during wrk's run (its connection set-up included) over wrk's requests.", "",
+              "during wrk's run (its connection set-up included) over wrk's requests: "
+              "doorbell = hypercalls + port I/O (what the guest causes), all = every exit "
+              "(host interrupts landing on the vCPU included).", "",
               "| target | measured | met |", "|---|---|---|"]
     for name, got, met in targets(rows):
         lines.append(f"| {name} | {got} | {'yes' if met else ('no' if met is False else '?')} |")
