@@ -16,6 +16,7 @@
 #include <sys/socket.h>
 
 #include "harness.h"
+#include "virtsocket/abi.h"
 
 #define CONNS 2000
 #define PAGE  "many%20connections,%20one%20epoll%20set"
@@ -148,4 +149,25 @@ Test(kvm_net_many, guest_httpd_holds_2000_connections_byte_exact_then_frees_them
 		 2 * CONNS + 1);
 	cr_assert_not_null(strstr(vmm.out, expect), "expected '%s'", expect);
 	np_proc_free(&vmm);
+}
+
+/* Where the host's hard limit on open files is below what --max-sockets needs and the
+ * vmm may not raise it (no CAP_SYS_RESOURCE), it stops before the guest runs with a
+ * line that names the limit, the figures and the ways out. */
+Test(kvm_net_many, max_sockets_beyond_the_hard_file_limit_is_refused_with_what_to_do)
+{
+	char cmd[1024];
+	snprintf(cmd, sizeof(cmd),
+		 "exec prlimit --nofile=512:512 setpriv --bounding-set=-sys_resource "
+		 "--inh-caps=-sys_resource '%s' --timeout 60 --max-sockets 4000 '%s' -- exit 0 2>&1",
+		 vs_vmm_path(), vs_guest_img());
+	struct np_proc p;
+	cr_assert_eq(np_start(&p, true, NULL, "sh", "-c", cmd, NULL), 0);
+	cr_assert(np_wait_exit(&p, 120), "the vmm did not stop");
+	fprintf(stderr, "---- the vmm said:\n%s", p.out);
+	cr_assert_eq(p.status, VS_EXIT_VMM_ERROR, "exit status %d", p.status);
+	cr_assert_not_null(strstr(p.out, "--max-sockets 4000 needs RLIMIT_NOFILE"), "%s", p.out);
+	cr_assert_not_null(strstr(p.out, "the hard limit is 512"), "%s", p.out);
+	cr_assert_not_null(strstr(p.out, "lower --max-sockets"), "%s", p.out);
+	np_proc_free(&p);
 }
