@@ -115,25 +115,12 @@ int vs_epoll_create(void *mem, size_t bytes)
 
 /* ---- SQEs of our own ---------------------------------------------------- */
 
-static uint32_t sq_has_room(struct vs_queue_state *q, void *arg)
-{
-	(void)arg;
-	return vs_sq_space(q) ? 0 : 1;
-}
-
-/* Write sqe (user_data included) into the SQ, waiting for a free slot; the
- * host frees slots as it copies entries out, not as they complete. */
+/* Write sqe (user_data included) into the SQ, waiting for a free slot. */
 static int put_sqe(struct vs_queue_state *q, const struct vs_sqe *sqe)
 {
-	while (vs_sq_space(q) == 0) {
-		if (q->broken)
-			return -VS_EIO;
-		int err = vs_sched_wait(q, sq_has_room, NULL, 1000000);
-		if (err && err != -VS_ETIMEDOUT)
-			return err;
-	}
-	if (q->broken)
-		return -VS_EIO;
+	int err = vs_sq_wait_room(q);
+	if (err)
+		return err;
 	memcpy(vs_sq_next(q), sqe, sizeof(*sqe));
 	q->sq_prepared++;
 	return 0;

@@ -128,6 +128,9 @@ uint32_t vs_sq_space(struct vs_queue_state *q);
 struct vs_sqe *vs_sq_next(struct vs_queue_state *q);    /* caller checked vs_sq_space() */
 void vs_sq_publish(struct vs_queue_state *q, uint32_t upto);
 int vs_cq_drain(struct vs_queue_state *q);             /* consume every CQE: 0 or -EIO */
+/* Wait until the SQ has a free slot (the host copies entries out as it can: an
+ * interest set's POLLs may fill it with no record in use).  0 or -errno. */
+int vs_sq_wait_room(struct vs_queue_state *q);
 
 /* ---- sched.c: when to ring */
 int vs_sched_submit(struct vs_queue_state *q, bool caller_waits);

@@ -54,6 +54,14 @@ static void send_request(int fd, unsigned i, bool close_it)
 		     strerror(errno));
 }
 
+static struct np_proc *server; /* for its last words when a check fails */
+
+static const char *server_said(void)
+{
+	np_pump(server);
+	return server->out_len > 1500 ? server->out + server->out_len - 1500 : server->out;
+}
+
 /* Exactly want (and with at_eof, then the end of the stream). */
 static void expect_response(int fd, unsigned i, const char *want, bool at_eof)
 {
@@ -61,8 +69,8 @@ static void expect_response(int fd, unsigned i, const char *want, bool at_eof)
 	char buf[512];
 	while (got < len) {
 		ssize_t n = recv(fd, buf + got, len - got, 0);
-		cr_assert_gt(n, 0, "connection %u: %zd after %zu of %zu bytes (%s)", i, n, got, len,
-			     n < 0 ? strerror(errno) : "EOF");
+		cr_assert_gt(n, 0, "connection %u: %zd after %zu of %zu bytes (%s); httpd said:\n%s",
+			     i, n, got, len, n < 0 ? strerror(errno) : "EOF", server_said());
 		got += (size_t)n;
 	}
 	cr_assert_eq(memcmp(buf, want, len), 0, "connection %u: response differs:\n%.*s", i,
@@ -96,6 +104,7 @@ Test(kvm_net_many, guest_httpd_holds_2000_connections_byte_exact_then_frees_them
 	cr_assert_geq(r.rlim_cur, CONNS + 64, "this test needs %d open files", CONNS + 64);
 
 	struct np_proc vmm;
+	server = &vmm;
 	char max_requests[16];
 	snprintf(max_requests, sizeof(max_requests), "%d", 2 * CONNS + 1);
 	/* Places: the connections, a full backlog (its places are reserved) and spare. */
