@@ -144,7 +144,7 @@ class Server:
 
 def run_wrk(a, server, conns, scratch):
     secs = seconds_for(a, conns)
-    threads = max(1, min(conns, os.cpu_count() or 1))
+    threads = max(1, min(conns, getattr(a, "http_threads", None) or os.cpu_count() or 1))
     cmd = ["wrk", "-t", str(threads), "-c", str(conns), "-d", f"{int(secs + 0.999)}s", "--latency",
            "--timeout", WRK_TIMEOUT, f"http://127.0.0.1:{server.port}/"]
     before = server.vm_counters()
@@ -158,7 +158,7 @@ def run_wrk(a, server, conns, scratch):
     wall = time.monotonic() - t0
     after = server.vm_counters()
     res = parse_wrk(out)
-    rec = {"system": server.system, "conns": conns, "command": cmd, "status": status,
+    rec = {"system": server.system, "conns": conns, "threads": threads, "command": cmd, "status": status,
            "wall_seconds": round(wall, 3), "ok": status == 0 and res is not None,
            "wrk": res, "stdout": out[-3000:], "stderr": err[-2000:]}
     if before and after and res and res["requests"]:

@@ -50,6 +50,8 @@ def parse_args(argv):
     p.add_argument("--report", metavar="DIR")
     p.add_argument("--http-conns", help="http workload: connection counts (default "
                    "1,100,1000,10000)")
+    p.add_argument("--http-threads", type=int, help="http workload: wrk's threads "
+                   "(default: one per CPU)")
     p.add_argument("--inside-sandbox", action="store_true", help=argparse.SUPPRESS)
     a = p.parse_args(argv)
     if a.repeats < 3:
