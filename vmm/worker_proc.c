@@ -216,10 +216,9 @@ static int wait_ready(struct worker_proc *wp, char *msg, size_t msglen)
 	return -ETIMEDOUT;
 }
 
-int worker_proc_start(struct worker_proc *wp, const struct hostnet_config *cfg, char *msg,
-		      size_t msglen)
+static int start(struct worker_proc *wp, const struct hostnet_config *cfg, char *msg,
+		 size_t msglen)
 {
-	*wp = (struct worker_proc){ .pid = -1, .pidfd = -1 };
 	uint32_t workers = cfg->workers ? cfg->workers : cfg->nr_queues;
 	int err = hostnet_link_create(cfg->ring, cfg->ring_gpa, cfg->ring_bytes, cfg->nr_queues,
 				      workers, &wp->link);
@@ -248,6 +247,16 @@ int worker_proc_start(struct worker_proc *wp, const struct hostnet_config *cfg, 
 		return err;
 	}
 	return wait_ready(wp, msg, msglen);
+}
+
+int worker_proc_start(struct worker_proc *wp, const struct hostnet_config *cfg, char *msg,
+		      size_t msglen)
+{
+	*wp = (struct worker_proc){ .pid = -1, .pidfd = -1 };
+	int err = start(wp, cfg, msg, msglen);
+	if (err < 0)
+		worker_proc_destroy(wp); /* the link and pidfd of a start that failed */
+	return err;
 }
 
 bool worker_proc_ended(struct worker_proc *wp, char *msg, size_t msglen)
