@@ -88,7 +88,8 @@ static int start(struct hostnet *hn)
 	init_env(hn);
 	for (uint32_t i = 0; !err && i < hn->cfg.nr_queues; i++)
 		err = hn_queue_init(&hn->queues[i], i, hn_ring_queue(&hn->mem, i),
-				    &hn->link->sh->q[i]);
+				    &hn->link->sh->q[i],
+				    HOSTNET_QUEUE_INFLIGHT(hn->cfg.max_sockets));
 	for (uint32_t i = 0; !err && i < hn->cfg.workers; i++)
 		err = init_worker(hn, i);
 	for (uint32_t i = 0; !err && i < hn->cfg.workers; i++)

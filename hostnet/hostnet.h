@@ -59,6 +59,12 @@ struct hostnet_config {
  * consuming that queue until one completes: a guest cannot make the host
  * allocate without bound. */
 #define HOSTNET_MAX_INFLIGHT        (4u * VS_CQ_ENTRIES)
+/* ... per queue, with max_sockets: at least one parked request per socket (an
+ * interest set keeps a POLL armed on every idle connection, vs_epoll.h) plus a
+ * CQ's worth, so that 10,000 idle connections never stop a queue. */
+#define HOSTNET_QUEUE_INFLIGHT(max_sockets)                                   \
+	((max_sockets) + VS_CQ_ENTRIES > HOSTNET_MAX_INFLIGHT ?               \
+		 (max_sockets) + VS_CQ_ENTRIES : HOSTNET_MAX_INFLIGHT)
 /* batch_hist[i] counts consume passes that took n SQEs, 2^i <= n < 2^(i+1). */
 #define HOSTNET_BATCH_BUCKETS       9u /* 1, 2-3, 4-7, ..., 128-255, 256 */
 

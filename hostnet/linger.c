@@ -42,15 +42,25 @@ static void reset_close(int fd)
 int hn_linger_init(struct hn_linger_set *l, struct hn_handle_table *handles, int epfd,
 		   uint32_t cap)
 {
-	*l = (struct hn_linger_set){ .handles = handles, .epfd = epfd, .cap = cap };
+	*l = (struct hn_linger_set){ .handles = handles, .epfd = epfd, .cap = cap,
+				     .free_head = HN_LINGER_NONE, .oldest = HN_LINGER_NONE,
+				     .newest = HN_LINGER_NONE };
 	l->v = calloc(cap, sizeof(*l->v));
-	return l->v ? 0 : -ENOMEM;
+	if (!l->v)
+		return -ENOMEM;
+	for (uint32_t i = cap; i-- > 0;) {
+		l->v[i].fd = -1;
+		l->v[i].next = l->free_head;
+		l->free_head = i;
+	}
+	return 0;
 }
 
 void hn_linger_release(struct hn_linger_set *l)
 {
-	for (uint32_t i = 0; i < l->n; i++)
-		reset_close(l->v[i].fd);
+	for (uint32_t i = 0; l->v && i < l->cap; i++)
+		if (l->v[i].fd >= 0)
+			reset_close(l->v[i].fd);
 	l->n = 0;
 	free(l->v);
 	l->v = NULL;
@@ -63,47 +73,92 @@ void hn_linger_close(struct hn_linger_set *l, int fd, int type)
 		close(fd); /* nothing the kernel would keep, or a reset that frees it */
 		return;
 	}
-	struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP | EPOLLET,
-				  .data.u64 = HN_LINGER_TAG };
-	if (l->n >= l->cap || !hn_handles_reserve(l->handles, 1)) {
+	uint32_t slot = l->free_head;
+	if (slot == HN_LINGER_NONE || !hn_handles_reserve(l->handles, 1)) {
 		reset_close(fd);
 		return;
 	}
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP | EPOLLET,
+				  .data.u64 = HN_LINGER_TAG + slot };
 	if (epoll_ctl(l->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
 		hn_handles_unreserve(l->handles, 1);
 		reset_close(fd);
 		return;
 	}
 	shutdown(fd, SHUT_WR); /* the FIN goes after the data */
-	l->v[l->n++] = (struct hn_linger){
-		.fd = fd, .deadline_ns = hn_now_ns() + HN_LINGER_MS * 1000000ull,
-	};
+	struct hn_linger *e = &l->v[slot];
+	l->free_head = e->next;
+	/* every deadline is now + the same span: appending keeps them in order */
+	*e = (struct hn_linger){ .fd = fd, .prev = l->newest, .next = HN_LINGER_NONE,
+				 .deadline_ns = hn_now_ns() + HN_LINGER_MS * 1000000ull };
+	if (l->newest == HN_LINGER_NONE)
+		l->oldest = slot;
+	else
+		l->v[l->newest].next = slot;
+	l->newest = slot;
+	l->n++;
 }
 
-void hn_linger_poll(struct hn_linger_set *l, uint64_t now_ns)
+/* Out of the deadline order into the free list; gives its place back. */
+static void release_slot(struct hn_linger_set *l, uint32_t slot)
 {
-	l->checked_ns = now_ns;
-	for (uint32_t i = 0; i < l->n;) {
-		struct hn_linger *e = &l->v[i];
-		bool done = tcp_state(e->fd) == TCP_CLOSE;
-		/* Data for a socket the guest closed: the kernel would reset. */
-		bool reset = !done && has_unread(e->fd);
-		if (!done && !reset && now_ns < e->deadline_ns) {
-			i++;
-			continue;
-		}
-		epoll_ctl(l->epfd, EPOLL_CTL_DEL, e->fd, NULL);
-		if (done)
-			close(e->fd);
-		else
-			reset_close(e->fd);
-		hn_handles_unreserve(l->handles, 1);
-		*e = l->v[--l->n];
-	}
+	struct hn_linger *e = &l->v[slot];
+	if (e->prev == HN_LINGER_NONE)
+		l->oldest = e->next;
+	else
+		l->v[e->prev].next = e->next;
+	if (e->next == HN_LINGER_NONE)
+		l->newest = e->prev;
+	else
+		l->v[e->next].prev = e->prev;
+	e->fd = -1;
+	e->next = l->free_head;
+	l->free_head = slot;
+	l->n--;
+	hn_handles_unreserve(l->handles, 1);
+}
+
+/* Finish slot's socket if it is done (or due): close it quietly once closed both
+ * ways, reset it when data came for it or its time is up. */
+static void check(struct hn_linger_set *l, uint32_t slot, uint64_t now_ns)
+{
+	struct hn_linger *e = &l->v[slot];
+	if (e->fd < 0)
+		return;
+	bool done = tcp_state(e->fd) == TCP_CLOSE;
+	/* Data for a socket the guest closed: the kernel would reset. */
+	bool reset = !done && has_unread(e->fd);
+	if (!done && !reset && now_ns < e->deadline_ns)
+		return;
+	epoll_ctl(l->epfd, EPOLL_CTL_DEL, e->fd, NULL);
+	if (done)
+		close(e->fd);
+	else
+		reset_close(e->fd);
+	release_slot(l, slot);
+}
+
+void hn_linger_event(struct hn_linger_set *l, uint64_t tag, uint64_t now_ns)
+{
+	uint64_t slot = tag - HN_LINGER_TAG;
+	if (slot < l->cap)
+		check(l, (uint32_t)slot, now_ns);
 }
 
 void hn_linger_tick(struct hn_linger_set *l, uint64_t now_ns)
 {
-	if (l->n && now_ns - l->checked_ns >= HN_LINGER_POLL_MS * 1000000ull)
-		hn_linger_poll(l, now_ns);
+	if (!l->n || now_ns - l->checked_ns < HN_LINGER_POLL_MS * 1000000ull)
+		return;
+	l->checked_ns = now_ns;
+	while (l->oldest != HN_LINGER_NONE && l->v[l->oldest].deadline_ns <= now_ns)
+		check(l, l->oldest, now_ns);
+	for (uint32_t k = 0, seen = 0; k < l->cap && k < 32 * HN_LINGER_SWEEP &&
+					  seen < HN_LINGER_SWEEP && l->n; k++) {
+		uint32_t slot = l->sweep;
+		l->sweep = slot + 1 < l->cap ? slot + 1 : 0;
+		if (l->v[slot].fd >= 0) {
+			seen++;
+			check(l, slot, now_ns);
+		}
+	}
 }

@@ -28,22 +28,36 @@
 struct hn_handle_table;
 
 #define HN_LINGER_MS      10000u
-/* epoll_event.data.u64 of a lingering socket (handles are < 2^31). */
-#define HN_LINGER_TAG     (UINT64_MAX - 1)
+/* epoll_event.data.u64 of a lingering socket: HN_LINGER_TAG + its slot (handles are
+ * < 2^31, slots < 2^16, and the worker's eventfd is UINT64_MAX). */
+#define HN_LINGER_TAG     (1ull << 40)
+#define HN_LINGER_IS_TAG(u64) ((u64) >= HN_LINGER_TAG && (u64) < HN_LINGER_TAG + (1ull << 32))
 /* How often a worker with lingering sockets looks at them anyway. */
 #define HN_LINGER_POLL_MS 20
+/* ... and how many it looks at then, besides those past their deadline: a safety
+ * net for a state change without an event, bounded so a tick never walks them all. */
+#define HN_LINGER_SWEEP   32u
 
+#define HN_LINGER_NONE    UINT32_MAX
+
+/* One lingering socket, in a slot that stays put (its epoll tag names it). */
 struct hn_linger {
-	int fd;
+	int fd;                  /* -1: a free slot */
+	uint32_t prev, next;     /* deadline order (oldest first), or the free list (next) */
 	uint64_t deadline_ns;
 };
 
-/* One worker's lingering sockets, watched by its epoll set. */
+/* One worker's lingering sockets, watched by its epoll set.  Each event checks its
+ * own socket; a tick finishes those past their deadline, oldest first, and sweeps a
+ * few more: no work grows with the number lingering. */
 struct hn_linger_set {
 	struct hn_handle_table *handles; /* where their places are reserved */
 	int epfd;
-	struct hn_linger *v;
+	struct hn_linger *v;             /* cap slots */
 	uint32_t n, cap;                 /* cap: max_sockets, places bound n */
+	uint32_t free_head;
+	uint32_t oldest, newest;         /* deadline order */
+	uint32_t sweep;                  /* next slot the tick's sweep looks at */
 	uint64_t checked_ns;
 };
 
@@ -58,9 +72,10 @@ void hn_linger_release(struct hn_linger_set *l);
  * lingering as above.  Takes over fd. */
 void hn_linger_close(struct hn_linger_set *l, int fd, int type);
 
-/* Finish the lingering sockets that are done or past their deadline
- * (every call looks; hn_linger_tick() at most every HN_LINGER_POLL_MS). */
-void hn_linger_poll(struct hn_linger_set *l, uint64_t now_ns);
+/* An epoll event with tag (HN_LINGER_IS_TAG): finish that socket if it is done. */
+void hn_linger_event(struct hn_linger_set *l, uint64_t tag, uint64_t now_ns);
+/* At most every HN_LINGER_POLL_MS: finish those past their deadline (reset) and
+ * any of a few swept that are done. */
 void hn_linger_tick(struct hn_linger_set *l, uint64_t now_ns);
 
 #endif

@@ -87,6 +87,8 @@ static void count(atomic_uint_least64_t *c, uint64_t n)
  * caller must hold its own reference to r->sock if it still uses it. */
 static void finish(struct hn_req *r, int32_t res)
 {
+	if (r->on_heap)
+		hn_pending_remove(&r->q->pending, r);
 	hn_queue_post(r->q, r->user_data, res, 0);
 	if (r->chain)
 		hn_chain_link_done(r->chain, r, res); /* the next link may go */
@@ -121,6 +123,7 @@ static void park(struct hn_req_list *l, struct hn_req *r)
 	*p = *r;
 	p->on_heap = true;
 	hn_req_list_push(l, p);
+	hn_pending_add(&p->q->pending, p);
 }
 
 /* Remember s for hn_ops_flush() at the end of this pass.  Sock locked. */
@@ -570,52 +573,30 @@ static void run_close(struct hn_exec *x, struct hn_req *r)
 	finish(r, 0);
 }
 
-/* Does p match a CANCEL from queue q for target, and is it older than *best? */
-static bool cancel_candidate(const struct hn_req *p, const struct hn_queue *q,
-			     uint64_t target, uint64_t best_seq)
-{
-	return p->q == q && p->user_data == target && p->seq < best_seq;
-}
-
+/* The oldest parked request of r's queue with the target user_data: its queue's
+ * index names the socket (no walk over every socket), then that socket's lists
+ * give the request itself, unless it finished in the meantime. */
 static void run_cancel(struct hn_exec *x, struct hn_req *r)
 {
-	uint32_t n = hn_handles_snapshot(x->handles, x->snap, x->cfg->max_sockets);
-	struct hn_sock *best = NULL;
-	uint64_t best_seq = UINT64_MAX;
-
-	/* Find the oldest matching parked request of this queue... */
-	for (uint32_t i = 0; i < n; i++) {
-		struct hn_sock *s = x->snap[i];
+	uint64_t seq;
+	struct hn_sock *s = hn_pending_oldest(&r->q->pending, r->cancel_target, &seq);
+	int32_t res = -ENOENT;
+	if (s) {
 		pthread_mutex_lock(&s->lock);
 		struct hn_req_list *lists[] = { &s->in, &s->out, &s->poll };
-		for (unsigned k = 0; k < 3; k++)
-			for (struct hn_req *p = lists[k]->head; p; p = p->next)
-				if (cancel_candidate(p, r->q, r->cancel_target, best_seq)) {
-					best = s;
-					best_seq = p->seq;
-				}
-		pthread_mutex_unlock(&s->lock);
-	}
-
-	/* ...and cancel it, unless it finished in the meantime. */
-	int32_t res = -ENOENT;
-	if (best) {
-		pthread_mutex_lock(&best->lock);
-		struct hn_req_list *lists[] = { &best->in, &best->out, &best->poll };
 		for (unsigned k = 0; k < 3 && res; k++)
 			for (struct hn_req *p = lists[k]->head; p; p = p->next)
-				if (p->q == r->q && p->seq == best_seq) {
+				if (p->q == r->q && p->seq == seq) {
 					hn_req_list_remove(lists[k], p);
 					finish(p, cancel_result(p));
 					res = 0;
 					break;
 				}
-		if (!best->closed)
-			progress(x, best); /* the next in line may go now */
-		pthread_mutex_unlock(&best->lock);
+		if (!s->closed)
+			progress(x, s); /* the next in line may go now */
+		pthread_mutex_unlock(&s->lock);
+		hn_sock_put(s);
 	}
-	for (uint32_t i = 0; i < n; i++)
-		hn_sock_put(x->snap[i]);
 	finish(r, res);
 }
 
@@ -717,6 +698,7 @@ static void drop_list(struct hn_req_list *l)
 {
 	struct hn_req *r;
 	while ((r = hn_req_list_pop(l))) {
+		hn_pending_remove(&r->q->pending, r);
 		hn_sock_put(r->sock);
 		free(r);
 	}

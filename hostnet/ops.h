@@ -29,7 +29,6 @@ struct hn_exec {
 	/* This worker's. */
 	int epfd;                   /* sockets made here are watched by this set */
 	uint8_t *scratch;           /* bounce mode: the private host copy of a payload */
-	struct hn_sock **snap;      /* CANCEL: room for a snapshot of every socket */
 	/* Sockets whose SENDs wait for the end of this pass (referenced); one
 	 * pass takes at most VS_SQ_ENTRIES requests, so this many at most. */
 	struct hn_sock *deferred[VS_SQ_ENTRIES];

@@ -29,7 +29,7 @@
 _Thread_local int hn_queue_self_kick_fd = -1;
 
 int hn_queue_init(struct hn_queue *q, uint32_t index, struct vs_queue *ring,
-		  struct hn_link_queue *link)
+		  struct hn_link_queue *link, uint32_t max_inflight)
 {
 	q->index = index;
 	q->ring = ring;
@@ -40,10 +40,12 @@ int hn_queue_init(struct hn_queue *q, uint32_t index, struct vs_queue *ring,
 	atomic_store(&link->cq_tail, q->cq_tail);
 	atomic_store(&link->broken, 0);
 	ring->ctrl.flags = 0;
-	q->overflow = calloc(HOSTNET_MAX_INFLIGHT, sizeof(*q->overflow));
+	q->max_inflight = max_inflight;
+	q->overflow = calloc(max_inflight, sizeof(*q->overflow));
 	if (!q->overflow)
 		return -ENOMEM;
 	pthread_mutex_init(&q->lock, NULL);
+	hn_pending_init(&q->pending);
 	return 0;
 }
 
@@ -52,6 +54,7 @@ void hn_queue_destroy(struct hn_queue *q)
 	if (!q->overflow)
 		return; /* never initialised */
 	pthread_mutex_destroy(&q->lock);
+	hn_pending_destroy(&q->pending);
 	free(q->overflow);
 	q->overflow = NULL;
 }
@@ -119,7 +122,7 @@ static void flush_locked(struct hn_queue *q)
 	int64_t room = cq_free_locked(q);
 	while (n && room > 0) {
 		write_cqe_locked(q, &q->overflow[q->ov_head]);
-		q->ov_head = (q->ov_head + 1) % HOSTNET_MAX_INFLIGHT;
+		q->ov_head = (q->ov_head + 1) % q->max_inflight;
 		n--;
 		room--;
 	}
@@ -146,10 +149,10 @@ void hn_queue_post(struct hn_queue *q, uint64_t user_data, int32_t result, uint3
 	} else {
 		if (room > 0) {
 			write_cqe_locked(q, &cqe);
-		} else if (held < HOSTNET_MAX_INFLIGHT) {
+		} else if (held < q->max_inflight) {
 			/* Held completions count as in flight, and inflight never
-			 * exceeds HOSTNET_MAX_INFLIGHT: this slot always exists. */
-			q->overflow[(q->ov_head + held) % HOSTNET_MAX_INFLIGHT] = cqe;
+			 * exceeds q->max_inflight: this slot always exists. */
+			q->overflow[(q->ov_head + held) % q->max_inflight] = cqe;
 			atomic_store(&q->ov_count, held + 1);
 			atomic_fetch_add_explicit(&q->cq_overflows, 1, memory_order_relaxed);
 			hn_queue_set_flags(q, VS_QF_CQ_OVERFLOW, 0);
@@ -173,7 +176,7 @@ static unsigned log2_bucket(uint32_t n)
 }
 
 /* How many SQEs may be consumed now (of avail): the CQ's free slots, none while
- * completions are held back, and within HOSTNET_MAX_INFLIGHT. */
+ * completions are held back, and within q->max_inflight. */
 static uint32_t admission(struct hn_queue *q, uint32_t avail)
 {
 	pthread_mutex_lock(&q->lock);
@@ -186,10 +189,10 @@ static uint32_t admission(struct hn_queue *q, uint32_t avail)
 	uint32_t budget = avail;
 	if (budget > room)
 		budget = (uint32_t)room;
-	if (inflight >= HOSTNET_MAX_INFLIGHT)
+	if (inflight >= q->max_inflight)
 		return 0;
-	if (budget > HOSTNET_MAX_INFLIGHT - inflight)
-		budget = HOSTNET_MAX_INFLIGHT - inflight;
+	if (budget > q->max_inflight - inflight)
+		budget = q->max_inflight - inflight;
 	return budget;
 }
 

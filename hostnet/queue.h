@@ -17,6 +17,7 @@
 
 #include "hostnet.h"
 #include "link.h"
+#include "pending.h"
 #include "virtsocket/abi.h"
 
 struct hn_queue {
@@ -32,11 +33,13 @@ struct hn_queue {
 	pthread_mutex_t lock;
 	struct hn_link_queue *link; /* cq_tail, broken and the WAITers' futex (link.h) */
 	uint32_t cq_tail;           /* private copy of what we published */
-	struct vs_cqe *overflow;    /* HOSTNET_MAX_INFLIGHT slots, a FIFO ring */
+	uint32_t max_inflight;      /* HOSTNET_QUEUE_INFLIGHT(max_sockets) */
+	struct vs_cqe *overflow;    /* max_inflight slots, a FIFO ring */
 	uint32_t ov_head;
 	atomic_uint ov_count;       /* written under lock, peeked without */
 
 	atomic_uint inflight;       /* consumed, CQE not yet in the CQ */
+	struct hn_pending pending;  /* its parked requests by user_data (CANCEL) */
 	atomic_bool broken;         /* guest corrupted an index: dead queue */
 	atomic_bool stalled;        /* worker left SQEs for lack of CQ/inflight room */
 
@@ -54,7 +57,7 @@ extern _Thread_local int hn_queue_self_kick_fd;
  * clear its flags.  0 or -ENOMEM.  hn_queue_destroy() undoes it (and does
  * nothing for a queue never initialised). */
 int hn_queue_init(struct hn_queue *q, uint32_t index, struct vs_queue *ring,
-		  struct hn_link_queue *link);
+		  struct hn_link_queue *link, uint32_t max_inflight);
 void hn_queue_destroy(struct hn_queue *q);
 
 /* Copy out what the SQ offers, at most as many entries as the CQ and the

@@ -20,6 +20,7 @@ struct hn_chain;
  * while it is tried; copied to the heap only if it has to wait. */
 struct hn_req {
 	struct hn_req *next;        /* in its socket's pending list */
+	struct hn_req *pend_prev, *pend_next; /* parked: in its queue's index (pending.h) */
 	struct hn_queue *q;         /* its completion goes to this queue's CQ */
 	uint64_t seq;               /* submission number within q (CANCEL: oldest) */
 	uint64_t user_data;

@@ -61,12 +61,11 @@ int hn_worker_init(struct hn_worker *w, struct hn_worker_env *env, uint32_t inde
 	if (epoll_ctl(w->exec.epfd, EPOLL_CTL_ADD, w->evfd, &ev) < 0)
 		return -errno;
 	w->queues = calloc(max_queues, sizeof(*w->queues));
-	w->exec.snap = calloc(env->cfg->max_sockets, sizeof(*w->exec.snap));
 	hn_chains_init(&w->chains, w->evfd);
 	w->chains_ready = true;
 	if (hn_linger_init(&w->exec.linger, env->handles, w->exec.epfd, env->cfg->max_sockets))
 		return -ENOMEM;
-	if (!w->queues || !w->exec.snap)
+	if (!w->queues)
 		return -ENOMEM;
 	if (env->cfg->copy == VS_COPY_BOUNCE) {
 		w->exec.scratch = malloc(VS_BOUNCE_BYTES);
@@ -81,7 +80,6 @@ void hn_worker_release(struct hn_worker *w)
 	if (w->exec.epfd >= 0)
 		close(w->exec.epfd);
 	free(w->queues);
-	free(w->exec.snap);
 	hn_linger_release(&w->exec.linger);
 	free(w->exec.scratch);
 	if (w->chains_ready)
@@ -202,8 +200,8 @@ static uint32_t handle_events(struct hn_worker *w, const struct epoll_event *ev,
 			uint64_t v;
 			ssize_t r = read(w->evfd, &v, sizeof(v)); /* reset the kick counter */
 			(void)r;
-		} else if (ev[i].data.u64 == HN_LINGER_TAG) {
-			hn_linger_poll(&w->exec.linger, hn_now_ns());
+		} else if (HN_LINGER_IS_TAG(ev[i].data.u64)) {
+			hn_linger_event(&w->exec.linger, ev[i].data.u64, hn_now_ns());
 		} else {
 			hn_ops_ready(&w->exec, (uint32_t)ev[i].data.u64);
 			sockets++;

@@ -42,9 +42,14 @@ int worker_jail_close_fds(const int *keep, unsigned nr_keep)
 	return 0;
 }
 
+uint64_t worker_jail_files_needed(uint32_t max_sockets, uint32_t workers)
+{
+	return (uint64_t)max_sockets + 2u * workers + WORKER_OWN_FDS;
+}
+
 int worker_jail_limit_files(uint32_t max_sockets, uint32_t workers)
 {
-	rlim_t n = (rlim_t)max_sockets + 2u * workers + WORKER_OWN_FDS;
+	rlim_t n = (rlim_t)worker_jail_files_needed(max_sockets, workers);
 	struct rlimit r = { .rlim_cur = n, .rlim_max = n };
 	return setrlimit(RLIMIT_NOFILE, &r) ? -errno : 0;
 }

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -48,7 +49,7 @@ static void on_parent_death(int sig)
 
 static void child_fail(struct hostnet_link *l, const char *step, int err)
 {
-	char line[160];
+	char line[400];
 	snprintf(line, sizeof(line), "vmm: hostnet worker process: %s: %s\n", step,
 		 strerror(-err));
 	atomic_store(&l->sh->start_err, err);
@@ -84,11 +85,22 @@ static int jail(struct hostnet_link *l, const struct hostnet_config *cfg, pid_t 
 	int err = worker_jail_close_fds(keep, n);
 	if (err)
 		child_fail(l, "closing inherited files", err);
-	err = worker_jail_limit_files(cfg->max_sockets ? cfg->max_sockets
-						       : HOSTNET_DEFAULT_MAX_SOCKETS,
-				      l->workers);
-	if (err)
-		child_fail(l, "setrlimit(RLIMIT_NOFILE)", err);
+	uint32_t max_sockets = cfg->max_sockets ? cfg->max_sockets : HOSTNET_DEFAULT_MAX_SOCKETS;
+	err = worker_jail_limit_files(max_sockets, l->workers);
+	if (err) {
+		/* Name the limit and the ways out: the usual cause is a hard limit
+		 * below what --max-sockets needs, for a VMM without CAP_SYS_RESOURCE. */
+		struct rlimit now = { 0 };
+		getrlimit(RLIMIT_NOFILE, &now);
+		char step[280];
+		snprintf(step, sizeof(step),
+			 "--max-sockets %u needs RLIMIT_NOFILE %llu, the hard limit is %llu "
+			 "(raise it: ulimit -Hn / LimitNOFILE=, or run the vmm as root; or "
+			 "lower --max-sockets); setrlimit(RLIMIT_NOFILE)", max_sockets,
+			 (unsigned long long)worker_jail_files_needed(max_sockets, l->workers),
+			 (unsigned long long)now.rlim_max);
+		child_fail(l, step, err);
+	}
 	err = worker_jail_drop_root(WORKER_PROC_UID);
 	if (err)
 		child_fail(l, "empty root / dropping privileges", err);
@@ -222,10 +234,9 @@ static int wait_ready(struct worker_proc *wp, char *msg, size_t msglen)
 	return -ETIMEDOUT;
 }
 
-int worker_proc_start(struct worker_proc *wp, const struct hostnet_config *cfg, char *msg,
-		      size_t msglen)
+static int start(struct worker_proc *wp, const struct hostnet_config *cfg, char *msg,
+		 size_t msglen)
 {
-	*wp = (struct worker_proc){ .pid = -1, .pidfd = -1 };
 	uint32_t workers = cfg->workers ? cfg->workers : cfg->nr_queues;
 	int err = hostnet_link_create(cfg->ring, cfg->ring_gpa, cfg->ring_bytes, cfg->nr_queues,
 				      workers, &wp->link);
@@ -254,6 +265,16 @@ int worker_proc_start(struct worker_proc *wp, const struct hostnet_config *cfg, 
 		return err;
 	}
 	return wait_ready(wp, msg, msglen);
+}
+
+int worker_proc_start(struct worker_proc *wp, const struct hostnet_config *cfg, char *msg,
+		      size_t msglen)
+{
+	*wp = (struct worker_proc){ .pid = -1, .pidfd = -1 };
+	int err = start(wp, cfg, msg, msglen);
+	if (err < 0)
+		worker_proc_destroy(wp); /* the link and pidfd of a start that failed */
+	return err;
 }
 
 bool worker_proc_ended(struct worker_proc *wp, char *msg, size_t msglen)

@@ -10,6 +10,11 @@
 void vs_complete(struct vs_queue_state *q, const struct vs_cqe *cqe)
 {
 	uint64_t tag = cqe->user_data;
+	if (tag & VS_EPOLL_TAG) {
+		q->stats.completions++;
+		vs_epoll_complete(q, cqe);
+		return;
+	}
 	uint32_t index = (uint32_t)(tag & 0xffffu);
 	struct vs_req *r = &q->req[index < VS_MAX_INFLIGHT ? index : 0];
 	if (index >= VS_MAX_INFLIGHT || (tag >> 32) != 0 || r->state != VS_REQ_PENDING ||

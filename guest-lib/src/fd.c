@@ -11,6 +11,7 @@
 #include <stdatomic.h>
 
 #include "internal.h"
+#include "virtsocket/vs_epoll.h"
 
 struct fd_slot {
 	_Atomic int handle;      /* 0: free (a handle is never 0) */
@@ -19,6 +20,9 @@ struct fd_slot {
 
 static struct fd_slot fds[VS_FD_MAX];
 static atomic_flag fd_lock = ATOMIC_FLAG_INIT;
+/* No descriptor below this is free (under the lock): opening is not a walk
+ * over every open descriptor, with thousands open. */
+static int lowest_free = VS_FD_FIRST;
 
 static void lock(void)
 {
@@ -36,10 +40,11 @@ int vs_fd_open(int handle, unsigned flags)
 	if (handle < (int)VS_HANDLE_MIN)
 		return -VS_EINVAL;
 	lock();
-	for (int fd = VS_FD_FIRST; fd < VS_FD_MAX; fd++) {
+	for (int fd = lowest_free; fd < VS_FD_MAX; fd++) {
 		if (atomic_load_explicit(&fds[fd].handle, memory_order_relaxed) == 0) {
 			atomic_store_explicit(&fds[fd].flags, flags, memory_order_relaxed);
 			atomic_store_explicit(&fds[fd].handle, handle, memory_order_release);
+			lowest_free = fd + 1;
 			unlock();
 			return fd;
 		}
@@ -86,8 +91,11 @@ int vs_fd_release(int fd)
 {
 	if (!slot_of(fd))
 		return -VS_EBADF;
+	vs_epoll_forget_fd(fd); /* closed: out of every interest set, as in Linux */
 	lock();
 	atomic_store_explicit(&fds[fd].handle, 0, memory_order_release);
+	if (fd < lowest_free)
+		lowest_free = fd;
 	unlock();
 	return 0;
 }

@@ -128,6 +128,9 @@ uint32_t vs_sq_space(struct vs_queue_state *q);
 struct vs_sqe *vs_sq_next(struct vs_queue_state *q);    /* caller checked vs_sq_space() */
 void vs_sq_publish(struct vs_queue_state *q, uint32_t upto);
 int vs_cq_drain(struct vs_queue_state *q);             /* consume every CQE: 0 or -EIO */
+/* Wait until the SQ has a free slot (the host copies entries out as it can: an
+ * interest set's POLLs may fill it with no record in use).  0 or -errno. */
+int vs_sq_wait_room(struct vs_queue_state *q);
 
 /* ---- sched.c: when to ring */
 int vs_sched_submit(struct vs_queue_state *q, bool caller_waits);
@@ -183,6 +186,10 @@ int vs_prep_sync(struct vs_queue_state *q, const struct vs_sqe *sqe, const struc
 		 struct vs_req **out);
 /* Give up on r (the wait failed): whoever completes it frees it. */
 void vs_req_abandon(struct vs_queue_state *q, struct vs_req *r);
+
+/* ---- epoll.c: interest sets' armed POLLs carry tags of their own */
+#define VS_EPOLL_TAG (1ull << 63) /* never in a record's tag (gen << 16 | index) */
+void vs_epoll_complete(struct vs_queue_state *q, const struct vs_cqe *cqe);
 
 /* ---- complete.c */
 void vs_complete(struct vs_queue_state *q, const struct vs_cqe *cqe);

@@ -71,3 +71,23 @@ int vs_cq_drain(struct vs_queue_state *q)
 	vs_store_release(&q->ring->ctrl.cq_head, head);
 	return 0;
 }
+
+static uint32_t sq_has_room(struct vs_queue_state *q, void *arg)
+{
+	(void)arg;
+	return vs_sq_space(q) ? 0 : 1;
+}
+
+int vs_sq_wait_room(struct vs_queue_state *q)
+{
+	while (vs_sq_space(q) == 0) {
+		if (q->broken)
+			return -VS_EIO;
+		/* The host frees slots as it copies entries out, with no completion
+		 * to wake a WAIT for: look again every millisecond. */
+		int err = vs_sched_wait(q, sq_has_room, NULL, 1000000);
+		if (err && err != -VS_ETIMEDOUT)
+			return err;
+	}
+	return q->broken ? -VS_EIO : 0;
+}

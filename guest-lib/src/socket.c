@@ -21,9 +21,17 @@ int vs_prep_sync(struct vs_queue_state *q, const struct vs_sqe *sqe, const struc
 		int err = vs_prep_req(q, VS_OWNER_SYNC, 0, sqe, a, out);
 		if (err != -VS_EBUSY)
 			return err;
-		/* Full: only a completion frees a record, SQ slots or bounce
-		 * chunks.  If everything is completed and waiting for vs_reap(),
-		 * nothing we can wait for will help. */
+		/* A full SQ empties as the host copies entries out (an interest
+		 * set's POLLs take slots but no record). */
+		if (vs_sq_space(q) == 0) {
+			err = vs_sq_wait_room(q);
+			if (err)
+				return err;
+			continue;
+		}
+		/* Else only a completion frees a record or bounce chunks.  If
+		 * everything is completed and waiting for vs_reap(), nothing we can
+		 * wait for will help. */
 		if (q->used == q->done_count)
 			return -VS_EBUSY;
 		uint64_t seen = q->stats.completions;

@@ -18,6 +18,8 @@ QUICK_CONFIGS = (HOST_CONFIGS + ["every/zero", "batch/zero", "adaptive/zero", "a
 # Nagle on: what a streaming application gets, and the host limit a reader compares with.
 # rr and crr always use TCP_NODELAY.
 WORKLOADS = ["stream-nagle", "stream", "rr", "crr"]
+# Not in the default matrix: wrk against an HTTP server, by connections (benchlib/http.py).
+EXTRA_WORKLOADS = ["http"]
 FULL_SIZES = [64, 256, 1024, 4096, 16384, 65536, 262144, 1048576]
 QUICK_SIZES = [64, 4096, 65536]
 # crr is about connections, not payload: the small sizes only.
@@ -47,6 +49,10 @@ def parse_args(argv):
     p.add_argument("--mem")
     p.add_argument("--report", metavar="DIR")
     p.add_argument("--vcpus", metavar="LIST")
+    p.add_argument("--http-conns", help="http workload: connection counts (default "
+                   "1,100,1000,10000)")
+    p.add_argument("--http-threads", type=int, help="http workload: wrk's threads "
+                   "(default: one per CPU)")
     p.add_argument("--inside-sandbox", action="store_true", help=argparse.SUPPRESS)
     a = p.parse_args(argv)
     vcpus_mode(p, a)
@@ -60,8 +66,13 @@ def parse_args(argv):
     if any(not 1 <= s <= 16 << 20 for s in a.sizes):
         p.error("sizes must be within 1 B..16 MiB")
     a.workloads = a.workloads.split(",") if a.workloads else list(WORKLOADS)
-    if any(w not in WORKLOADS for w in a.workloads):
-        p.error("--workloads: " + ",".join(WORKLOADS))
+    if any(w not in WORKLOADS + EXTRA_WORKLOADS for w in a.workloads):
+        p.error("--workloads: " + ",".join(WORKLOADS + EXTRA_WORKLOADS))
+    try:
+        from .http import parse_conns
+        a.http_conns = parse_conns(a.http_conns)
+    except ValueError as e:
+        p.error(str(e))
     a.configs = a.configs.split(",") if a.configs else (QUICK_CONFIGS if a.quick else ALL_CONFIGS)
     allowed = SCALE_CONFIGS if a.vcpus else ALL_CONFIGS
     if any(c not in allowed for c in a.configs):
@@ -115,7 +126,7 @@ def vcpus_mode(p, a):
 def points(a):
     """(workload, size) pairs in the order they run."""
     out = []
-    for w in a.workloads:
+    for w in (w for w in a.workloads if w not in EXTRA_WORKLOADS):
         for s in a.sizes:
             if w == "crr" and s > CRR_MAX_SIZE and len([x for x in a.sizes if x <= CRR_MAX_SIZE]):
                 continue

@@ -12,7 +12,7 @@ from .common import (ROOT, cpu_model, die, fmt, git_commit, host_kind, human_siz
                      run_bounded, why)
 from .hostend import Peer
 from .metrics import PRIMARY, metrics
-from . import exitwindow, iperf, kvm_debugfs, peerruns
+from . import exitwindow, http, iperf, kvm_debugfs, peerruns
 from .options import PEER_CONFIGS, points, sink_or_echo, workload_args
 from .report import report
 
@@ -194,6 +194,10 @@ def run_matrix(a, out_dir):
     env = environment(a)
     if env["kind"] not in ("kvm", "nested-sandbox", "pvm"):
         die("no KVM here to run guests on")
+    if "http" in a.workloads:  # its own runs and tables (benchlib/http.py)
+        rc = http.run(a, out_dir, env)
+        if not points(a):
+            return rc
     for exe in ("vmm", "guest.img", "native-bench", "bench-peer"):
         if not os.path.exists(os.path.join(a.build, exe)):
             die(f"{os.path.join(a.build, exe)} is missing: build it (without --no-build)")
@@ -294,7 +298,8 @@ def run_matrix(a, out_dir):
 def build(a):
     cmds = [["cmake", "-S", ROOT, "-B", a.build],
             ["cmake", "--build", a.build, "-j", str(os.cpu_count() or 2), "--target",
-             "vmm", "guest_img", "native-bench", "bench-peer", "native-bench-static"]]
+             "vmm", "guest_img", "native-bench", "bench-peer", "native-bench-static",
+             "native-httpd"]]
     for c in cmds:
         if subprocess.run(c, stdout=subprocess.DEVNULL).returncode != 0:
             die(f"build failed: {' '.join(c)}")

@@ -12,6 +12,7 @@ import time
 from .common import ROOT, cpu_model, git_commit
 from .options import PEER_CONFIGS, points
 from .peerruns import BOOT_S
+from . import http
 
 def run_in_sandbox(a, argv, kind, out_dir, stamp):
     """The whole matrix in scripts/kvm-sandbox; scripts/bench's exit status."""
@@ -23,7 +24,8 @@ def run_in_sandbox(a, argv, kind, out_dir, stamp):
     runs = a.repeats * len(points(a)) * len(a.configs) * len(a.vcpus or [1])
     # each peer configuration boots its Linux guest once (BOOT_S covers it and more)
     budget = int(runs * (a.seconds + 6) + a.repeats * 10 + 300
-                 + sum(BOOT_S for c in a.configs if c in PEER_CONFIGS))
+                 + sum(BOOT_S for c in a.configs if c in PEER_CONFIGS)
+                 + (http.budget(a) if "http" in a.workloads else 0))
     # Multi-threaded TCG: the guest's vCPU and the host worker must run at once.
     env = dict(os.environ, VS_SANDBOX_TCG_THREAD="multi",
                VS_BENCH_OUTER_CPU=cpu_model(), VS_BENCH_OUTER_KERNEL=platform.release(),

@@ -64,22 +64,6 @@ static unsigned start_socat_echo(struct np_proc *socat)
 	return 0;
 }
 
-/* Open files of process pid right now (-1 if /proc says nothing). */
-static int open_fds(pid_t pid)
-{
-	char path[64];
-	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
-	DIR *d = opendir(path);
-	if (!d)
-		return -1;
-	int n = 0;
-	for (struct dirent *e; (e = readdir(d));)
-		if (e->d_name[0] != '.')
-			n++;
-	closedir(d);
-	return n;
-}
-
 Test(kvm_hostile, every_case_refused_and_nothing_leaks)
 {
 	struct np_proc socat, vmm;
@@ -106,15 +90,15 @@ Test(kvm_hostile, every_case_refused_and_nothing_leaks)
 	/* The guest pauses after "start" (nothing of it open yet) and before it
 	 * exits (everything closed again): count the vmm's files in both. */
 	cr_assert(np_wait_output(&vmm, "hostile: start", 300), "no start line:\n%s", vmm.out);
-	int fds_before = open_fds(vmm.pid);
+	int fds_before = np_open_fds(vmm.pid);
 	cr_assert(np_wait_output(&vmm, "hostile: done", 400), "no done line:\n%s", vmm.out);
-	int fds_after = open_fds(vmm.pid);
+	int fds_after = np_open_fds(vmm.pid);
 	/* A connection the guest closed stays open host-side until its peer
 	 * has closed too (hostnet/linger.c): give the echo peer a moment,
 	 * within the guest's pause. */
 	for (int i = 0; i < 100 && fds_after > fds_before; i++) {
 		usleep(10000);
-		fds_after = open_fds(vmm.pid);
+		fds_after = np_open_fds(vmm.pid);
 	}
 	cr_assert(np_wait_exit(&vmm, 120), "the vmm did not exit:\n%s", vmm.out);
 	fprintf(stderr, "%s", vmm.out);

@@ -2,6 +2,8 @@
 /* Host peers, ports, files for the network integration tests: see net_peers.h. */
 #include "net_peers.h"
 
+#include <dirent.h>
+
 #include "peer_child.h"
 
 double np_now(void)
@@ -421,3 +423,18 @@ int np_count_lines_with(const char *s, const char *needle)
 	return n;
 }
 
+
+int np_open_fds(pid_t pid)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+	DIR *d = opendir(path);
+	if (!d)
+		return -1;
+	int n = 0;
+	for (struct dirent *e; (e = readdir(d));)
+		if (e->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n;
+}

@@ -121,6 +121,9 @@ static inline pid_t np_first_child(pid_t pid)
 	return (pid_t)atoi(text);
 }
 
+/* Open files of process pid right now (-1 if /proc says nothing). */
+int np_open_fds(pid_t pid);
+
 /* ---- ports --------------------------------------------------------------- */
 
 /* A port the kernel just gave out for type on 127.0.0.1 (bound, then closed). */

@@ -73,6 +73,7 @@ void fvm_start(const struct fvm_opts *o)
 		.ram = fvm.ram, .ram_bytes = FVM_RAM_BYTES,
 		.ring = fvm.ring, .ring_gpa = FVM_RING_GPA, .ring_bytes = fvm.ring_bytes,
 		.nr_queues = nq, .workers = 0, .poll_us = o->poll_us, .copy = o->copy,
+		.max_sockets = o->max_sockets,
 		.seccomp = true, /* as in the VMM: the workers run filtered */
 	};
 	int err = hostnet_create(&hc, &fvm.hn);

@@ -46,6 +46,7 @@ struct fvm_opts {
 	uint32_t nr_queues;  /* 0: 1 */
 	uint32_t poll_us;    /* hostnet's adaptive poll window */
 	uint32_t spin_ns;    /* library's adaptive CQ spin (0: default) */
+	uint32_t max_sockets; /* hostnet's (0: its default) */
 };
 
 struct fvm {

@@ -18,6 +18,7 @@
 #define VS_EACCES        13
 #define VS_EFAULT        14
 #define VS_EBUSY         16
+#define VS_EEXIST        17
 #define VS_ENODEV        19
 #define VS_EINVAL        22
 #define VS_EMFILE        24

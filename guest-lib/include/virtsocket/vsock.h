@@ -294,7 +294,9 @@ int vs_poll(struct vs_pollfd *fds, unsigned nfds, int timeout_ms);
  * free the descriptor that stands for it: vs_fd_release() does.
  * ------------------------------------------------------------------------ */
 #define VS_FD_FIRST   3
-#define VS_FD_MAX     1024      /* = FD_SETSIZE: every descriptor fits an fd_set */
+#define VS_FD_MAX     65536     /* as many as hostnet's --max-sockets allows; select()
+                                   takes those below FD_SETSIZE (1024), poll() and
+                                   epoll any */
 #define VS_FD_NONBLOCK 0x1u     /* vs_fd_flags(): O_NONBLOCK was set */
 
 int vs_fd_open(int handle, unsigned flags);      /* the new descriptor, or -EMFILE */

@@ -15,4 +15,8 @@ ssize_t posix_ret_ssize(int64_t r);
 /* VS_MSG_DONTWAIT if fd has O_NONBLOCK, else 0. */
 unsigned posix_nonblock_flags(int fd);
 
+/* close() of an epoll descriptor (epoll.c): 0 or -errno; -EINVAL / -EBADF
+ * when fd is not one. */
+int posix_epoll_close(int fd);
+
 #endif

@@ -260,6 +260,9 @@ int close(int fd)
 	int handle = vs_fd_handle(fd);
 	if (handle < 0)
 		return posix_fail(handle);
+	int ep = posix_epoll_close(fd);
+	if (ep != -EINVAL)
+		return ret_int(ep);
 	/* POSIX: the descriptor is gone even if the close reports an error */
 	vs_fd_release(fd);
 	return ret_int(vs_close(handle));

@@ -1,0 +1,305 @@
+"""scripts/bench's http workload: wrk (a client nobody here wrote) against the same HTTP
+server source run two ways, the guest's `httpd` in the vmm and build/native-httpd on the
+host (bench/httpd.c, epoll over any number of connections, HTTP/1.1 keep-alive), at
+--http-conns connections (default 1, 100, 1,000, 10,000), all on 127.0.0.1.
+
+Per run: wrk's requests/s, its latency percentiles (--latency: 50/75/90/99 %), its
+errors (connect, read, write, timeout, non-2xx), and for the guest KVM's exits during
+wrk's run (the VM's debugfs counters just before and just after) per request.  Each
+server starts once per system and serves every run; medians over --repeats.  Writes
+OUT/raw/http-*.json, OUT/http/http.csv and OUT/http/http.md (the table and the targets:
+>= 0.8x native at 100 and 1,000 connections, 10,000 held without errors, exits per
+request <= 0.01).
+"""
+import csv
+import json
+import os
+import re
+import resource
+import statistics
+import subprocess
+import time
+
+from .common import fmt, ratio
+from . import exitwindow, kvm_debugfs
+
+DEFAULT_CONNS = [1, 100, 1000, 10000]
+SYSTEMS = ["native", "virtsocket"]
+GUEST_MEM = "256M"            # 10,000 connections: ~4 KiB of request buffer each + the set
+GUEST_MAX_SOCKETS = 16384     # connections + a full backlog's reserved places
+GUEST_MAX_BACKLOG = 4096
+WRK_TIMEOUT = "30s"           # a response slower than this counts as a wrk timeout error
+UNITS = {"us": 1e-3, "ms": 1.0, "s": 1000.0}
+
+
+def parse_conns(text):
+    conns = [int(x) for x in text.split(",")] if text else list(DEFAULT_CONNS)
+    if any(not 1 <= c <= 60000 for c in conns):
+        raise ValueError("--http-conns: each within 1..60000")
+    return conns
+
+
+def seconds_for(a, conns):
+    """wrk's duration: --seconds, and long enough for the connections to open first."""
+    return max(a.seconds, 2.0) + conns / 2000.0
+
+
+def budget(a):
+    """Seconds the workload may take (the sandbox's budget)."""
+    return sum(len(SYSTEMS) * a.repeats * (seconds_for(a, c) + 20) for c in a.http_conns) + 240
+
+
+def parse_wrk(out):
+    """wrk's text output -> {requests, seconds, requests_per_s, latency_ms{p50..p99},
+    errors{...}, errors_total}, or None when it printed no summary."""
+    m = re.search(r"(\d+) requests in ([\d.]+)(us|ms|s|m)", out)
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    if not m or not rps:
+        return None
+    dur = float(m.group(2)) * {"us": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0}[m.group(3)]
+    lat = {}
+    for pct, val, unit in re.findall(r"^\s+(50|75|90|99)%\s+([\d.]+)(us|ms|s)\s*$", out, re.M):
+        lat[f"p{pct}"] = float(val) * UNITS[unit]
+    errors = {"connect": 0, "read": 0, "write": 0, "timeout": 0, "status": 0}
+    se = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    if se:
+        for k, v in zip(("connect", "read", "write", "timeout"), se.groups()):
+            errors[k] = int(v)
+    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    if bad:
+        errors["status"] = int(bad.group(1))
+    return {"requests": int(m.group(1)), "seconds": dur, "requests_per_s": float(rps.group(1)),
+            "latency_ms": lat, "errors": errors, "errors_total": sum(errors.values())}
+
+
+def more_files():
+    """preexec_fn: as many open files as the hard limit allows (root: raise it too)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    want = max(hard, 70000) if os.geteuid() == 0 else hard
+    try:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (want, want))
+    except (ValueError, OSError):
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
+class Server:
+    """native-httpd or the vmm running the guest's httpd, in the background."""
+
+    def __init__(self, system, a, scratch):
+        self.system, self.log = system, scratch + ".stdout"
+        if system == "native":
+            self.cmd = [os.path.join(a.build, "native-httpd"), "--keep-alive", "0"]
+        else:
+            self.cmd = [os.path.join(a.build, "vmm"), "--timeout", str(int(budget(a))),
+                        "-m", GUEST_MEM,
+                        "--max-sockets", str(GUEST_MAX_SOCKETS),
+                        "--max-backlog", str(GUEST_MAX_BACKLOG)]
+            if a.poll_us is not None:
+                self.cmd += ["--poll-us", str(a.poll_us)]
+            if a.spin_us is not None:
+                self.cmd += ["--spin-us", str(a.spin_us)]
+            self.cmd += [os.path.join(a.build, "guest.img"), "--", "httpd", "--keep-alive", "0"]
+        self.out = open(self.log, "w")
+        self.p = subprocess.Popen(self.cmd, stdout=self.out, stderr=subprocess.STDOUT,
+                                  stdin=subprocess.DEVNULL, start_new_session=True,
+                                  preexec_fn=more_files)
+        self.port = self.wait_port(120)
+
+    def text(self):
+        with open(self.log, errors="replace") as f:
+            return f.read()
+
+    def wait_port(self, limit_s):
+        deadline = time.monotonic() + limit_s
+        while time.monotonic() < deadline and self.p.poll() is None:
+            m = re.search(r"listening on 127\.0\.0\.1:(\d+)", self.text())
+            if m:
+                return int(m.group(1))
+            time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"{self.system} httpd never listened: {self.text()[-500:]}")
+
+    def vm_counters(self):
+        """KVM's counters of the vmm's VM now ({} natively or when unreadable)."""
+        if self.system == "native":
+            return {}
+        try:
+            return kvm_debugfs.snapshot(kvm_debugfs.find_vm_dir(self.p.pid))
+        except kvm_debugfs.KvmDebugfsError:
+            return {}
+
+    def stop(self):
+        if self.p.poll() is None:
+            try:
+                os.killpg(self.p.pid, 15)
+                self.p.wait(timeout=20)
+            except (ProcessLookupError, subprocess.TimeoutExpired):
+                try:
+                    os.killpg(self.p.pid, 9)
+                except ProcessLookupError:
+                    pass
+                self.p.wait()
+        self.out.close()
+
+
+def run_wrk(a, server, conns, scratch):
+    secs = seconds_for(a, conns)
+    threads = max(1, min(conns, getattr(a, "http_threads", None) or os.cpu_count() or 1))
+    cmd = ["wrk", "-t", str(threads), "-c", str(conns), "-d", f"{int(secs + 0.999)}s", "--latency",
+           "--timeout", WRK_TIMEOUT, f"http://127.0.0.1:{server.port}/"]
+    before = server.vm_counters()
+    t0 = time.monotonic()
+    try:
+        p = subprocess.run(cmd, capture_output=True, text=True, timeout=secs + 120,
+                           preexec_fn=more_files)
+        status, out, err = p.returncode, p.stdout, p.stderr
+    except subprocess.TimeoutExpired as e:
+        status, out, err = 124, e.stdout or "", "wrk: killed at its time limit"
+    wall = time.monotonic() - t0
+    after = server.vm_counters()
+    res = parse_wrk(out)
+    rec = {"system": server.system, "conns": conns, "threads": threads, "command": cmd, "status": status,
+           "wall_seconds": round(wall, 3), "ok": status == 0 and res is not None,
+           "wrk": res, "stdout": out[-3000:], "stderr": err[-2000:]}
+    if before and after and res and res["requests"]:
+        try:
+            d = kvm_debugfs.diff(before, after)
+            rec["kvm_exits"] = {k: d[k] for k in kvm_debugfs.MAIN_COUNTERS if k in d}
+            rec["exits_per_request"] = d.get("exits", 0) / res["requests"]
+            # the ones the guest causes (doorbells: hypercalls, or port I/O), apart
+            # from the host's own interrupts and the like that land on the vCPU
+            rec["guest_exits_per_request"] = ((d.get("hypercalls", 0) + d.get("io_exits", 0))
+                                              / res["requests"])
+        except kvm_debugfs.KvmDebugfsError:
+            pass
+    with open(scratch + ".json", "w") as f:
+        json.dump(rec, f, indent=1)
+    return rec
+
+
+def median_of(recs, get):
+    vals = [v for v in (get(r) for r in recs if r["ok"]) if v is not None]
+    return statistics.median(vals) if vals else None
+
+
+def summarize(records, conns_list):
+    rows = []
+    for conns in conns_list:
+        row = {"conns": conns}
+        for system in SYSTEMS:
+            rs = [r for r in records if r["system"] == system and r["conns"] == conns]
+            row[system] = {
+                "runs": len(rs), "ok_runs": sum(1 for r in rs if r["ok"]),
+                "requests_per_s": median_of(rs, lambda r: r["wrk"]["requests_per_s"]),
+                "p50_ms": median_of(rs, lambda r: r["wrk"]["latency_ms"].get("p50")),
+                "p99_ms": median_of(rs, lambda r: r["wrk"]["latency_ms"].get("p99")),
+                "errors": sum((r["wrk"] or {}).get("errors_total", 0) for r in rs if r["wrk"]),
+                "exits_per_request": median_of(rs, lambda r: r.get("exits_per_request")),
+                "guest_exits_per_request": median_of(
+                    rs, lambda r: r.get("guest_exits_per_request")),
+            }
+        row["ratio"] = ratio(row["virtsocket"]["requests_per_s"], row["native"]["requests_per_s"])
+        rows.append(row)
+    return rows
+
+
+def targets(rows):
+    by = {r["conns"]: r for r in rows}
+    out = []
+    for c in (100, 1000):
+        if c in by:
+            x = by[c]["ratio"]
+            out.append((f"{c:,} connections: virtsocket ≥ 0.8× native requests/s", fmt(x),
+                        None if x is None else x >= 0.8))
+    if 10000 in by:
+        v = by[10000]["virtsocket"]
+        ok = v["ok_runs"] == v["runs"] and v["runs"] > 0 and v["errors"] == 0
+        out.append(("10,000 connections held, no errors", f"{v['errors']} errors, "
+                    f"{v['ok_runs']}/{v['runs']} runs ok", ok))
+    for key, what in (("guest_exits_per_request", "doorbell exits (hypercalls + port I/O)"),
+                      ("exits_per_request", "all KVM exits")):
+        loaded = [r["virtsocket"][key] for r in rows
+                  if r["conns"] >= 100 and r["virtsocket"][key] is not None]
+        if loaded:
+            worst = max(loaded)
+            out.append((f"{what} per request ≤ 0.01 under load (≥ 100 connections, worst)",
+                        fmt(worst), worst <= 0.01))
+    return out
+
+
+def write_outputs(d, env, records, rows):
+    with open(os.path.join(d, "http.csv"), "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["conns", "system", "runs", "ok_runs", "requests_per_s", "p50_ms", "p99_ms",
+                    "errors", "exits_per_request", "guest_exits_per_request",
+                    "ratio_to_native"])
+        for r in rows:
+            for s in SYSTEMS:
+                v = r[s]
+                w.writerow([r["conns"], s, v["runs"], v["ok_runs"], v["requests_per_s"],
+                            v["p50_ms"], v["p99_ms"], v["errors"], v["exits_per_request"],
+                            v["guest_exits_per_request"], r["ratio"] if s == "virtsocket" else ""])
+    lines = ["# http: wrk against the guest's httpd and native-httpd (same source)", "",
+             f"Where: {env.get('kind_text', env.get('kind'))}. " + (env.get("note") or ""), "",
+             "| connections | native req/s | virtsocket req/s | virtsocket/native | "
+             "native p50 / p99 ms | virtsocket p50 / p99 ms | errors native / virtsocket | "
+             "exits per request: doorbell / all |", "|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        n, v = r["native"], r["virtsocket"]
+        lines.append(f"| {r['conns']:,} | {fmt(n['requests_per_s'])} | {fmt(v['requests_per_s'])}"
+                     f" | {fmt(r['ratio'])} | {fmt(n['p50_ms'])} / {fmt(n['p99_ms'])} | "
+                     f"{fmt(v['p50_ms'])} / {fmt(v['p99_ms'])} | {n['errors']} / {v['errors']} | "
+                     f"{fmt(v['guest_exits_per_request'])} / {fmt(v['exits_per_request'])} |")
+    lines += ["", "Medians of the runs per point; errors are wrk's (connect, read, write, "
+              "timeout, non-2xx), summed over the runs; exits per request are KVM's exits "
+              "during wrk's run (its connection set-up included) over wrk's requests: "
+              "doorbell = hypercalls + port I/O (what the guest causes), all = every exit "
+              "(host interrupts landing on the vCPU included).", "",
+              "| target | measured | met |", "|---|---|---|"]
+    for name, got, met in targets(rows):
+        lines.append(f"| {name} | {got} | {'yes' if met else ('no' if met is False else '?')} |")
+    with open(os.path.join(d, "http.md"), "w") as f:
+        f.write("\n".join(lines) + "\n")
+    return lines
+
+
+def run(a, out_dir, env):
+    """The http workload; scripts/bench's exit status (0: every run worked)."""
+    d = os.path.join(out_dir, "http")
+    # raw/ beside the matrix's (the sandbox watchdog counts its files as progress)
+    raw = os.path.join(out_dir, "raw")
+    os.makedirs(raw, exist_ok=True)
+    os.makedirs(d, exist_ok=True)
+    records, idx = [], 0
+    why_no_exits = exitwindow.ensure_debugfs()
+    if why_no_exits:
+        print(f"bench: http: KVM's exit counters are not readable: {why_no_exits}")
+    for system in SYSTEMS:
+        try:
+            server = Server(system, a, os.path.join(raw, f"http-server-{system}"))
+        except RuntimeError as e:
+            print(f"bench: http: {e}", flush=True)
+            continue
+        try:
+            for rep in range(1, a.repeats + 1):
+                for conns in a.http_conns:
+                    idx += 1
+                    rec = run_wrk(a, server, conns, os.path.join(raw, f"http-{idx:04d}"))
+                    rec["rep"] = rep
+                    records.append(rec)
+                    w = rec["wrk"] or {}
+                    print(f"[http {idx}] {system} {conns} conns #{rep}: "
+                          + (f"{fmt(w.get('requests_per_s'))} req/s, p99 "
+                             f"{fmt((w.get('latency_ms') or {}).get('p99'))} ms, "
+                             f"{w.get('errors_total')} errors" if rec["ok"] else
+                             f"FAILED status {rec['status']}: {rec['stderr'][-200:]}")
+                          + (f", {fmt(rec['exits_per_request'])} exits/req"
+                             if rec.get("exits_per_request") is not None else ""), flush=True)
+        finally:
+            server.stop()
+    rows = summarize(records, a.http_conns)
+    with open(os.path.join(d, "results.json"), "w") as f:
+        json.dump({"env": env, "runs": records, "rows": rows}, f, indent=1)
+    print("\n".join(write_outputs(d, env, records, rows)))
+    expected = len(SYSTEMS) * a.repeats * len(a.http_conns)
+    return 0 if len(records) == expected and all(r["ok"] for r in records) else 1
