@@ -89,6 +89,16 @@ static int64_t wait_queue(struct hostnet_link *l, uint32_t q, uint32_t wait_ms)
 		long e = syscall(SYS_futex, &lq->seq, FUTEX_WAIT_BITSET, seq,
 				 wait_ms == VS_DB_WAIT_FOREVER ? NULL : &deadline, NULL,
 				 FUTEX_BITSET_MATCH_ANY);
+		if (e == 0 && ready(l, q) > 0) {
+			/* Woken by a completion: how long since the worker's wake? */
+			uint64_t woke = atomic_load_explicit(&lq->woken_ns, memory_order_relaxed);
+			uint64_t now = hn_now_ns();
+			if (woke && woke < now) {
+				atomic_fetch_add_explicit(&l->wait_wakes, 1, memory_order_relaxed);
+				atomic_fetch_add_explicit(&l->wait_wake_ns, now - woke,
+							  memory_order_relaxed);
+			}
+		}
 		if (e < 0 && errno == ETIMEDOUT) {
 			r = atomic_load(&l->stopping) ? -EINTR : ready(l, q);
 			if (r == -EAGAIN)
@@ -124,6 +134,7 @@ int64_t hostnet_link_doorbell(struct hostnet_link *l, uint64_t a0, uint64_t a1, 
 	 * worker always sets the flag, fences and looks at the rings once more
 	 * before it sleeps (worker.c). */
 	__atomic_fetch_and(&ctrl_of(l, queue)->flags, ~VS_QF_NEED_WAKEUP, __ATOMIC_SEQ_CST);
+	hn_link_stamp_kick(l->sh, queue % l->workers);
 	hn_kick(l->kick_fds[queue % l->workers]);
 
 	if (flags & VS_DB_WAIT)

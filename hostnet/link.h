@@ -30,6 +30,9 @@ struct hn_link_queue {
 	atomic_uint broken;    /* the queue is VS_QF_BROKEN */
 	atomic_uint seq;       /* futex word: bumped by completions, breaks, stop */
 	atomic_uint waiters;   /* doorbell WAITs asleep on seq */
+	/* hn_now_ns() of the last wake of a sleeping WAIT (timing.h): the WAIT
+	 * that wakes measures how long the hand-back to its vCPU took. */
+	atomic_uint_least64_t woken_ns;
 };
 
 /* Worker process states (state word). */
@@ -42,6 +45,9 @@ struct hn_link_shared {
 	atomic_uint stats_valid;        /* worker_stats holds the final snapshot */
 	struct hostnet_stats worker_stats;
 	struct hn_link_queue q[VS_MAX_QUEUES];
+	/* hn_now_ns() of the first doorbell kick not yet seen by worker i
+	 * (0: none): the worker measures how long it took to run (timing.h). */
+	atomic_uint_least64_t kicked_ns[VS_MAX_QUEUES];
 };
 
 struct hostnet_link {
@@ -54,6 +60,7 @@ struct hostnet_link {
 
 	atomic_uint stopping;           /* hostnet_link_stop(): WAITs return -EINTR */
 	atomic_uint_least64_t doorbells, doorbells_bad, wait_ns;
+	atomic_uint_least64_t wait_wakes, wait_wake_ns; /* WAITs woken by a completion */
 	struct hn_link_shared *sh;      /* the shared part */
 };
 
@@ -75,5 +82,10 @@ void hostnet_link_get_stats(const struct hostnet_link *l, struct hostnet_stats *
 /* Workers' side: a queue's completions moved or it broke; wake its WAITs
  * (only if some wait, as the shared word says). */
 void hn_link_notify(struct hn_link_queue *lq);
+
+/* The doorbell side: stamp a kick of worker i (keeps an older unseen one).
+ * The worker side, woken: take the stamp; returns ns since it, 0 if none. */
+void hn_link_stamp_kick(struct hn_link_shared *sh, uint32_t worker);
+uint64_t hn_link_take_kick(struct hn_link_shared *sh, uint32_t worker);
 
 #endif

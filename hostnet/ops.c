@@ -174,10 +174,12 @@ static int32_t do_socket(struct hn_exec *x, const struct hn_req *r)
 	if (fd < 0)
 		return -errno;
 	/* Bound what each kernel socket may queue (accepted ones inherit it):
-	 * no autotuning up to the host's megabytes for a guest socket. */
-	int cap = HN_SOCK_BUFFER_BYTES;
-	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &cap, sizeof(cap)) ||
-	    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &cap, sizeof(cap))) {
+	 * no autotuning up to the host's megabytes for a guest socket, unless
+	 * the user chose autotuning (cfg.sock_buffer, hostnet.h). */
+	int cap = (int)x->cfg->sock_buffer;
+	if (x->cfg->sock_buffer != HOSTNET_SOCK_BUFFER_AUTO &&
+	    (setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &cap, sizeof(cap)) ||
+	     setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &cap, sizeof(cap)))) {
 		int err = -errno;
 		close(fd);
 		return err;
@@ -433,12 +435,12 @@ static int32_t try_shutdown(struct hn_exec *x, struct hn_req *r)
 
 static int32_t try_setsockopt(struct hn_exec *x, struct hn_req *r)
 {
-	(void)x;
 	int v = r->opt_value;
 	bool buffer = r->opt_level == SOL_SOCKET &&
 		      (r->opt_name == SO_SNDBUF || r->opt_name == SO_RCVBUF);
-	if (buffer && v > HN_SOCK_BUFFER_BYTES)
-		v = HN_SOCK_BUFFER_BYTES; /* never past the cap do_socket() set */
+	if (buffer && x->cfg->sock_buffer != HOSTNET_SOCK_BUFFER_AUTO &&
+	    v > (int)x->cfg->sock_buffer)
+		v = (int)x->cfg->sock_buffer; /* never past the cap do_socket() set */
 	return setsockopt(r->sock->fd, r->opt_level, r->opt_name, &v, sizeof(v)) ? -errno : 0;
 }
 

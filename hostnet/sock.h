@@ -32,8 +32,9 @@
 #include "req.h"
 
 /* SO_SNDBUF / SO_RCVBUF of every guest socket, and the most SETSOCKOPT may
- * ask for: Linux doubles it, so a socket queues at most about 2 x this each
- * way (its payload and the kernel's bookkeeping). */
+ * ask for, unless cfg.sock_buffer says otherwise: Linux doubles it, so a
+ * socket queues at most about 2 x this each way (its payload and the
+ * kernel's bookkeeping). */
 #define HN_SOCK_BUFFER_BYTES (256 * 1024)
 
 struct hn_sock {

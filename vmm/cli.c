@@ -42,6 +42,8 @@ static const char usage_text[] =
 	"      --batch N           largest guest batch, 1..256 (default 32)\n"
 	"      --stats             print statistics to stderr at exit\n"
 	"      --stats-json FILE   write statistics as JSON to FILE\n"
+	"      --timings           time each phase of the host's request path (the t_*\n"
+	"                          statistics: take, validate, run, post; costs clock reads)\n"
 	"  -v, --verbose           one line about the host, doorbell, RAM and vCPUs\n"
 	"      --kvm-device PATH   KVM device (default /dev/kvm, or $VS_KVM_DEVICE)\n"
 	"  -h, --help              this text\n"
@@ -61,6 +63,10 @@ static const char usage_text[] =
 	"                          closed ones still sending), 1..65535 (default 1024);\n"
 	"                          more: EMFILE\n"
 	"      --max-backlog N     listen backlog cap, 1..65535 (default 128)\n"
+	"      --sock-buffer SIZE  SO_SNDBUF/SO_RCVBUF of every guest socket and the most\n"
+	"                          a guest may set, 4K..64M (default 256K; Linux doubles\n"
+	"                          it), or auto: Linux's autotuning within the host's\n"
+	"                          net.ipv4.tcp_wmem/tcp_rmem maximum\n"
 	"      --no-seccomp        run the host network workers without their seccomp\n"
 	"                          filter (debugging only: by default a worker may make\n"
 	"                          only the system calls it needs, and a forbidden one\n"
@@ -142,7 +148,7 @@ enum opt_id {
 	OPT_MEM, OPT_CPUS, OPT_TIMEOUT, OPT_DOORBELL, OPT_WORKERS, OPT_POLL_US,
 	OPT_SPIN_US, OPT_NOTIFY, OPT_COPY, OPT_BATCH, OPT_STATS, OPT_STATS_JSON, OPT_VERBOSE,
 	OPT_KVM_DEVICE, OPT_HELP, OPT_VERSION, OPT_ALLOW, OPT_LISTEN_ANY, OPT_BIND_PORTS,
-	OPT_MAX_SOCKETS, OPT_MAX_BACKLOG, OPT_NO_SECCOMP,
+	OPT_MAX_SOCKETS, OPT_MAX_BACKLOG, OPT_NO_SECCOMP, OPT_SOCK_BUFFER, OPT_TIMINGS,
 };
 
 struct opt_def {
@@ -175,6 +181,8 @@ static const struct opt_def opts[] = {
 	{ "max-sockets", 0, true, OPT_MAX_SOCKETS },
 	{ "max-backlog", 0, true, OPT_MAX_BACKLOG },
 	{ "no-seccomp", 0, false, OPT_NO_SECCOMP },
+	{ "sock-buffer", 0, true, OPT_SOCK_BUFFER },
+	{ "timings", 0, false, OPT_TIMINGS },
 };
 
 static const struct opt_def *find_long(const char *name, size_t len)
@@ -243,6 +251,9 @@ static int apply_flag(enum opt_id id, struct vmm_config *cfg)
 	case OPT_NO_SECCOMP:
 		cfg->seccomp = false;
 		return 0;
+	case OPT_TIMINGS:
+		cfg->timings = true;
+		return 0;
 	case OPT_HELP:
 		cfg->action = VMM_ACTION_HELP;
 		return 0;
@@ -308,6 +319,18 @@ static int apply_value(enum opt_id id, const char *v, struct vmm_config *cfg, ch
 	case OPT_NOTIFY:
 	case OPT_COPY:
 		return apply_mode(id, v, cfg, msg, msglen);
+	case OPT_SOCK_BUFFER:
+		if (!strcmp(v, "auto")) {
+			cfg->sock_buffer = HOSTNET_SOCK_BUFFER_AUTO;
+			return 0;
+		}
+		if (vmm_parse_size(v, &b) < 0 || b < HOSTNET_SOCK_BUFFER_MIN ||
+		    b > HOSTNET_SOCK_BUFFER_MAX)
+			return vs_errmsg(-EINVAL, msg, msglen, "vmm: bad --sock-buffer '%s': "
+					 "expected a size like 256K (K, M suffixes) between 4K "
+					 "and 64M, or auto", v);
+		cfg->sock_buffer = (uint32_t)b;
+		return 0;
 	case OPT_STATS_JSON:
 		if (!*v)
 			return vs_errmsg(-EINVAL, msg, msglen, "vmm: bad --stats-json '': expected a "

@@ -57,6 +57,8 @@ struct vmm_config {
 	uint32_t max_sockets;           /* 0: hostnet's default */
 	uint32_t max_backlog;           /* 0: hostnet's default */
 	bool seccomp;                   /* hostnet workers filtered (default); --no-seccomp */
+	uint32_t sock_buffer;           /* 0: hostnet's default; HOSTNET_SOCK_BUFFER_AUTO */
+	bool timings;                   /* --timings: hostnet's per-phase times */
 	int guest_argc;                 /* words after "--" */
 	char *const *guest_argv;        /* points into argv */
 };

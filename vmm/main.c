@@ -98,6 +98,8 @@ static int create_hostnet(struct vm *vm, const struct vmm_config *cfg, char *msg
 		.max_backlog = cfg->max_backlog,
 		.policy = cfg->policy,
 		.seccomp = cfg->seccomp,
+		.sock_buffer = cfg->sock_buffer,
+		.timings = cfg->timings,
 	};
 	vm->worker = calloc(1, sizeof(*vm->worker));
 	if (!vm->worker) {
