@@ -68,8 +68,12 @@ static int64_t wait_queue(struct hostnet_link *l, uint32_t q, uint32_t wait_ms)
 	struct timespec deadline = deadline_after(wait_ms);
 	int64_t r;
 
-	atomic_fetch_add(&lq->waiters, 1);
+	if (atomic_fetch_add(&lq->waiters, 1))
+		atomic_store(&lq->wake_any, 1);
 	for (;;) {
+		/* The target first, then seq: a completion that reaches it after
+		 * our look below either bumps seq before we sleep or sees it. */
+		atomic_store(&lq->wake_at, vs_load_acquire(&ctrl_of(l, q)->cq_head) + (uint32_t)min);
 		unsigned seq = atomic_load(&lq->seq);
 		if (atomic_load(&l->stopping)) {
 			r = -EINTR;

@@ -68,12 +68,24 @@ void hostnet_link_destroy(struct hostnet_link *l)
 	free(l);
 }
 
+/* Would a WAIT asleep on lq want this wake-up?  Only once the CQ reaches
+ * its target, unless the queue broke or several WAITs share it. */
+static bool worth_waking(struct hn_link_queue *lq)
+{
+	if (atomic_load(&lq->broken) || atomic_load(&lq->wake_any))
+		return true;
+	uint32_t tail = atomic_load_explicit(&lq->cq_tail, memory_order_relaxed);
+	return (int32_t)(tail - atomic_load(&lq->wake_at)) >= 0;
+}
+
 void hn_link_notify(struct hn_link_queue *lq)
 {
-	/* seq_cst on both sides: a WAIT that registered before its last look
-	 * at the queue is seen here, or it sees the new seq and does not sleep. */
+	/* seq_cst on both sides: a WAIT that registered (its target, then
+	 * waiters) before its last look at the queue is seen here, or it sees
+	 * the new seq and does not sleep.  A completion short of its target
+	 * still bumps seq: the WAIT, if it is just about to sleep, looks again. */
 	atomic_fetch_add(&lq->seq, 1);
-	if (atomic_load(&lq->waiters)) {
+	if (atomic_load(&lq->waiters) && worth_waking(lq)) {
 		/* A system call follows anyway: the stamp costs nothing here. */
 		atomic_store_explicit(&lq->woken_ns, hn_now_ns(), memory_order_relaxed);
 		syscall(SYS_futex, &lq->seq, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);

@@ -30,6 +30,13 @@ struct hn_link_queue {
 	atomic_uint broken;    /* the queue is VS_QF_BROKEN */
 	atomic_uint seq;       /* futex word: bumped by completions, breaks, stop */
 	atomic_uint waiters;   /* doorbell WAITs asleep on seq */
+	/* The cq_tail at which the WAIT asleep here has its wait_min completions:
+	 * a completion short of it does not wake the vCPU only to have it sleep
+	 * again (one wake-up per WAIT, not one per completion).  Not trusted by
+	 * the doorbell side: a WAIT always looks at the queue itself. */
+	atomic_uint wake_at;
+	atomic_uint wake_any;  /* sticky: two WAITs met on this queue (a guest using
+	                          one queue from two vCPUs): every completion wakes */
 	/* hn_now_ns() of the last wake of a sleeping WAIT (timing.h): the WAIT
 	 * that wakes measures how long the hand-back to its vCPU took. */
 	atomic_uint_least64_t woken_ns;
