@@ -47,6 +47,7 @@ static void init_env(struct hostnet *hn)
 		.mem = &hn->mem,
 		.handles = hn->handles,
 		.deny_log = &hn->deny_log,
+		.sockbuf = &hn->sockbuf,
 		.link_sh = hn->link->sh,
 	};
 	for (uint32_t i = 0; i < hn->cfg.workers; i++)
@@ -129,6 +130,7 @@ int hostnet_create(const struct hostnet_config *cfg, struct hostnet **out)
 		hn->cfg.max_backlog = HOSTNET_DEFAULT_MAX_BACKLOG;
 	if (!hn->cfg.sock_buffer)
 		hn->cfg.sock_buffer = HN_SOCK_BUFFER_BYTES;
+	hn_sockbuf_init(&hn->sockbuf, &hn->cfg);
 	hn_deny_log_init(&hn->deny_log);
 	hn->mem = (struct hn_guest_mem){
 		.ram = cfg->ram, .ram_bytes = cfg->ram_bytes,

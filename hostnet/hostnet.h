@@ -48,6 +48,13 @@ struct hostnet_config {
 	                           .. HOSTNET_SOCK_BUFFER_MAX bytes (Linux doubles it), or
 	                           HOSTNET_SOCK_BUFFER_AUTO: Linux's autotuning within
 	                           the host's net.ipv4.tcp_{w,r}mem (0: the default) */
+	uint64_t sock_memory;   /* bytes a VM's autotuned sockets may queue at the most:
+	                           its first sock_memory / sock_autotune_bytes sockets keep
+	                           Linux's autotuning, the others get sock_buffer (sockbuf.h).
+	                           0: none autotuned */
+	uint64_t sock_autotune_bytes; /* the most one autotuned socket may queue: the host's
+	                           net.ipv4.tcp_wmem + tcp_rmem maxima (the VMM reads them);
+	                           0: none autotuned */
 	bool timings;           /* time every phase of the request path (timing.h):
 	                           the t_*_ns statistics.  Costs clock reads per pass */
 	bool seccomp;           /* each worker thread runs under a seccomp filter that
@@ -62,6 +69,7 @@ struct hostnet_config {
 #define HOSTNET_SOCK_BUFFER_MIN     4096u
 #define HOSTNET_SOCK_BUFFER_MAX     (64u << 20)
 #define HOSTNET_SOCK_BUFFER_AUTO    UINT32_MAX
+#define HOSTNET_DEFAULT_SOCK_MEMORY (1ull << 30) /* the VMM's --sock-memory default */
 
 #define HOSTNET_DEFAULT_MAX_SOCKETS 1024u
 #define HOSTNET_MAX_SOCKETS_LIMIT   65535u

@@ -47,6 +47,7 @@ struct hn_sock {
 	bool closed;             /* CLOSE ran: every new operation gets -EBADF */
 	uint32_t backlog_places; /* LISTEN: places reserved in the handle table for
 	                            connections waiting in its backlog */
+	bool autotuned;          /* keeps Linux's buffer autotuning, counted (sockbuf.h) */
 	bool deferred;           /* holds SENDs parked for the end of the worker's
 	                            pass (ops.c: gathered into one sendmsg) */
 	struct hn_req_list in, out, poll;

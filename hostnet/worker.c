@@ -53,6 +53,7 @@ int hn_worker_init(struct hn_worker *w, struct hn_worker_env *env, uint32_t inde
 	w->timing.on = env->cfg->timings;
 	w->exec = (struct hn_exec){
 		.cfg = env->cfg, .handles = env->handles, .deny_log = env->deny_log, .epfd = -1,
+		.sockbuf = env->sockbuf,
 	};
 	w->exec.epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (w->exec.epfd < 0)

@@ -28,6 +28,7 @@ struct hn_worker_env {
 	const struct hn_guest_mem *mem;
 	struct hn_handle_table *handles;
 	struct hn_deny_log *deny_log;
+	struct hn_sockbuf *sockbuf;
 	int kick_fds[VS_MAX_QUEUES]; /* every worker's eventfd, the link's (link.h): the
 	                                filter allows writes */
 	struct hn_link_shared *link_sh; /* the link's shared page: kick stamps (timing.h) */

@@ -63,10 +63,14 @@ static const char usage_text[] =
 	"                          closed ones still sending), 1..65535 (default 1024);\n"
 	"                          more: EMFILE\n"
 	"      --max-backlog N     listen backlog cap, 1..65535 (default 128)\n"
-	"      --sock-buffer SIZE  SO_SNDBUF/SO_RCVBUF of every guest socket and the most\n"
-	"                          a guest may set, 4K..64M (default 256K; Linux doubles\n"
-	"                          it), or auto: Linux's autotuning within the host's\n"
-	"                          net.ipv4.tcp_wmem/tcp_rmem maximum\n"
+	"      --sock-memory SIZE  what a guest's autotuned sockets may queue together\n"
+	"                          (default 1G, 0: none): its first sockets, as many as\n"
+	"                          this covers at the host's tcp_wmem + tcp_rmem maxima\n"
+	"                          each, keep Linux's buffer autotuning; the others get\n"
+	"      --sock-buffer SIZE  as SO_SNDBUF/SO_RCVBUF, also the most a guest may set,\n"
+	"                          4K..64M (default 256K; Linux doubles it and clamps it\n"
+	"                          to net.core.wmem_max/rmem_max), or auto: every socket\n"
+	"                          autotunes, no budget\n"
 	"      --no-seccomp        run the host network workers without their seccomp\n"
 	"                          filter (debugging only: by default a worker may make\n"
 	"                          only the system calls it needs, and a forbidden one\n"
@@ -149,6 +153,7 @@ enum opt_id {
 	OPT_SPIN_US, OPT_NOTIFY, OPT_COPY, OPT_BATCH, OPT_STATS, OPT_STATS_JSON, OPT_VERBOSE,
 	OPT_KVM_DEVICE, OPT_HELP, OPT_VERSION, OPT_ALLOW, OPT_LISTEN_ANY, OPT_BIND_PORTS,
 	OPT_MAX_SOCKETS, OPT_MAX_BACKLOG, OPT_NO_SECCOMP, OPT_SOCK_BUFFER, OPT_TIMINGS,
+	OPT_SOCK_MEMORY,
 };
 
 struct opt_def {
@@ -182,6 +187,7 @@ static const struct opt_def opts[] = {
 	{ "max-backlog", 0, true, OPT_MAX_BACKLOG },
 	{ "no-seccomp", 0, false, OPT_NO_SECCOMP },
 	{ "sock-buffer", 0, true, OPT_SOCK_BUFFER },
+	{ "sock-memory", 0, true, OPT_SOCK_MEMORY },
 	{ "timings", 0, false, OPT_TIMINGS },
 };
 
@@ -331,6 +337,13 @@ static int apply_value(enum opt_id id, const char *v, struct vmm_config *cfg, ch
 					 "and 64M, or auto", v);
 		cfg->sock_buffer = (uint32_t)b;
 		return 0;
+	case OPT_SOCK_MEMORY:
+		if (strcmp(v, "0") && (vmm_parse_size(v, &b) < 0 || b > VMM_SOCK_MEMORY_MAX))
+			return vs_errmsg(-EINVAL, msg, msglen, "vmm: bad --sock-memory '%s': "
+					 "expected a size like 1G (K, M, G suffixes) up to 1024G, "
+					 "or 0", v);
+		cfg->sock_memory = strcmp(v, "0") ? b : 0;
+		return 0;
 	case OPT_STATS_JSON:
 		if (!*v)
 			return vs_errmsg(-EINVAL, msg, msglen, "vmm: bad --stats-json '': expected a "
@@ -389,6 +402,7 @@ static void set_defaults(struct vmm_config *cfg, const char *env_kvm_device)
 		.cpus = 1,
 		.doorbell = VMM_DOORBELL_AUTO,
 		.poll_us = VMM_DEFAULT_POLL_US,
+		.sock_memory = HOSTNET_DEFAULT_SOCK_MEMORY,
 		.spin_us = VS_DEFAULT_SPIN_US,
 		.notify = VS_NOTIFY_ADAPTIVE,
 		.copy = VS_COPY_ZERO,

@@ -40,7 +40,77 @@ static void fini(struct tg_vm *vm)
 {
 	tg_vm_fini(vm);
 	tg_sock_buffer = 0;
+	tg_sock_memory = tg_sock_autotune_bytes = 0;
 	tg_timings = false;
+}
+
+/* Capped sockets have SO_SNDBUF = 2 x the cap, autotuned ones what Linux
+ * gives them (tcp_wmem's default, more once connected). */
+static bool autotuned(struct tg_vm *vm, struct tg_queue *g, int32_t h)
+{
+	return opt(vm, g, VS_OP_GETSOCKOPT, h, VS_SO_SNDBUF, 0) !=
+	       effective_sndbuf(HN_SOCK_BUFFER_BYTES);
+}
+
+/* A budget for two autotuned sockets: the first two keep Linux's autotuning,
+ * the third is capped; a CLOSE gives a place back. */
+Test(sock_buffer, the_budget_covers_the_first_sockets_then_the_cap, .timeout = 30)
+{
+	tg_sock_autotune_bytes = 10u << 20;
+	tg_sock_memory = 2 * tg_sock_autotune_bytes + 4096; /* two, not three */
+	struct tg_vm vm;
+	tg_vm_init(&vm, 1, 0);
+	struct tg_queue *g = &vm.qs[0];
+	int32_t h[4];
+	for (int i = 0; i < 3; i++)
+		h[i] = tg_socket(&vm, g, VS_SOCK_STREAM);
+	cr_assert(autotuned(&vm, g, h[0]) && autotuned(&vm, g, h[1]));
+	cr_assert_not(autotuned(&vm, g, h[2]), "a third socket past the budget autotunes");
+	/* an autotuned socket may ask for more than the cap (Linux's limit applies) */
+	cr_assert_eq(opt(&vm, g, VS_OP_SETSOCKOPT, h[1], VS_SO_SNDBUF, 2 * HN_SOCK_BUFFER_BYTES), 0);
+	cr_assert_eq(opt(&vm, g, VS_OP_GETSOCKOPT, h[1], VS_SO_SNDBUF, 0),
+		     effective_sndbuf(2 * HN_SOCK_BUFFER_BYTES));
+	cr_assert_eq(tg_op(&vm, g, VS_OP_CLOSE, (uint32_t)h[0]), 0);
+	h[3] = tg_socket(&vm, g, VS_SOCK_STREAM);
+	cr_assert(autotuned(&vm, g, h[3]), "the CLOSE did not give its place back");
+	fini(&vm);
+}
+
+/* An accepted socket takes a place too, or is capped when there is none. */
+Test(sock_buffer, accepted_sockets_count_against_the_budget, .timeout = 30)
+{
+	tg_sock_autotune_bytes = 10u << 20;
+	tg_sock_memory = 2 * tg_sock_autotune_bytes;
+	struct tg_vm vm;
+	tg_vm_init(&vm, 1, 0);
+	struct tg_queue *g = &vm.qs[0];
+	int32_t l = tg_socket(&vm, g, VS_SOCK_STREAM); /* place 1 */
+	struct vs_sqe *e = tg_prep(g, VS_OP_BIND, (uint32_t)l);
+	tg_sa_loopback(&e->u.addr, 0);
+	cr_assert_eq(tg_run(&vm, g, e, NULL), 0);
+	e = tg_prep(g, VS_OP_LISTEN, (uint32_t)l);
+	e->op_flags = 4;
+	cr_assert_eq(tg_run(&vm, g, e, NULL), 0);
+	uint64_t sa = tg_alloc(&vm, sizeof(struct vs_sockaddr));
+	e = tg_prep(g, VS_OP_GETSOCKNAME, (uint32_t)l);
+	e->addr = sa;
+	cr_assert_eq(tg_run(&vm, g, e, NULL), 0);
+	uint16_t port = ntohs(((struct vs_sockaddr *)tg_ptr(&vm, sa))->port);
+	int32_t a[2];
+	int c[2];
+	for (int i = 0; i < 2; i++) {
+		c[i] = socket(AF_INET, SOCK_STREAM, 0);
+		struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(port),
+					  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+		cr_assert_eq(connect(c[i], (struct sockaddr *)&to, sizeof(to)), 0);
+		a[i] = tg_io(&vm, g, VS_OP_ACCEPT, (uint32_t)l, 0, 0, 0);
+		cr_assert_gt(a[i], 0);
+	}
+	cr_assert(autotuned(&vm, g, a[0]), "place 2");
+	cr_assert_not(autotuned(&vm, g, a[1]), "an accepted socket past the budget autotunes");
+	for (int i = 0; i < 2; i++)
+		close(c[i]);
+	fini(&vm);
 }
 
 Test(sock_buffer, the_configured_size_is_what_sockets_get_and_the_most_they_may_ask, .timeout = 30)
