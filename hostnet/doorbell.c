@@ -76,8 +76,12 @@ static int64_t wait_queue(struct hostnet_link *l, uint32_t q, uint32_t wait_ms)
 	struct timespec deadline = deadline_after(wait_ms);
 	int64_t r;
 
-	atomic_fetch_add(&lq->waiters, 1);
+	if (atomic_fetch_add(&lq->waiters, 1))
+		atomic_store(&lq->wake_any, 1);
 	for (;;) {
+		/* The target first, then seq: a completion that reaches it after
+		 * our look below either bumps seq before we sleep or sees it. */
+		atomic_store(&lq->wake_at, vs_load_acquire(&ctrl_of(l, q)->cq_head) + (uint32_t)min);
 		unsigned seq = atomic_load(&lq->seq);
 		if (atomic_load(&l->stopping)) {
 			r = -EINTR;
@@ -97,6 +101,17 @@ static int64_t wait_queue(struct hostnet_link *l, uint32_t q, uint32_t wait_ms)
 		long e = syscall(SYS_futex, &lq->seq, FUTEX_WAIT_BITSET, seq,
 				 wait_ms == VS_DB_WAIT_FOREVER ? NULL : &deadline, NULL,
 				 FUTEX_BITSET_MATCH_ANY);
+		if (e == 0 && ready(l, q) > 0) {
+			/* Woken by a completion: how long since the worker's wake?
+			 * (woken_ns is the worker's word: only this statistic can lie.) */
+			uint64_t woke = atomic_load_explicit(&lq->woken_ns, memory_order_relaxed);
+			uint64_t now = hn_now_ns();
+			if (woke && woke < now) {
+				atomic_fetch_add_explicit(&l->qc[q].wait_wakes, 1, memory_order_relaxed);
+				atomic_fetch_add_explicit(&l->qc[q].wait_wake_ns, now - woke,
+							  memory_order_relaxed);
+			}
+		}
 		/* The deadline holds whatever ended the sleep: a worker process
 		 * that moves seq without end (EAGAIN each time) must not keep a
 		 * vCPU past the guest's wait_ms (fuzz_link found that). */
@@ -137,6 +152,7 @@ int64_t hostnet_link_doorbell(struct hostnet_link *l, uint64_t a0, uint64_t a1, 
 	 * worker always sets the flag, fences and looks at the rings once more
 	 * before it sleeps (worker.c). */
 	__atomic_fetch_and(&ctrl_of(l, queue)->flags, ~VS_QF_NEED_WAKEUP, __ATOMIC_SEQ_CST);
+	hn_link_stamp_kick(l->sh, queue % l->workers);
 	hn_kick(l->kick_fds[queue % l->workers]);
 
 	if (flags & VS_DB_WAIT)

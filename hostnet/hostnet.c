@@ -9,6 +9,7 @@
 #include "hostnet_internal.h"
 #include "ops.h"
 #include "sandbox.h"
+#include "sock.h"
 
 static int check_config(const struct hostnet_config *c)
 {
@@ -23,6 +24,9 @@ static int check_config(const struct hostnet_config *c)
 	if (c->ring_gpa < c->ram_bytes || c->ring_bytes > UINT64_MAX - c->ring_gpa)
 		return -EINVAL;
 	if (c->copy != VS_COPY_ZERO && c->copy != VS_COPY_BOUNCE)
+		return -EINVAL;
+	if (c->sock_buffer && c->sock_buffer != HOSTNET_SOCK_BUFFER_AUTO &&
+	    (c->sock_buffer < HOSTNET_SOCK_BUFFER_MIN || c->sock_buffer > HOSTNET_SOCK_BUFFER_MAX))
 		return -EINVAL;
 	if (c->max_sockets > HOSTNET_MAX_SOCKETS_LIMIT || c->max_backlog > 65535u ||
 	    c->policy.nr_rules > HOSTNET_POLICY_MAX_RULES)
@@ -43,6 +47,8 @@ static void init_env(struct hostnet *hn)
 		.mem = &hn->mem,
 		.handles = hn->handles,
 		.deny_log = &hn->deny_log,
+		.sockbuf = &hn->sockbuf,
+		.link_sh = hn->link->sh,
 	};
 	for (uint32_t i = 0; i < hn->cfg.workers; i++)
 		hn->env.kick_fds[i] = hn->link->kick_fds[i];
@@ -134,6 +140,9 @@ int hostnet_create(const struct hostnet_config *cfg, struct hostnet **out)
 		hn->cfg.max_sockets = HOSTNET_DEFAULT_MAX_SOCKETS;
 	if (!hn->cfg.max_backlog)
 		hn->cfg.max_backlog = HOSTNET_DEFAULT_MAX_BACKLOG;
+	if (!hn->cfg.sock_buffer)
+		hn->cfg.sock_buffer = HN_SOCK_BUFFER_BYTES;
+	hn_sockbuf_init(&hn->sockbuf, &hn->cfg);
 	hn_deny_log_init(&hn->deny_log);
 	hn->mem = (struct hn_guest_mem){
 		.ram = cfg->ram, .ram_bytes = cfg->ram_bytes,
@@ -224,6 +233,15 @@ void hostnet_get_stats(const struct hostnet *hn, struct hostnet_stats *out)
 		out->bytes_copied += load(&w->exec.bytes_copied);
 		out->worker_wakeups += load(&w->wakeups);
 		out->chains_live += atomic_load(&w->chains.live);
+		out->poll_loops += load(&w->poll_loops);
+		out->kick_wakes += load(&w->kick_wakes);
+		out->kick_wake_ns += load(&w->kick_wake_ns);
+		out->t_take_ns += load(&w->timing.take_ns);
+		out->t_validate_ns += load(&w->timing.validate_ns);
+		out->t_run_ns += load(&w->timing.run_ns);
+		out->t_events_ns += load(&w->timing.events_ns);
+		out->t_post_ns += load(&w->timing.post_ns);
+		out->t_posts += load(&w->timing.posts);
 		/* Count the phase the worker is in right now, too. */
 		uint64_t poll = load(&w->poll_ns), sleep = load(&w->sleep_ns);
 		uint64_t idle_since = load(&w->idle_since), sleep_since = load(&w->sleep_since);

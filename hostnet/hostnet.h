@@ -43,6 +43,20 @@ struct hostnet_config {
 	struct hostnet_link *link; /* link.h: the page the doorbell side shares with the
 	                           workers (ring, ring_gpa, nr_queues and workers
 	                           as above); NULL: hostnet makes its own */
+	uint32_t sock_buffer;   /* SO_SNDBUF and SO_RCVBUF of every guest socket, and the
+	                           most a guest's SETSOCKOPT gets: HOSTNET_SOCK_BUFFER_MIN
+	                           .. HOSTNET_SOCK_BUFFER_MAX bytes (Linux doubles it), or
+	                           HOSTNET_SOCK_BUFFER_AUTO: Linux's autotuning within
+	                           the host's net.ipv4.tcp_{w,r}mem (0: the default) */
+	uint64_t sock_memory;   /* bytes a VM's autotuned sockets may queue at the most:
+	                           its first sock_memory / sock_autotune_bytes sockets keep
+	                           Linux's autotuning, the others get sock_buffer (sockbuf.h).
+	                           0: none autotuned */
+	uint64_t sock_autotune_bytes; /* the most one autotuned socket may queue: the host's
+	                           net.ipv4.tcp_wmem + tcp_rmem maxima (the VMM reads them);
+	                           0: none autotuned */
+	bool timings;           /* time every phase of the request path (timing.h):
+	                           the t_*_ns statistics.  Costs clock reads per pass */
 	bool seccomp;           /* each worker thread runs under a seccomp filter that
 	                           allows only the system calls it makes (sandbox.h);
 	                           a forbidden call prints one line and exits the
@@ -51,6 +65,11 @@ struct hostnet_config {
 };
 
 #define HOSTNET_DEFAULT_MAX_BACKLOG 128u
+
+#define HOSTNET_SOCK_BUFFER_MIN     4096u
+#define HOSTNET_SOCK_BUFFER_MAX     (64u << 20)
+#define HOSTNET_SOCK_BUFFER_AUTO    UINT32_MAX
+#define HOSTNET_DEFAULT_SOCK_MEMORY (1ull << 30) /* the VMM's --sock-memory default */
 
 #define HOSTNET_DEFAULT_MAX_SOCKETS 1024u
 #define HOSTNET_MAX_SOCKETS_LIMIT   65535u
@@ -110,6 +129,20 @@ struct hostnet_stats {
 	uint64_t denied;             /* requests refused by the egress policy (-EACCES) */
 	uint64_t chains_live;        /* chains (VS_SQE_LINK) the workers hold now: begun
 	                                and not yet finished or ended (a gauge) */
+	/* The hand-offs (always counted: they sit on paths with a system call). */
+	uint64_t kick_wakes;         /* worker sleeps ended with a doorbell's kick pending */
+	uint64_t kick_wake_ns;       /* ... total time from the kick to the worker running */
+	uint64_t wait_wakes;         /* doorbell WAITs woken by a completion */
+	uint64_t wait_wake_ns;       /* ... total time from the futex wake to the vCPU thread */
+	uint64_t poll_loops;         /* idle worker loops in poll windows (period:
+	                                worker_poll_ns / poll_loops) */
+	/* cfg.timings only (0 otherwise): worker time per phase of the request path. */
+	uint64_t t_take_ns;          /* taking SQEs out of the rings (admission, copy) */
+	uint64_t t_validate_ns;      /* validating the copies */
+	uint64_t t_run_ns;           /* running them: system calls, parking, gathered sends */
+	uint64_t t_events_ns;        /* socket readiness: retrying parked requests */
+	uint64_t t_post_ns;          /* posting completions (within run and events) */
+	uint64_t t_posts;            /* completions whose posting was timed */
 };
 
 /*

@@ -25,6 +25,7 @@
 #include "link.h"
 #include "policy.h"
 #include "queue.h"
+#include "sockbuf.h"
 #include "worker.h"
 
 struct hostnet {
@@ -35,6 +36,7 @@ struct hostnet {
 	struct hn_worker *workers;
 	struct hn_worker_env env;   /* what the workers share */
 	struct hn_deny_log deny_log; /* egress policy denials, rate limited */
+	struct hn_sockbuf sockbuf;  /* guest socket buffers: autotuned or capped */
 	struct hostnet_link *link;  /* the doorbell's view (link.h): WAIT, counters */
 	bool own_link;              /* made by hostnet_create(), destroyed with it */
 };

@@ -13,6 +13,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "clock.h"
+
 int hostnet_link_create(uint8_t *ring, uint64_t ring_gpa, uint64_t ring_bytes,
 			uint32_t nr_queues, uint32_t workers, struct hostnet_link **out)
 {
@@ -67,13 +69,43 @@ void hostnet_link_destroy(struct hostnet_link *l)
 	free(l);
 }
 
+/* Would a WAIT asleep on lq want this wake-up?  Only once the CQ reaches
+ * its target, unless the queue broke or several WAITs share it. */
+static bool worth_waking(struct hn_link_queue *lq)
+{
+	if (atomic_load(&lq->broken) || atomic_load(&lq->wake_any))
+		return true;
+	uint32_t tail = atomic_load_explicit(&lq->cq_tail, memory_order_relaxed);
+	return (int32_t)(tail - atomic_load(&lq->wake_at)) >= 0;
+}
+
 void hn_link_notify(struct hn_link_queue *lq)
 {
-	/* seq_cst on both sides: a WAIT that registered before its last look
-	 * at the queue is seen here, or it sees the new seq and does not sleep. */
+	/* seq_cst on both sides: a WAIT that registered (its target, then
+	 * waiters) before its last look at the queue is seen here, or it sees
+	 * the new seq and does not sleep.  A completion short of its target
+	 * still bumps seq: the WAIT, if it is just about to sleep, looks again. */
 	atomic_fetch_add(&lq->seq, 1);
-	if (atomic_load(&lq->waiters))
+	if (atomic_load(&lq->waiters) && worth_waking(lq)) {
+		/* A system call follows anyway: the stamp costs nothing here. */
+		atomic_store_explicit(&lq->woken_ns, hn_now_ns(), memory_order_relaxed);
 		syscall(SYS_futex, &lq->seq, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
+	}
+}
+
+void hn_link_stamp_kick(struct hn_link_shared *sh, uint32_t worker)
+{
+	uint_least64_t none = 0;
+	atomic_compare_exchange_strong_explicit(&sh->kicked_ns[worker], &none, hn_now_ns(),
+						memory_order_relaxed, memory_order_relaxed);
+}
+
+uint64_t hn_link_take_kick(struct hn_link_shared *sh, uint32_t worker)
+{
+	uint64_t then = atomic_exchange_explicit(&sh->kicked_ns[worker], 0,
+						 memory_order_relaxed);
+	uint64_t now = hn_now_ns();
+	return then && then < now ? now - then : 0;
 }
 
 void hostnet_link_stop(struct hostnet_link *l)
@@ -102,6 +134,8 @@ void hostnet_link_get_stats(const struct hostnet_link *l, struct hostnet_stats *
 	out->doorbells_bad = load(&l->doorbells_bad);
 	out->doorbells = out->doorbells_bad;
 	out->wait_ns = 0;
+	out->wait_wakes = 0;
+	out->wait_wake_ns = 0;
 	out->nr_queues = l->nr_queues;
 	for (uint32_t i = 0; i < l->nr_queues; i++) {
 		struct hostnet_queue_stats *qs = &out->queue[i];
@@ -109,5 +143,7 @@ void hostnet_link_get_stats(const struct hostnet_link *l, struct hostnet_stats *
 		qs->wait_ns = load(&l->qc[i].wait_ns);
 		out->doorbells += qs->doorbells;
 		out->wait_ns += qs->wait_ns;
+		out->wait_wakes += load(&l->qc[i].wait_wakes);
+		out->wait_wake_ns += load(&l->qc[i].wait_wake_ns);
 	}
 }

@@ -32,12 +32,23 @@ struct hn_link_queue {
 	atomic_uint broken;    /* the queue is VS_QF_BROKEN */
 	atomic_uint seq;       /* futex word: bumped by completions, breaks, stop */
 	atomic_uint waiters;   /* doorbell WAITs asleep on seq */
+	/* The cq_tail at which the WAIT asleep here has its wait_min completions:
+	 * a completion short of it does not wake the vCPU only to have it sleep
+	 * again (one wake-up per WAIT, not one per completion).  Not trusted by
+	 * the doorbell side: a WAIT always looks at the queue itself. */
+	atomic_uint wake_at;
+	atomic_uint wake_any;  /* sticky: two WAITs met on this queue (a guest using
+	                          one queue from two vCPUs): every completion wakes */
+	/* hn_now_ns() of the last wake of a sleeping WAIT (timing.h): the WAIT
+	 * that wakes measures how long the hand-back to its vCPU took. */
+	atomic_uint_least64_t woken_ns;
 } __attribute__((aligned(64)));
 
 /* The doorbell side's counters for one queue, bumped by that queue's vCPU
  * thread only (private memory, a cache line each). */
 struct hn_link_counters {
 	atomic_uint_least64_t doorbells, wait_ns;
+	atomic_uint_least64_t wait_wakes, wait_wake_ns; /* WAITs woken by a completion */
 } __attribute__((aligned(64)));
 
 /* Worker process states (state word). */
@@ -50,6 +61,9 @@ struct hn_link_shared {
 	atomic_uint stats_valid;        /* worker_stats holds the final snapshot */
 	struct hostnet_stats worker_stats;
 	struct hn_link_queue q[VS_MAX_QUEUES];
+	/* hn_now_ns() of the first doorbell kick not yet seen by worker i
+	 * (0: none): the worker measures how long it took to run (timing.h). */
+	atomic_uint_least64_t kicked_ns[VS_MAX_QUEUES];
 };
 
 struct hostnet_link {
@@ -84,5 +98,10 @@ void hostnet_link_get_stats(const struct hostnet_link *l, struct hostnet_stats *
 /* Workers' side: a queue's completions moved or it broke; wake its WAITs
  * (only if some wait, as the shared word says). */
 void hn_link_notify(struct hn_link_queue *lq);
+
+/* The doorbell side: stamp a kick of worker i (keeps an older unseen one).
+ * The worker side, woken: take the stamp; returns ns since it, 0 if none. */
+void hn_link_stamp_kick(struct hn_link_shared *sh, uint32_t worker);
+uint64_t hn_link_take_kick(struct hn_link_shared *sh, uint32_t worker);
 
 #endif

@@ -36,6 +36,7 @@
 #include "queue.h"
 #include "sock.h"
 #include "sockaddr.h"
+#include "sockbuf.h"
 
 /* The ABI uses Linux's values, so they pass straight through. */
 _Static_assert(VS_MSG_PEEK == MSG_PEEK && VS_MSG_WAITALL == MSG_WAITALL, "MSG_* values");
@@ -137,14 +138,17 @@ static void defer(struct hn_exec *x, struct hn_sock *s)
 }
 
 /* Make a host socket object for fd, give it a handle, watch it with x's epoll.
- * On failure fd is closed. */
-static int open_socket(struct hn_exec *x, int fd, int type, uint32_t *handle)
+ * On failure fd is closed (and an autotuned socket's place given back). */
+static int open_socket(struct hn_exec *x, int fd, int type, bool autotuned, uint32_t *handle)
 {
 	struct hn_sock *s = hn_sock_new(fd, type);
 	if (!s) {
 		close(fd);
+		if (autotuned)
+			hn_sockbuf_release(x->sockbuf);
 		return -ENOMEM;
 	}
+	s->autotuned = autotuned;
 	s->epfd = x->epfd;
 	/* Hold the lock until epoll knows the fd: a CLOSE naming the brand-new
 	 * handle (a guessing guest) must not close the fd before that. */
@@ -152,6 +156,8 @@ static int open_socket(struct hn_exec *x, int fd, int type, uint32_t *handle)
 	int err = hn_handles_add(x->handles, s, handle);
 	if (err) {
 		pthread_mutex_unlock(&s->lock);
+		if (autotuned)
+			hn_sockbuf_release(x->sockbuf);
 		hn_sock_put(s);
 		return err;
 	}
@@ -164,6 +170,8 @@ static int open_socket(struct hn_exec *x, int fd, int type, uint32_t *handle)
 		struct hn_sock *t = hn_handles_remove(x->handles, *handle, s);
 		s->closed = true;
 		pthread_mutex_unlock(&s->lock);
+		if (autotuned)
+			hn_sockbuf_release(x->sockbuf);
 		if (t)
 			hn_sock_put(t);
 		return err;
@@ -179,17 +187,16 @@ static int32_t do_socket(struct hn_exec *x, const struct hn_req *r)
 	int fd = socket(domain, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
-	/* Bound what each kernel socket may queue (accepted ones inherit it):
-	 * no autotuning up to the host's megabytes for a guest socket. */
-	int cap = HN_SOCK_BUFFER_BYTES;
-	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &cap, sizeof(cap)) ||
-	    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &cap, sizeof(cap))) {
-		int err = -errno;
+	/* Bound what each kernel socket may queue: autotuned within the VM's
+	 * budget, else capped (sockbuf.h; accepted ones inherit it). */
+	bool autotuned;
+	int err = hn_sockbuf_apply(x->sockbuf, fd, true, &autotuned);
+	if (err) {
 		close(fd);
 		return err;
 	}
 	uint32_t handle;
-	int err = open_socket(x, fd, type, &handle);
+	err = open_socket(x, fd, type, autotuned, &handle);
 	return err ? err : (int32_t)handle;
 }
 
@@ -365,8 +372,14 @@ static int32_t try_accept(struct hn_exec *x, struct hn_req *r)
 	} while (fd < 0 && (errno == EINTR || errno == ECONNABORTED));
 	if (fd < 0)
 		return errno == EAGAIN || errno == EWOULDBLOCK ? HN_PENDING : -errno;
+	bool autotuned;
+	int err = hn_sockbuf_apply(x->sockbuf, fd, r->sock->autotuned, &autotuned);
+	if (err) {
+		close(fd);
+		return err;
+	}
 	uint32_t handle;
-	int err = open_socket(x, fd, SOCK_STREAM, &handle);
+	err = open_socket(x, fd, SOCK_STREAM, autotuned, &handle);
 	if (err)
 		return err;
 	if (r->sa_out)
@@ -439,12 +452,12 @@ static int32_t try_shutdown(struct hn_exec *x, struct hn_req *r)
 
 static int32_t try_setsockopt(struct hn_exec *x, struct hn_req *r)
 {
-	(void)x;
 	int v = r->opt_value;
 	bool buffer = r->opt_level == SOL_SOCKET &&
 		      (r->opt_name == SO_SNDBUF || r->opt_name == SO_RCVBUF);
-	if (buffer && v > HN_SOCK_BUFFER_BYTES)
-		v = HN_SOCK_BUFFER_BYTES; /* never past the cap do_socket() set */
+	int limit = hn_sockbuf_limit(x->sockbuf, r->sock->autotuned);
+	if (buffer && v > limit)
+		v = limit; /* never past the cap do_socket() set */
 	return setsockopt(r->sock->fd, r->opt_level, r->opt_name, &v, sizeof(v)) ? -errno : 0;
 }
 
@@ -566,6 +579,10 @@ static void run_close(struct hn_exec *x, struct hn_req *r)
 		epoll_ctl(s->epfd, EPOLL_CTL_DEL, s->fd, NULL);
 	hn_linger_close(&x->linger, s->fd, s->type);
 	s->fd = -1;
+	if (s->autotuned) {
+		s->autotuned = false;
+		hn_sockbuf_release(x->sockbuf);
+	}
 	hn_handles_unreserve(x->handles, s->backlog_places);
 	s->backlog_places = 0;
 	pthread_mutex_unlock(&s->lock);

@@ -19,6 +19,7 @@
 
 struct hn_handle_table;
 struct hn_deny_log;
+struct hn_sockbuf;
 struct hostnet_config;
 
 struct hn_exec {
@@ -26,6 +27,7 @@ struct hn_exec {
 	const struct hostnet_config *cfg; /* policy (LISTEN), max_backlog, max_sockets */
 	struct hn_handle_table *handles;
 	struct hn_deny_log *deny_log;
+	struct hn_sockbuf *sockbuf;     /* guest socket buffers (sockbuf.h) */
 	/* This worker's. */
 	int epfd;                   /* sockets made here are watched by this set */
 	uint8_t *scratch;           /* bounce mode: the private host copy of a payload */

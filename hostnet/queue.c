@@ -25,8 +25,10 @@
 #include <string.h>
 
 #include "kick.h"
+#include "timing.h"
 
 _Thread_local int hn_queue_self_kick_fd = -1;
+_Thread_local struct hn_timing *hn_timing_self;
 
 int hn_queue_init(struct hn_queue *q, uint32_t index, struct vs_queue *ring,
 		  struct hn_link_queue *link, uint32_t max_inflight)
@@ -134,6 +136,7 @@ static void flush_locked(struct hn_queue *q)
 void hn_queue_post(struct hn_queue *q, uint64_t user_data, int32_t result, uint32_t flags)
 {
 	struct vs_cqe cqe = { .user_data = user_data, .result = result, .flags = flags };
+	uint64_t t0 = hn_timing_start(hn_timing_self);
 
 	pthread_mutex_lock(&q->lock);
 	uint32_t held = 0;
@@ -167,6 +170,10 @@ void hn_queue_post(struct hn_queue *q, uint64_t user_data, int32_t result, uint3
 	 * If we are that worker, it looks at its queues again anyway. */
 	if (atomic_load(&q->stalled) && hn_queue_self_kick_fd != q->kick_fd)
 		hn_kick(q->kick_fd);
+	if (t0) {
+		hn_timing_end(&hn_timing_self->post_ns, t0);
+		atomic_fetch_add_explicit(&hn_timing_self->posts, 1, memory_order_relaxed);
+	}
 }
 
 static unsigned log2_bucket(uint32_t n)

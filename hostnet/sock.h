@@ -32,8 +32,9 @@
 #include "req.h"
 
 /* SO_SNDBUF / SO_RCVBUF of every guest socket, and the most SETSOCKOPT may
- * ask for: Linux doubles it, so a socket queues at most about 2 x this each
- * way (its payload and the kernel's bookkeeping). */
+ * ask for, unless cfg.sock_buffer says otherwise: Linux doubles it, so a
+ * socket queues at most about 2 x this each way (its payload and the
+ * kernel's bookkeeping). */
 #define HN_SOCK_BUFFER_BYTES (256 * 1024)
 
 struct hn_sock {
@@ -46,6 +47,7 @@ struct hn_sock {
 	bool closed;             /* CLOSE ran: every new operation gets -EBADF */
 	uint32_t backlog_places; /* LISTEN: places reserved in the handle table for
 	                            connections waiting in its backlog */
+	bool autotuned;          /* keeps Linux's buffer autotuning, counted (sockbuf.h) */
 	bool deferred;           /* holds SENDs parked for the end of the worker's
 	                            pass (ops.c: gathered into one sendmsg) */
 	struct hn_req_list in, out, poll;

@@ -29,6 +29,7 @@
 #include "clock.h"
 #include "hostnet.h"
 #include "kick.h"
+#include "link.h"
 #include "policy.h"
 #include "queue.h"
 #include "sandbox.h"
@@ -50,8 +51,10 @@ int hn_worker_init(struct hn_worker *w, struct hn_worker_env *env, uint32_t inde
 		   uint32_t max_queues)
 {
 	*w = (struct hn_worker){ .env = env, .index = index, .evfd = -1 };
+	w->timing.on = env->cfg->timings;
 	w->exec = (struct hn_exec){
 		.cfg = env->cfg, .handles = env->handles, .deny_log = env->deny_log, .epfd = -1,
+		.sockbuf = env->sockbuf,
 	};
 	w->exec.epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (w->exec.epfd < 0)
@@ -113,15 +116,16 @@ static void consume_one(struct hn_worker *w, struct hn_queue *q,
 			struct hn_chain *chain)
 {
 	struct hn_req req;
+	uint64_t t0 = hn_timing_start(&w->timing);
 	int err = hn_validate(vctx, sqe, &req);
+	hn_timing_end(&w->timing.validate_ns, t0);
+	t0 = hn_timing_start(&w->timing);
 	if (!err) {
 		req.q = q;
 		req.seq = q->seq++;
 		req.chain = chain;
 		hn_ops_submit(&w->exec, &req);
-		return;
-	}
-	if (err == -EACCES) {
+	} else if (err == -EACCES) {
 		/* Well-formed, but somewhere the user did not allow. */
 		hn_deny_log_note(w->env->deny_log, hn_op_name(req.opcode),
 				 (const struct sockaddr *)&req.sa, req.sa_len, hn_now_ns());
@@ -130,8 +134,9 @@ static void consume_one(struct hn_worker *w, struct hn_queue *q,
 		atomic_fetch_add_explicit(&q->requests_bad, 1, memory_order_relaxed);
 		hn_queue_post(q, sqe->user_data, err, VS_CQE_BAD_REQUEST);
 	}
-	if (chain)
+	if (err && chain)
 		hn_chain_link_done(chain, &req, err); /* a failed link: the rest are broken */
+	hn_timing_end(&w->timing.run_ns, t0);
 }
 
 /* Consume what the queue's SQ offers (within CQ and inflight room).
@@ -139,9 +144,11 @@ static void consume_one(struct hn_worker *w, struct hn_queue *q,
 static uint32_t consume(struct hn_worker *w, struct hn_queue *q)
 {
 	struct vs_sqe batch[VS_SQ_ENTRIES];
+	uint64_t t0 = hn_timing_start(&w->timing);
 	uint32_t n = hn_queue_take(q, batch);
 	if (n == 0)
 		return 0;
+	hn_timing_end(&w->timing.take_ns, t0);
 	const struct hn_validate_ctx vctx = validate_ctx(w, q);
 	for (uint32_t i = 0; i < n; i++) {
 		struct hn_chain *chain = NULL;
@@ -156,7 +163,9 @@ static uint32_t consume(struct hn_worker *w, struct hn_queue *q)
 			break;
 		}
 	}
+	t0 = hn_timing_start(&w->timing);
 	hn_ops_flush(&w->exec);
+	hn_timing_end(&w->timing.run_ns, t0);
 	return n;
 }
 
@@ -203,7 +212,9 @@ static uint32_t handle_events(struct hn_worker *w, const struct epoll_event *ev,
 		} else if (HN_LINGER_IS_TAG(ev[i].data.u64)) {
 			hn_linger_event(&w->exec.linger, ev[i].data.u64, hn_now_ns());
 		} else {
+			uint64_t t0 = hn_timing_start(&w->timing);
 			hn_ops_ready(&w->exec, (uint32_t)ev[i].data.u64);
+			hn_timing_end(&w->timing.events_ns, t0);
 			sockets++;
 		}
 	}
@@ -246,6 +257,9 @@ static void end_idle(struct hn_worker *w, uint64_t since, uint64_t now)
  * the rings once more, then sleep until a doorbell or a socket event. */
 static void try_sleep(struct hn_worker *w, uint64_t idle_since, struct epoll_event *ev)
 {
+	/* Kicks from before this sleep were for passes already made: time only
+	 * the ones that end it. */
+	(void)hn_link_take_kick(w->env->link_sh, w->index);
 	need_wakeup(w, true);
 	atomic_thread_fence(memory_order_seq_cst);
 	uint32_t work = service_all(w);
@@ -263,6 +277,11 @@ static void try_sleep(struct hn_worker *w, uint64_t idle_since, struct epoll_eve
 	atomic_store_explicit(&w->sleep_since, 0, memory_order_relaxed);
 	add_ns(&w->sleep_ns, hn_now_ns() - now);
 	add_ns(&w->wakeups, 1);
+	uint64_t kicked = hn_link_take_kick(w->env->link_sh, w->index);
+	if (kicked) {
+		add_ns(&w->kick_wakes, 1);
+		add_ns(&w->kick_wake_ns, kicked);
+	}
 	need_wakeup(w, false);
 	if (n > 0)
 		handle_events(w, ev, n);
@@ -295,6 +314,7 @@ static void run_loop(struct hn_worker *w)
 			atomic_store_explicit(&w->idle_since, now, memory_order_relaxed);
 		}
 		if (now - idle_since < poll_window) {
+			add_ns(&w->poll_loops, 1);
 			cpu_relax();
 			continue;
 		}
@@ -312,6 +332,7 @@ static void *worker_main(void *arg)
 	snprintf(name, sizeof(name), "hostnet-w%u", w->index);
 	pthread_setname_np(pthread_self(), name);
 	hn_queue_self_kick_fd = w->evfd;
+	hn_timing_self = w->timing.on ? &w->timing : NULL;
 	w->start_err = enter_sandbox(w);
 	int failed = w->start_err;
 	sem_post(&w->ready); /* w->start_err belongs to the creator from here on */

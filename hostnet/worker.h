@@ -16,6 +16,7 @@
 
 #include "chain.h"
 #include "ops.h"
+#include "timing.h"
 #include "virtsocket/abi.h"
 
 struct hn_guest_mem;
@@ -28,8 +29,10 @@ struct hn_worker_env {
 	const struct hn_guest_mem *mem;
 	struct hn_handle_table *handles;
 	struct hn_deny_log *deny_log;
+	struct hn_sockbuf *sockbuf;
 	int kick_fds[VS_MAX_QUEUES]; /* every worker's eventfd, the link's (link.h): the
 	                                filter allows writes */
+	struct hn_link_shared *link_sh; /* the link's shared page: kick stamps (timing.h) */
 	atomic_bool quit;            /* hostnet_destroy(): workers exit */
 };
 
@@ -49,6 +52,8 @@ struct hn_worker {
 	uint64_t start_ns;
 
 	atomic_uint_least64_t poll_ns, sleep_ns, wakeups;
+	atomic_uint_least64_t poll_loops, kick_wakes, kick_wake_ns;
+	struct hn_timing timing;    /* cfg.timings: per-phase times */
 	atomic_uint_least64_t idle_since, sleep_since; /* current phase start, 0: none */
 } __attribute__((aligned(64))); /* neighbours in hostnet's array share no line */
 

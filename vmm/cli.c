@@ -42,6 +42,8 @@ static const char usage_text[] =
 	"      --batch N           largest guest batch, 1..256 (default 32)\n"
 	"      --stats             print statistics to stderr at exit\n"
 	"      --stats-json FILE   write statistics as JSON to FILE\n"
+	"      --timings           time each phase of the host's request path (the t_*\n"
+	"                          statistics: take, validate, run, post; costs clock reads)\n"
 	"  -v, --verbose           one line about the host, doorbell, RAM and vCPUs\n"
 	"      --kvm-device PATH   KVM device (default /dev/kvm, or $VS_KVM_DEVICE)\n"
 	"  -h, --help              this text\n"
@@ -61,6 +63,14 @@ static const char usage_text[] =
 	"                          closed ones still sending), 1..65535 (default 1024);\n"
 	"                          more: EMFILE\n"
 	"      --max-backlog N     listen backlog cap, 1..65535 (default 128)\n"
+	"      --sock-memory SIZE  what a guest's autotuned sockets may queue together\n"
+	"                          (default 1G, 0: none): its first sockets, as many as\n"
+	"                          this covers at the host's tcp_wmem + tcp_rmem maxima\n"
+	"                          each, keep Linux's buffer autotuning; the others get\n"
+	"      --sock-buffer SIZE  as SO_SNDBUF/SO_RCVBUF, also the most a guest may set,\n"
+	"                          4K..64M (default 256K; Linux doubles it and clamps it\n"
+	"                          to net.core.wmem_max/rmem_max), or auto: every socket\n"
+	"                          autotunes, no budget\n"
 	"      --no-seccomp        run the host network workers without their seccomp\n"
 	"                          filter (debugging only: by default a worker may make\n"
 	"                          only the system calls it needs, and a forbidden one\n"
@@ -142,7 +152,8 @@ enum opt_id {
 	OPT_MEM, OPT_CPUS, OPT_TIMEOUT, OPT_DOORBELL, OPT_WORKERS, OPT_POLL_US,
 	OPT_SPIN_US, OPT_NOTIFY, OPT_COPY, OPT_BATCH, OPT_STATS, OPT_STATS_JSON, OPT_VERBOSE,
 	OPT_KVM_DEVICE, OPT_HELP, OPT_VERSION, OPT_ALLOW, OPT_LISTEN_ANY, OPT_BIND_PORTS,
-	OPT_MAX_SOCKETS, OPT_MAX_BACKLOG, OPT_NO_SECCOMP,
+	OPT_MAX_SOCKETS, OPT_MAX_BACKLOG, OPT_NO_SECCOMP, OPT_SOCK_BUFFER, OPT_TIMINGS,
+	OPT_SOCK_MEMORY,
 };
 
 struct opt_def {
@@ -175,6 +186,9 @@ static const struct opt_def opts[] = {
 	{ "max-sockets", 0, true, OPT_MAX_SOCKETS },
 	{ "max-backlog", 0, true, OPT_MAX_BACKLOG },
 	{ "no-seccomp", 0, false, OPT_NO_SECCOMP },
+	{ "sock-buffer", 0, true, OPT_SOCK_BUFFER },
+	{ "sock-memory", 0, true, OPT_SOCK_MEMORY },
+	{ "timings", 0, false, OPT_TIMINGS },
 };
 
 static const struct opt_def *find_long(const char *name, size_t len)
@@ -243,6 +257,9 @@ static int apply_flag(enum opt_id id, struct vmm_config *cfg)
 	case OPT_NO_SECCOMP:
 		cfg->seccomp = false;
 		return 0;
+	case OPT_TIMINGS:
+		cfg->timings = true;
+		return 0;
 	case OPT_HELP:
 		cfg->action = VMM_ACTION_HELP;
 		return 0;
@@ -308,6 +325,25 @@ static int apply_value(enum opt_id id, const char *v, struct vmm_config *cfg, ch
 	case OPT_NOTIFY:
 	case OPT_COPY:
 		return apply_mode(id, v, cfg, msg, msglen);
+	case OPT_SOCK_BUFFER:
+		if (!strcmp(v, "auto")) {
+			cfg->sock_buffer = HOSTNET_SOCK_BUFFER_AUTO;
+			return 0;
+		}
+		if (vmm_parse_size(v, &b) < 0 || b < HOSTNET_SOCK_BUFFER_MIN ||
+		    b > HOSTNET_SOCK_BUFFER_MAX)
+			return vs_errmsg(-EINVAL, msg, msglen, "vmm: bad --sock-buffer '%s': "
+					 "expected a size like 256K (K, M suffixes) between 4K "
+					 "and 64M, or auto", v);
+		cfg->sock_buffer = (uint32_t)b;
+		return 0;
+	case OPT_SOCK_MEMORY:
+		if (strcmp(v, "0") && (vmm_parse_size(v, &b) < 0 || b > VMM_SOCK_MEMORY_MAX))
+			return vs_errmsg(-EINVAL, msg, msglen, "vmm: bad --sock-memory '%s': "
+					 "expected a size like 1G (K, M, G suffixes) up to 1024G, "
+					 "or 0", v);
+		cfg->sock_memory = strcmp(v, "0") ? b : 0;
+		return 0;
 	case OPT_STATS_JSON:
 		if (!*v)
 			return vs_errmsg(-EINVAL, msg, msglen, "vmm: bad --stats-json '': expected a "
@@ -366,6 +402,7 @@ static void set_defaults(struct vmm_config *cfg, const char *env_kvm_device)
 		.cpus = 1,
 		.doorbell = VMM_DOORBELL_AUTO,
 		.poll_us = VMM_DEFAULT_POLL_US,
+		.sock_memory = HOSTNET_DEFAULT_SOCK_MEMORY,
 		.spin_us = VS_DEFAULT_SPIN_US,
 		.notify = VS_NOTIFY_ADAPTIVE,
 		.copy = VS_COPY_ZERO,

@@ -21,6 +21,7 @@
 #define VMM_DEFAULT_POLL_US    1000u
 #define VMM_TIMEOUT_MAX        (7u * 24u * 3600u) /* a week: surely a typo beyond */
 #define VMM_POLL_US_MAX        1000000u
+#define VMM_SOCK_MEMORY_MAX    (1ull << 40)
 
 enum vmm_action {
 	VMM_ACTION_RUN = 0,
@@ -57,6 +58,9 @@ struct vmm_config {
 	uint32_t max_sockets;           /* 0: hostnet's default */
 	uint32_t max_backlog;           /* 0: hostnet's default */
 	bool seccomp;                   /* hostnet workers filtered (default); --no-seccomp */
+	uint32_t sock_buffer;           /* 0: hostnet's default; HOSTNET_SOCK_BUFFER_AUTO */
+	uint64_t sock_memory;           /* --sock-memory: autotuned sockets' budget */
+	bool timings;                   /* --timings: hostnet's per-phase times */
 	int guest_argc;                 /* words after "--" */
 	char *const *guest_argv;        /* points into argv */
 };

@@ -16,6 +16,7 @@
 #include "cli.h"
 #include "elf_loader.h"
 #include "host_kind.h"
+#include "host_tcp.h"
 #include "worker_proc.h"
 #include "kvm_sys.h"
 #include "layout.h"
@@ -98,6 +99,10 @@ static int create_hostnet(struct vm *vm, const struct vmm_config *cfg, char *msg
 		.max_backlog = cfg->max_backlog,
 		.policy = cfg->policy,
 		.seccomp = cfg->seccomp,
+		.sock_buffer = cfg->sock_buffer,
+		.sock_memory = cfg->sock_memory,
+		.sock_autotune_bytes = host_tcp_autotune_bytes("/proc/sys/net/ipv4"),
+		.timings = cfg->timings,
 	};
 	vm->worker = calloc(1, sizeof(*vm->worker));
 	if (!vm->worker) {

@@ -35,6 +35,17 @@ static const struct {
 	HN(worker_busy_ns, "worker busy", true),
 	HN(worker_poll_ns, "worker polling", true),
 	HN(worker_sleep_ns, "worker asleep", true),
+	HN(poll_loops, "worker idle loops", false),
+	HN(kick_wakes, "kicks that woke a worker", false),
+	HN(kick_wake_ns, "kick to worker running", true),
+	HN(wait_wakes, "completions that woke a WAIT", false),
+	HN(wait_wake_ns, "completion to WAIT returning", true),
+	HN(t_take_ns, "timed: take SQEs", true),
+	HN(t_validate_ns, "timed: validate", true),
+	HN(t_run_ns, "timed: run (syscalls)", true),
+	HN(t_events_ns, "timed: readiness", true),
+	HN(t_post_ns, "timed: post CQEs", true),
+	HN(t_posts, "timed: CQEs posted", false),
 #undef HN
 };
 #define HN_FIELDS (sizeof(hn_fields) / sizeof(hn_fields[0]))

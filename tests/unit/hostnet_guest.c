@@ -26,6 +26,9 @@ uint32_t tg_max_sockets;
 
 bool tg_seccomp = true;
 struct hostnet_policy tg_policy;
+uint32_t tg_sock_buffer;
+uint64_t tg_sock_memory, tg_sock_autotune_bytes;
+bool tg_timings;
 
 void tg_vm_init_at(struct tg_vm *vm, uint32_t nr_queues, uint32_t workers,
 		   uint32_t poll_us, enum vs_copy_mode copy, uint32_t start_index)
@@ -52,6 +55,8 @@ void tg_vm_init_at(struct tg_vm *vm, uint32_t nr_queues, uint32_t workers,
 		.ring = vm->ring, .ring_gpa = TG_RING_GPA, .ring_bytes = vm->ring_bytes,
 		.nr_queues = nr_queues, .workers = workers, .poll_us = poll_us, .copy = copy,
 		.max_sockets = tg_max_sockets, .seccomp = tg_seccomp, .policy = tg_policy,
+		.sock_buffer = tg_sock_buffer, .timings = tg_timings,
+		.sock_memory = tg_sock_memory, .sock_autotune_bytes = tg_sock_autotune_bytes,
 	};
 	int err = hostnet_create(&cfg, &vm->hn);
 	cr_assert_eq(err, 0, "hostnet_create: %d", err);

@@ -62,6 +62,12 @@ uint64_t tg_now_ms(void);
 /* hostnet_config.max_sockets for the next tg_vm_init* (0: the default). */
 extern uint32_t tg_max_sockets;
 
+/* hostnet_config.sock_buffer, .sock_memory, .sock_autotune_bytes and
+ * .timings for the next tg_vm_init* (0, false: the defaults). */
+extern uint32_t tg_sock_buffer;
+extern uint64_t tg_sock_memory, tg_sock_autotune_bytes;
+extern bool tg_timings;
+
 /* hostnet_config.policy for the next tg_vm_init* (all zero: the default). */
 extern struct hostnet_policy tg_policy;
 
