@@ -128,7 +128,7 @@ def run_bounded(cmd, limit_s, scratch, sample=None):
     e.g. a vCPU thread stuck in KVM_RUN, must not hang us on a pipe), in its own
     process group; SIGKILL the group after limit_s.  Returns (status, stdout, stderr);
     status 124 = killed at the limit, 125 = could not even be reaped.  sample(pid), if
-    given, is called every 25 ms while the command lives (KVM's debugfs counters)."""
+    given, is called every 25 ms while the command lives (the guest's window marks)."""
     out_path, err_path = scratch + ".stdout", scratch + ".stderr"
     with open(out_path, "w") as fo, open(err_path, "w") as fe:
         p = subprocess.Popen(cmd, stdout=fo, stderr=fe, stdin=subprocess.DEVNULL,
