@@ -4,16 +4,18 @@ at the run's own start and end marks and never in between.
 KVM's per-VM debugfs folder /sys/kernel/debug/kvm/<pid>-<fd>/ disappears with the VM,
 and the top-level files are sums over the VMs alive when read: reading before and after
 a run gives nothing.  Sampling the folder while the run goes on costs the run itself
-(each read walks every counter file; in the nested sandbox at 200 ms it took 10-20 % of
-virtsocket's figures, at 50 ms half of them).  So the guest's workloads mark their
-measured period on the console (bench/platform.h, plat_window_begin/end):
+(a read takes ~50 ms in the nested sandbox; every 200 ms it took 10-20 % of
+virtsocket's figures there, every 50 ms half of them).  So the guest's workloads mark
+their measured period on the console (bench/platform.h, plat_window_begin/end):
 
     BENCH WINDOW BEGIN     then 0.2 s without exits, then the measured period
     BENCH WINDOW END       right after it, then 0.2 s without exits, then RESULT
 
-and Marks, polled while the vmm lives, reads the counters once at each line.  The
-deltas cover the measured period (plus the idle rest of the settle, which makes no
-exits, and the END line, one exit), as scripts/peer-vm's do for the peers, so
+and Marks, polled while the vmm lives, reads the counters once at each line (only the
+exit counters, from a folder and file list found while the guest boots).  The END
+line's own console exits (one port-I/O exit per byte, plus one per write: see
+guest-kernel/kernel/console.c) are taken off, so the deltas cover the measured period
+and the idle rest of the settle (no exits), as scripts/peer-vm's do for the peers:
 
     exits per operation = deltas / operations in the measured period
 
@@ -29,6 +31,8 @@ from . import kvm_debugfs
 # the guest's idle after each line (bench/platform.h, PLAT_WINDOW_SETTLE_US)
 SETTLE_S = 0.2
 BEGIN, END = "BENCH WINDOW BEGIN", "BENCH WINDOW END"
+# one `rep outsb` per console write exits once per byte and once more (console.c)
+CONSOLE_EXITS_PER_WRITE = 1
 # operations per second, per workload, in a native-bench/guest RESULT
 RATE_KEY = {"stream": "msgs_per_s", "stream-nagle": "msgs_per_s", "rr": "rtt_per_s",
             "crr": "conn_per_s"}
@@ -47,24 +51,42 @@ def ensure_debugfs():
 class Marks:
     """Callable(pid) for common.run_bounded: follows the vmm's stdout (a file, read
     from where the last call stopped) and snapshots the pid's VM folder when a mark
-    line appears.  Cheap between marks: one read of a small local file."""
+    line appears.  Cheap between marks: one read of a small local file (and, until
+    the VM exists, one listing of KVM's debugfs folder)."""
 
     def __init__(self, stdout_path, root=kvm_debugfs.KVM_ROOT, clock=time.monotonic):
         self.path, self.root, self.clock = stdout_path, root, clock
         self.pos, self.partial = 0, ""
         self.last_poll = None   # when the last call that saw no new mark started
+        self.folder = self.names = None
         self.before = self.after = None
+        self.end_line = ""
         self.lag_s = []         # per mark: last poll without it .. end of the read
         self.error = None       # why there is no count (first reason wins)
 
     def __call__(self, pid):
         started = self.clock()
+        if self.folder is None and self.before is None:
+            self._find(pid)
         for line in self._new_lines():
             if line == BEGIN and self.before is None and not self.error:
                 self.before = self._read(pid, started)
             elif line == END and self.before is not None and self.after is None:
                 self.after = self._read(pid, started)
+                self.end_line = line
         self.last_poll = started
+
+    def _find(self, pid):
+        """The VM's folder and its exit counters' names, once the VM exists."""
+        try:
+            folders = kvm_debugfs.vm_dirs(pid, self.root)
+            if len(folders) == 1:
+                self.names = kvm_debugfs.exit_counters(folders[0])
+                self.folder = folders[0]
+            elif folders:
+                self.error = f"KVM counters not read: process {pid} has {len(folders)} VMs"
+        except kvm_debugfs.KvmDebugfsError:
+            pass  # not there yet (or no debugfs: _read says so)
 
     def _new_lines(self):
         try:
@@ -81,13 +103,13 @@ class Marks:
 
     def _read(self, pid, started):
         try:
-            folders = kvm_debugfs.vm_dirs(pid, self.root)
-            if len(folders) != 1:
-                raise kvm_debugfs.KvmDebugfsError(
-                    f"process {pid} has {len(folders)} VMs in {self.root}")
-            counters = kvm_debugfs.snapshot(folders[0])
+            if self.folder is None:
+                self._find(pid)
+            if self.folder is None:
+                raise kvm_debugfs.KvmDebugfsError(f"no VM of process {pid} in {self.root}")
+            counters = kvm_debugfs.snapshot(self.folder, self.names)
         except kvm_debugfs.KvmDebugfsError as e:
-            self.error = f"KVM counters not read: {e}"
+            self.error = self.error or f"KVM counters not read: {e}"
             return None
         since = self.last_poll if self.last_poll is not None else started
         lag = self.clock() - since
@@ -107,9 +129,22 @@ class Marks:
         if self.after is None:
             return None, f"the guest printed no '{END}' line"
         try:
-            return kvm_debugfs.diff(self.before, self.after), None
+            deltas = kvm_debugfs.diff(self.before, self.after)
         except kvm_debugfs.KvmDebugfsError as e:
             return None, str(e)
+        marker = marker_exits(self.end_line)
+        if deltas.get("io_exits", 0) < marker or deltas.get("exits", 0) < marker:
+            return None, (f"{deltas.get('io_exits')} port-I/O exits between the marks, fewer "
+                          f"than the END line itself makes ({marker}): not the guest's "
+                          f"console?")
+        for k in ("exits", "io_exits"):
+            deltas[k] -= marker
+        return deltas, None
+
+
+def marker_exits(line):
+    """The port-I/O exits the guest's console write of line (and its newline) makes."""
+    return len(line.encode()) + 1 + CONSOLE_EXITS_PER_WRITE
 
 
 def per_operation(deltas, seconds, ops_per_s):

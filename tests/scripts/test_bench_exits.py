@@ -53,22 +53,28 @@ class FakeKvm(unittest.TestCase):
             kvm_debugfs.diff({"exits": 170}, {"exits": 120})
 
     def marks_run(self, clock_step=0.025):
-        """A fake vmm run: its stdout file grows as the guest prints, the VM's exits
-        counter grows with every poll (the run goes on between polls), and Marks is
-        called once per poll, clock_step apart.  Returns (marks, exits at BEGIN's poll,
-        exits at END's poll)."""
+        """A fake vmm run: its stdout file grows as the guest prints, the VM makes 1000
+        exits between two polls (the run goes on) and its END line its console exits,
+        and Marks is called once per poll, clock_step apart.  Returns (marks, exits
+        when BEGIN was read, exits when END was read)."""
         out = os.path.join(self.root, "vmm.stdout")
+        write(os.path.join(self.vm, "io_exits"), "0\n")
         now = [10.0]
         m = exitwindow.Marks(out, root=self.root, clock=lambda: now[0])
+        end = exitwindow.END
         script = ["boot line\n", "", exitwindow.BEGIN + "\n", "", "", "",
-                  exitwindow.END[:7], exitwindow.END[7:] + "\n", "", 'RESULT {"x":1}\n', ""]
-        exits, seen = 120, {}
+                  end[:7], end[7:] + "\n", "", 'RESULT {"x":1}\n', ""]
+        exits, io, seen = 120, 0, {}
         with open(out, "w") as f:
             for text in script:
                 f.write(text)
                 f.flush()
                 exits += 1000
+                if text.endswith(end[7:] + "\n"):
+                    io += exitwindow.marker_exits(end)
+                    exits += exitwindow.marker_exits(end)
                 write(os.path.join(self.vm, "exits"), f"{exits}\n")
+                write(os.path.join(self.vm, "io_exits"), f"{io}\n")
                 before = len(m.lag_s)
                 m(1234)
                 if len(m.lag_s) > before:
@@ -80,17 +86,25 @@ class FakeKvm(unittest.TestCase):
         real = kvm_debugfs.snapshot
         reads = []
         with mock.patch.object(kvm_debugfs, "snapshot",
-                               side_effect=lambda d: reads.append(d) or real(d)):
+                               side_effect=lambda d, names=None: reads.append((d, names))
+                               or real(d, names)):
             m, at_begin, at_end = self.marks_run()
         # once at BEGIN, once at END (a line split over two polls counts once it is
-        # whole), never during the run nor after it
-        self.assertEqual(reads, [self.vm, self.vm])
+        # whole), never during the run nor after it; only the exit counters
+        self.assertEqual(reads, [(self.vm, ["exits", "halt_exits", "hypercalls",
+                                            "io_exits"])] * 2)
         deltas, why = m.result()
         self.assertIsNone(why)
-        self.assertEqual(deltas["exits"], at_end - at_begin)
-        self.assertEqual(deltas["exits"], 5000)
-        self.assertEqual(deltas["hypercalls"], 0)
+        # the END line's own console exits are not the run's
+        self.assertEqual(deltas["exits"],
+                         at_end - at_begin - exitwindow.marker_exits(exitwindow.END))
+        self.assertEqual(deltas, {"exits": 5000, "io_exits": 0, "hypercalls": 0,
+                                  "halt_exits": 0})
         self.assertEqual(m.lag_s, [0.025, 0.025])
+
+    def test_marker_exits_are_the_consoles(self):
+        # "BENCH WINDOW END\n" is 17 bytes: 18 port-I/O exits (one `rep outsb`)
+        self.assertEqual(exitwindow.marker_exits(exitwindow.END), 18)
 
     def test_a_late_read_gives_no_count(self):
         # the host polled every 0.3 s: longer than the guest's settle
@@ -109,6 +123,13 @@ class FakeKvm(unittest.TestCase):
         m = exitwindow.Marks(out, root=self.root)
         m(1234)
         self.assertEqual(m.result(), (None, f"the guest printed no '{exitwindow.END}' line"))
+        # marks without the END line's console exits: not the guest's console
+        write(out, exitwindow.BEGIN + "\n" + exitwindow.END + "\n")
+        m = exitwindow.Marks(out, root=self.root)
+        m(1234)
+        deltas, why = m.result()
+        self.assertIsNone(deltas)
+        self.assertIn("fewer than the END line itself makes", why)
 
     def test_marks_without_the_vm_give_the_reason(self):
         out = os.path.join(self.root, "vmm.stdout")
@@ -117,7 +138,7 @@ class FakeKvm(unittest.TestCase):
         m(777)  # no VM folder of pid 777
         deltas, why = m.result()
         self.assertIsNone(deltas)
-        self.assertIn("has 0 VMs", why)
+        self.assertIn("no VM of process 777", why)
         m = exitwindow.Marks(os.path.join(self.root, "no-such-file"), root=self.root)
         m(1234)
         self.assertEqual(m.lag_s, [])
