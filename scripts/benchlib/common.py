@@ -5,6 +5,7 @@ import json
 import os
 import platform
 import re
+import select
 import signal
 import subprocess
 import sys
@@ -110,17 +111,32 @@ def why(rec):
 
 
 def wait_sampling(p, limit_s, sample, every_s=0.025):
-    """p.wait(limit_s), calling sample(pid) every every_s while p lives."""
+    """p.wait(limit_s), calling sample(pid) every every_s while p lives.  It sleeps on
+    the process's pidfd: Popen.wait(timeout) would poll with backoff, several
+    wake-ups per every_s, each a cost to the run being measured (in the sandbox)."""
     end = time.monotonic() + limit_s
-    while True:
-        sample(p.pid)
-        left = end - time.monotonic()
-        if left <= 0:
-            raise subprocess.TimeoutExpired(p.args, limit_s)
-        try:
-            return p.wait(timeout=min(every_s, left))
-        except subprocess.TimeoutExpired:
-            pass
+    try:
+        pidfd = os.pidfd_open(p.pid)
+    except (AttributeError, OSError):
+        pidfd = None
+    try:
+        while True:
+            sample(p.pid)
+            left = end - time.monotonic()
+            if left <= 0:
+                raise subprocess.TimeoutExpired(p.args, limit_s)
+            if pidfd is None:
+                try:
+                    return p.wait(timeout=min(every_s, left))
+                except subprocess.TimeoutExpired:
+                    continue
+            select.select([pidfd], [], [], min(every_s, left))
+            status = p.poll()
+            if status is not None:
+                return status
+    finally:
+        if pidfd is not None:
+            os.close(pidfd)
 
 
 def run_bounded(cmd, limit_s, scratch, sample=None):
