@@ -80,7 +80,9 @@ def main(build):
             continue
         epo = r.get("kvm_exits_per_op")
         if not epo or float(epo) <= 0:
-            problems.append(f"{c}: no KVM exit count (kvm_exits_per_op={epo!r})")
+            why = [x.get("kvm_exits_missing") for x in runs if x["config"] == c]
+            problems.append(f"{c}: no KVM exit count (kvm_exits_per_op={epo!r}"
+                            + (f"; {why[-1]}" if why and why[-1] else "") + ")")
         print(f"{c}: {float(r['rtt_per_s']):.0f} round trips/s, "
               f"{epo} KVM exits per round trip")
     if "## The paper's comparison" not in summary:
