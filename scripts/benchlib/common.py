@@ -111,9 +111,10 @@ def why(rec):
 
 
 def wait_sampling(p, limit_s, sample, every_s=0.025):
-    """p.wait(limit_s), calling sample(pid) every every_s while p lives.  It sleeps on
-    the process's pidfd: Popen.wait(timeout) would poll with backoff, several
-    wake-ups per every_s, each a cost to the run being measured (in the sandbox)."""
+    """p.wait(limit_s), calling sample(pid) every every_s while p lives, or after the
+    seconds sample() returned, if it returned a number.  It sleeps on the process's
+    pidfd: Popen.wait(timeout) would poll with backoff, several wake-ups per every_s,
+    each a cost to the run being measured (in the sandbox)."""
     end = time.monotonic() + limit_s
     try:
         pidfd = os.pidfd_open(p.pid)
@@ -121,16 +122,16 @@ def wait_sampling(p, limit_s, sample, every_s=0.025):
         pidfd = None
     try:
         while True:
-            sample(p.pid)
+            pause = sample(p.pid) or every_s
             left = end - time.monotonic()
             if left <= 0:
                 raise subprocess.TimeoutExpired(p.args, limit_s)
             if pidfd is None:
                 try:
-                    return p.wait(timeout=min(every_s, left))
+                    return p.wait(timeout=min(pause, left))
                 except subprocess.TimeoutExpired:
                     continue
-            select.select([pidfd], [], [], min(every_s, left))
+            select.select([pidfd], [], [], min(pause, left))
             status = p.poll()
             if status is not None:
                 return status
@@ -144,7 +145,8 @@ def run_bounded(cmd, limit_s, scratch, sample=None):
     e.g. a vCPU thread stuck in KVM_RUN, must not hang us on a pipe), in its own
     process group; SIGKILL the group after limit_s.  Returns (status, stdout, stderr);
     status 124 = killed at the limit, 125 = could not even be reaped.  sample(pid), if
-    given, is called every 25 ms while the command lives (the guest's window marks)."""
+    given, is called every 25 ms while the command lives, or later if it returns how
+    long it may wait (the guest's window marks: wait_sampling)."""
     out_path, err_path = scratch + ".stdout", scratch + ".stderr"
     with open(out_path, "w") as fo, open(err_path, "w") as fe:
         p = subprocess.Popen(cmd, stdout=fo, stderr=fe, stdin=subprocess.DEVNULL,

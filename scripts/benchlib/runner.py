@@ -49,7 +49,7 @@ def run_one(a, env, peer, workload, size, config, rep, raw_dir, idx):
     # 9p), followed for the guest's window marks at little cost (exitwindow.Marks).
     scratch = (os.path.join(raw_dir, f"{idx:04d}") if config == "native" else
                os.path.join(tempfile.gettempdir(), f"vs-bench-{os.getpid()}-{idx:04d}"))
-    marks = None if config == "native" else exitwindow.Marks(scratch + ".stdout")
+    marks = None if config == "native" else exitwindow.Marks(scratch + ".stdout", a.seconds)
     t0 = time.monotonic()
     status, out, err = run_bounded(cmd, a.seconds + 90, scratch, sample=marks)
     wall = time.monotonic() - t0

@@ -103,6 +103,20 @@ class FakeKvm(unittest.TestCase):
                                   "halt_exits": 0})
         self.assertEqual(m.lag_s, [0.025, 0.025])
 
+    def test_marks_leave_the_measured_period_alone(self):
+        # after BEGIN is read, the next call may wait 90 % of the planned period;
+        # before it and after END, the caller's own pace (None)
+        out = os.path.join(self.root, "vmm.stdout")
+        write(os.path.join(self.vm, "io_exits"), "0\n")
+        m = exitwindow.Marks(out, quiet_s=2.0, root=self.root)
+        write(out, "boot\n")
+        self.assertIsNone(m(1234))
+        write(out, "boot\n" + exitwindow.BEGIN + "\n")
+        self.assertAlmostEqual(m(1234), 1.8)
+        self.assertIsNone(m(1234))
+        m = exitwindow.Marks(out, root=self.root)  # no planned period: no pause
+        self.assertIsNone(m(1234))
+
     def test_marker_exits_are_the_consoles(self):
         # "BENCH WINDOW END\n" is 17 bytes: 18 port-I/O exits (one `rep outsb`)
         self.assertEqual(exitwindow.marker_exits(exitwindow.END), 18)
