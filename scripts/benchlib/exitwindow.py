@@ -16,7 +16,8 @@ exit counters, from a folder and file list found while the guest boots), and bet
 BEGIN and the planned end of the measured period the harness does not even wake up
 (A/B in the sandbox, adaptive rr 64 B, medians of 5 interleaved 1 s runs: 3,744 round
 trips/s unobserved, 3,371 with the marks polled every 25 ms throughout, 3,092 with the
-old 200 ms sampler).  The END
+old 200 ms sampler; the pause after BEGIN came later, and the machine was too loaded
+then to measure it).  The END
 line's own console exits (one port-I/O exit per byte, plus one per write: see
 guest-kernel/kernel/console.c) are taken off, so the deltas cover the measured period
 and the idle rest of the settle (no exits), as scripts/peer-vm's do for the peers:
