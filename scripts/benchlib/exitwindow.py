@@ -14,10 +14,11 @@ their measured period on the console (bench/platform.h, plat_window_begin/end):
 and Marks, polled while the vmm lives, reads the counters once at each line (only the
 exit counters, from a folder and file list found while the guest boots), and between
 BEGIN and the planned end of the measured period the harness does not even wake up
-(A/B in the sandbox, adaptive rr 64 B, medians of 5 interleaved 1 s runs: 3,744 round
+(A/B in the sandbox, adaptive rr 64 B, interleaved 1 s runs, medians: 3,744 round
 trips/s unobserved, 3,371 with the marks polled every 25 ms throughout, 3,092 with the
-old 200 ms sampler; the pause after BEGIN came later, and the machine was too loaded
-then to measure it).  The END
+old 200 ms sampler; with this pause, 7-8 runs each: 3,599 unobserved, 3,576 with the
+marks, 3,268 with the old sampler.  stream-nagle 64 B varied by +-15 % from run to
+run with or without an observer).  The END
 line's own console exits (one port-I/O exit per byte, plus one per write: see
 guest-kernel/kernel/console.c) are taken off, so the deltas cover the measured period
 and the idle rest of the settle (no exits), as scripts/peer-vm's do for the peers:
