@@ -67,6 +67,7 @@ int bench_crr(const struct bench_opts *o)
 	bench_pattern(req, o->size, 0);
 	for (;; i++) {
 		if (i == o->warmup) {
+			plat_window_begin();
 			plat_counters(&c0);
 			t_start = plat_now_ns();
 			deadline = o->duration_ns ? t_start + o->duration_ns : 0;
@@ -94,6 +95,7 @@ int bench_crr(const struct bench_opts *o)
 	}
 	uint64_t wall_ns = plat_now_ns() - t_start;
 	plat_counters(&c1);
+	plat_window_end();
 
 	struct bench_out b;
 	out_begin(&b, o);

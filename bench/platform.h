@@ -58,6 +58,20 @@ void plat_out_counters(struct bench_out *b, const struct plat_counters *before,
 		       const struct plat_counters *after);
 
 /*
+ * The measured window's edges, for an observer outside the VM: in the guest,
+ * a line "BENCH WINDOW BEGIN" (or END) on the console, then PLAT_WINDOW_SETTLE_US
+ * of busy idle (no exits), so that scripts/bench, which reads KVM's exit
+ * counters when it sees the line, reads them while nothing is measured and
+ * nothing else is printed.  Reading them during the run would cost the run
+ * (an observer effect); reading them only here makes the counts cover the
+ * measured period and nothing else (benchlib/exitwindow.py).  Natively: nothing.
+ * Call begin before the window's first clock read, end after its last one.
+ */
+#define PLAT_WINDOW_SETTLE_US 200000u
+void plat_window_begin(void);
+void plat_window_end(void);
+
+/*
  * Pipelined sends (stream).  plat_send() hands len bytes of buf to fd and
  * returns once at most `depth` sends are still in flight; buf must stay
  * unchanged until plat_drain().  With depth 1 (and always natively, where

@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <kernel.h>
 #include <virtsocket/vsock.h>
@@ -93,6 +94,25 @@ void plat_out_counters(struct bench_out *b, const struct plat_counters *x,
 	out_ratio(b, "doorbells_per_request", y->doorbells - x->doorbells,
 		  y->requests - x->requests);
 	out_obj_end(b);
+}
+
+/* One console line (one `rep outsb`: a single exit), then idle without exits
+ * while the host reads the counters (see platform.h). */
+static void window_mark(const char *edge)
+{
+	printf("BENCH WINDOW %s\n", edge);
+	fflush(stdout);
+	usleep(PLAT_WINDOW_SETTLE_US);
+}
+
+void plat_window_begin(void)
+{
+	window_mark("BEGIN");
+}
+
+void plat_window_end(void)
+{
+	window_mark("END");
 }
 
 /* ---- pipelined sends -------------------------------------------------------- *

@@ -39,6 +39,15 @@ void plat_out_counters(struct bench_out *b, const struct plat_counters *before,
 	(void)after;
 }
 
+/* Natively there are no VM exits to count around the window. */
+void plat_window_begin(void)
+{
+}
+
+void plat_window_end(void)
+{
+}
+
 /* send() returns as soon as the kernel has the bytes: that is already the
  * pipelining the guest gets from --depth, so natively depth is always 1. */
 int plat_sender_init(unsigned depth)

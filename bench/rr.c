@@ -49,6 +49,7 @@ int bench_rr(const struct bench_opts *o)
 	bench_pattern(req, o->size, 0);
 	for (;; i++) {
 		if (i == o->warmup) {
+			plat_window_begin();
 			plat_counters(&c0);
 			t_start = plat_now_ns();
 			deadline = o->duration_ns ? t_start + o->duration_ns : 0;
@@ -82,6 +83,7 @@ int bench_rr(const struct bench_opts *o)
 	}
 	uint64_t wall_ns = plat_now_ns() - t_start;
 	plat_counters(&c1);
+	plat_window_end();
 
 	if (o->flow) {
 		o->flow->busy_ns = busy_ns;

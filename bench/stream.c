@@ -58,6 +58,7 @@ int bench_stream(const struct bench_opts *o)
 
 	struct plat_counters c0, c1;
 	uint64_t msgs = 0, issued = 0, done = 0;
+	plat_window_begin();
 	plat_counters(&c0);
 	uint64_t t0 = plat_now_ns(), deadline = o->duration_ns ? t0 + o->duration_ns : 0;
 	for (;;) {
@@ -87,6 +88,7 @@ int bench_stream(const struct bench_opts *o)
 			goto out;
 	uint64_t ns = plat_now_ns() - t0;
 	plat_counters(&c1);
+	plat_window_end();
 	if (done != issued) {
 		printf("stream: %llu bytes issued but %llu completed\n",
 		       (unsigned long long)issued, (unsigned long long)done);

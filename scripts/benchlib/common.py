@@ -5,6 +5,7 @@ import json
 import os
 import platform
 import re
+import select
 import signal
 import subprocess
 import sys
@@ -110,17 +111,33 @@ def why(rec):
 
 
 def wait_sampling(p, limit_s, sample, every_s=0.025):
-    """p.wait(limit_s), calling sample(pid) every every_s while p lives."""
+    """p.wait(limit_s), calling sample(pid) every every_s while p lives, or after the
+    seconds sample() returned, if it returned a number.  It sleeps on the process's
+    pidfd: Popen.wait(timeout) would poll with backoff, several wake-ups per every_s,
+    each a cost to the run being measured (in the sandbox)."""
     end = time.monotonic() + limit_s
-    while True:
-        sample(p.pid)
-        left = end - time.monotonic()
-        if left <= 0:
-            raise subprocess.TimeoutExpired(p.args, limit_s)
-        try:
-            return p.wait(timeout=min(every_s, left))
-        except subprocess.TimeoutExpired:
-            pass
+    try:
+        pidfd = os.pidfd_open(p.pid)
+    except (AttributeError, OSError):
+        pidfd = None
+    try:
+        while True:
+            pause = sample(p.pid) or every_s
+            left = end - time.monotonic()
+            if left <= 0:
+                raise subprocess.TimeoutExpired(p.args, limit_s)
+            if pidfd is None:
+                try:
+                    return p.wait(timeout=min(pause, left))
+                except subprocess.TimeoutExpired:
+                    continue
+            select.select([pidfd], [], [], min(pause, left))
+            status = p.poll()
+            if status is not None:
+                return status
+    finally:
+        if pidfd is not None:
+            os.close(pidfd)
 
 
 def run_bounded(cmd, limit_s, scratch, sample=None):
@@ -128,7 +145,8 @@ def run_bounded(cmd, limit_s, scratch, sample=None):
     e.g. a vCPU thread stuck in KVM_RUN, must not hang us on a pipe), in its own
     process group; SIGKILL the group after limit_s.  Returns (status, stdout, stderr);
     status 124 = killed at the limit, 125 = could not even be reaped.  sample(pid), if
-    given, is called every 25 ms while the command lives (KVM's debugfs counters)."""
+    given, is called every 25 ms while the command lives, or later if it returns how
+    long it may wait (the guest's window marks: wait_sampling)."""
     out_path, err_path = scratch + ".stdout", scratch + ".stderr"
     with open(out_path, "w") as fo, open(err_path, "w") as fe:
         p = subprocess.Popen(cmd, stdout=fo, stderr=fe, stdin=subprocess.DEVNULL,

@@ -72,8 +72,8 @@ def missing_reason(w, s, c, key, med, configs, failures):
     if key.startswith("kvm_"):
         if c in PEER_CONFIGS:
             return f"{c}: peer-vm reported no KVM exit counters"
-        return (f"{c}: no KVM debugfs sample inside the measured window (run too short, "
-                "or /sys/kernel/debug not mounted)")
+        return (f"{c}: KVM's counters were not read at the guest's window marks "
+                "(raw/*.json, kvm_exits_missing, says why)")
     if key.startswith("lat_"):
         return f"{c} reported no latency for {w}"
     return f"{c} reported no {key} for {w}"

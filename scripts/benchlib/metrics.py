@@ -9,8 +9,9 @@ NO_VM = ("native", "iperf3")
 
 
 def kvm_per_op(rec, r):
-    """{counter: per operation} from KVM's debugfs counters, or None.  The vmm's are a
-    window inside the measured period (kvm_window_s); a peer's cover its whole run
+    """{counter: per operation} from KVM's debugfs counters, or None.  The vmm's cover
+    its measured period (read at the guest's window marks; result folders from before
+    the marks have a sampled window, kvm_window_s); a peer's cover its whole run
     (connection set-up included), over the operations of its measured period."""
     if rec.get("config") in NO_VM:
         return {k: 0.0 for k in KVM_COUNTERS} if rec.get("result") else None

@@ -26,34 +26,68 @@ QUICK_SIZES = [64, 4096, 65536]
 CRR_MAX_SIZE = 4096
 
 
-def parse_args(argv):
+def parser():
+    """scripts/bench's argument parser (every option with a one-line help)."""
     p = argparse.ArgumentParser(prog="scripts/bench", add_help=True,
-                                description="virtsocket benchmark matrix (see the header of "
-                                            "scripts/bench)")
-    p.add_argument("--quick", action="store_true")
-    p.add_argument("--out")
-    p.add_argument("--build", default=os.environ.get("VS_BUILD_DIR", "build"))
-    p.add_argument("--no-build", action="store_true")
-    p.add_argument("--host-native", action="store_true")
-    p.add_argument("--peer", choices=["bench-peer", "socat"], default="bench-peer")
-    p.add_argument("--seconds", type=float)
-    p.add_argument("--repeats", type=int, default=3)
-    p.add_argument("--sizes")
-    p.add_argument("--workloads")
-    p.add_argument("--configs")
-    p.add_argument("--peers", action="store_true")
-    p.add_argument("--no-peers", action="store_true")
-    p.add_argument("--batch", type=int, default=32)
-    p.add_argument("--poll-us", type=int)
-    p.add_argument("--spin-us", type=int)
-    p.add_argument("--mem")
-    p.add_argument("--report", metavar="DIR")
-    p.add_argument("--vcpus", metavar="LIST")
+                                description="The paper's comparison: virtsocket against the host's "
+                                            "own sockets, iperf3 and the peers (e1000, virtio-net, "
+                                            "vhost-net, vhost-vsock). More in the header of "
+                                            "scripts/bench.")
+    p.add_argument("--quick", action="store_true",
+                   help="sizes 64 B, 4 KiB, 64 KiB; fewer modes; peers e1000, vhost-net, "
+                        "vhost-vsock; 0.5 s runs")
+    p.add_argument("--out", metavar="DIR", help="result directory (default results/<timestamp>)")
+    p.add_argument("--build", metavar="DIR", default=os.environ.get("VS_BUILD_DIR", "build"),
+                   help="build directory (default $VS_BUILD_DIR or build)")
+    p.add_argument("--no-build", action="store_true",
+                   help="use the build directory as it is")
+    p.add_argument("--host-native", action="store_true",
+                   help="on a PVM host: run natively (port-I/O doorbell) instead of in "
+                        "the sandbox")
+    p.add_argument("--peer", choices=["bench-peer", "socat"], default="bench-peer",
+                   help="the host end of every run (default bench-peer)")
+    p.add_argument("--seconds", type=float, metavar="S",
+                   help="length of each run (default 1.0; --quick 0.5)")
+    p.add_argument("--repeats", type=int, default=3, metavar="N",
+                   help="runs per point, the median is reported (default and minimum 3)")
+    p.add_argument("--sizes", metavar="LIST",
+                   help="message sizes, e.g. 64,4K,64K (overrides the default list)")
+    p.add_argument("--workloads", metavar="LIST",
+                   help="subset of " + ",".join(WORKLOADS) + ", or " + ",".join(EXTRA_WORKLOADS)
+                        + " (wrk against the guest's and the native httpd)")
+    p.add_argument("--configs", metavar="LIST",
+                   help="subset of " + ",".join(ALL_CONFIGS) + " (default: all; --quick: "
+                        + ",".join(QUICK_CONFIGS) + ")")
+    p.add_argument("--peers", action="store_true",
+                   help="add every peer configuration (" + ",".join(PEER_CONFIGS) + ")")
+    p.add_argument("--no-peers", action="store_true",
+                   help="drop the peer configurations (virtsocket and the host only)")
+    p.add_argument("--batch", type=int, default=32, metavar="N",
+                   help="the vmm's --batch (default 32)")
+    p.add_argument("--poll-us", type=int, metavar="N",
+                   help="the vmm's --poll-us for every guest run (default: the vmm's)")
+    p.add_argument("--spin-us", type=int, metavar="N",
+                   help="the vmm's --spin-us, the guest's adaptive spin cap (default: "
+                        "the vmm's)")
+    p.add_argument("--mem", metavar="SIZE",
+                   help="guest RAM, virtsocket's and the peers' alike (default 256M with "
+                        "peers, else 64M)")
+    p.add_argument("--report", metavar="DIR",
+                   help="run nothing: rewrite DIR's CSVs, summary.md and plots from its "
+                        "results.json")
+    p.add_argument("--vcpus", metavar="LIST",
+                   help="scale mode: -c N with one flow per vCPU against native with N "
+                        "threads, e.g. 1,2,4 (writes scale.md; see scripts/bench's header)")
     p.add_argument("--http-conns", help="http workload: connection counts (default "
                    "1,100,1000,10000)")
     p.add_argument("--http-threads", type=int, help="http workload: wrk's threads "
                    "(default: one per CPU)")
     p.add_argument("--inside-sandbox", action="store_true", help=argparse.SUPPRESS)
+    return p
+
+
+def parse_args(argv):
+    p = parser()
     a = p.parse_args(argv)
     vcpus_mode(p, a)
     if a.repeats < 3:
