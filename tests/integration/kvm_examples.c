@@ -372,17 +372,7 @@ Test(kvm_examples, readme_example_talks_to_socat)
 {
 	char *img = build_example("hello_net");
 	struct np_proc socat, vmm;
-	unsigned port = 0;
-	for (int attempt = 0; attempt < 5 && !port; attempt++) {
-		port = np_free_port(SOCK_STREAM);
-		char listen[80];
-		snprintf(listen, sizeof(listen), "TCP4-LISTEN:%u,bind=127.0.0.1,reuseaddr", port);
-		cr_assert_eq(np_start(&socat, false, NULL, "socat", listen, "PIPE", NULL), 0);
-		if (!np_wait_bound(&socat, port, false, 10)) {
-			np_proc_free(&socat);
-			port = 0;
-		}
-	}
+	unsigned port = np_start_socat_listener(&socat, false, "", "PIPE");
 	cr_assert_neq(port, 0);
 	char p[8];
 	snprintf(p, sizeof(p), "%u", port);

@@ -47,27 +47,18 @@ static const char *const cases[] = {
 	"broken-queue-submit", "echo-after-all",
 };
 
-static unsigned start_socat_echo(struct np_proc *socat)
+/* socat echoing on a free port of 127.0.0.1 (or ::1); returns the port. */
+static unsigned socat_echo(struct np_proc *socat, bool v6)
 {
-	for (int attempt = 0; attempt < 5; attempt++) {
-		unsigned port = np_free_port(SOCK_STREAM);
-		char listen[80];
-		snprintf(listen, sizeof(listen), "TCP4-LISTEN:%u,bind=127.0.0.1,reuseaddr,fork",
-			 port);
-		cr_assert_eq(np_start(socat, false, NULL, "socat", listen, "EXEC:cat", NULL), 0,
-			     "cannot start socat");
-		if (np_wait_bound(socat, port, false, 10))
-			return port;
-		np_proc_free(socat);
-	}
-	cr_assert_fail("socat never listened");
-	return 0;
+	unsigned port = np_start_socat_listener(socat, v6, "fork", "EXEC:cat");
+	cr_assert_neq(port, 0, "socat never listened");
+	return port;
 }
 
 Test(kvm_hostile, every_case_refused_and_nothing_leaks)
 {
 	struct np_proc socat, vmm;
-	unsigned port = start_socat_echo(&socat);
+	unsigned port = socat_echo(&socat, false);
 	char port_s[16], json[256];
 	snprintf(port_s, sizeof(port_s), "%u", port);
 	cr_assert(np_tmpdir(json));

@@ -88,18 +88,7 @@ Test(kvm_net_chain, refused_connect_breaks_the_chain_and_nothing_leaks)
 
 	/* The echo peer: socat, one child per connection. */
 	struct np_proc socat;
-	unsigned echo = 0;
-	for (int attempt = 0; attempt < 5 && !echo; attempt++) {
-		echo = np_free_port(SOCK_STREAM);
-		char listen_arg[80];
-		snprintf(listen_arg, sizeof(listen_arg),
-			 "TCP4-LISTEN:%u,bind=127.0.0.1,reuseaddr,fork", echo);
-		cr_assert_eq(np_start(&socat, false, NULL, "socat", listen_arg, "PIPE", NULL), 0);
-		if (!np_wait_bound(&socat, echo, false, 10)) {
-			np_proc_free(&socat);
-			echo = 0;
-		}
-	}
+	unsigned echo = np_start_socat_listener(&socat, false, "fork", "PIPE");
 	cr_assert_neq(echo, 0, "socat did not start");
 	unsigned refused = np_free_port(SOCK_STREAM); /* nobody listens there */
 

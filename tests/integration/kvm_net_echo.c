@@ -19,28 +19,6 @@
 
 TestSuite(kvm_net_echo, .timeout = 900);
 
-/* socat echoing on a free port of 127.0.0.1 (or ::1); returns the port. */
-static unsigned start_socat_echo(struct np_proc *socat, bool v6)
-{
-	for (int attempt = 0; attempt < 5; attempt++) {
-		unsigned port = np_free_port(SOCK_STREAM);
-		char listen[80];
-		if (v6)
-			snprintf(listen, sizeof(listen), "TCP6-LISTEN:%u,bind=[::1],reuseaddr,fork",
-				 port);
-		else
-			snprintf(listen, sizeof(listen),
-				 "TCP4-LISTEN:%u,bind=127.0.0.1,reuseaddr,fork", port);
-		cr_assert_eq(np_start(socat, false, NULL, "socat", listen, "EXEC:cat", NULL), 0,
-			     "cannot start socat");
-		if (np_wait_bound(socat, port, false, 10))
-			return port;
-		np_proc_free(socat);
-	}
-	cr_assert_fail("socat never listened");
-	return 0;
-}
-
 /* echo-client [--window WINDOW] HOST PORT COUNT, with up to two vmm options. */
 static void run_echo_client(const char *host, unsigned port, const char *count,
 			    const char *window, const char *mode_opt1, const char *mode_opt2,
@@ -77,10 +55,18 @@ static void run_echo_client(const char *host, unsigned port, const char *count,
 	vs_result_free(&r);
 }
 
+/* socat echoing on a free port of 127.0.0.1 (or ::1); returns the port. */
+static unsigned socat_echo(struct np_proc *socat, bool v6)
+{
+	unsigned port = np_start_socat_listener(socat, v6, "fork", "EXEC:cat");
+	cr_assert_neq(port, 0, "socat never listened");
+	return port;
+}
+
 Test(kvm_net_echo, echo_client_10000_mixed_messages_with_socat)
 {
 	struct np_proc socat;
-	unsigned port = start_socat_echo(&socat, false);
+	unsigned port = socat_echo(&socat, false);
 	/* 16 messages ahead: the echo path's latency overlaps, and data is in
 	 * flight both ways at once. */
 	run_echo_client("127.0.0.1", port, "10000", "16", NULL, NULL, 800);
@@ -90,7 +76,7 @@ Test(kvm_net_echo, echo_client_10000_mixed_messages_with_socat)
 Test(kvm_net_echo, echo_client_over_ipv6)
 {
 	struct np_proc socat;
-	unsigned port = start_socat_echo(&socat, true);
+	unsigned port = socat_echo(&socat, true);
 	run_echo_client("::1", port, "300", "1", NULL, NULL, 300);
 	run_echo_client("[::1]", port, "10", "4", NULL, NULL, 300);
 	np_proc_free(&socat);
@@ -101,7 +87,7 @@ Test(kvm_net_echo, echo_client_in_every_notify_and_copy_mode)
 	static const char *notify[] = { "--notify=every", "--notify=batch", "--notify=adaptive" };
 	static const char *copy[] = { "--copy=zero", "--copy=bounce" };
 	struct np_proc socat;
-	unsigned port = start_socat_echo(&socat, false);
+	unsigned port = socat_echo(&socat, false);
 	for (int i = 0; i < 3; i++)
 		for (int j = 0; j < 2; j++)
 			run_echo_client("127.0.0.1", port, "300", "1", notify[i], copy[j], 300);

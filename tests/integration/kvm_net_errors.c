@@ -76,20 +76,9 @@ Test(kvm_net_errors, every_error_case_bounce)
 Test(kvm_net_errors, host_peer_closing_mid_stream)
 {
 	struct np_proc socat;
-	unsigned port = 0;
-	for (int attempt = 0; attempt < 5 && !port; attempt++) {
-		port = np_free_port(SOCK_STREAM);
-		char listen[80];
-		/* Echo the first 100 000 bytes, then hang up (readbytes: EOF after
-		 * that many; socat then closes, with the rest unread). */
-		snprintf(listen, sizeof(listen),
-			 "TCP4-LISTEN:%u,bind=127.0.0.1,reuseaddr,readbytes=100000", port);
-		cr_assert_eq(np_start(&socat, false, NULL, "socat", listen, "PIPE", NULL), 0);
-		if (!np_wait_bound(&socat, port, false, 10)) {
-			np_proc_free(&socat);
-			port = 0;
-		}
-	}
+	/* Echo the first 100 000 bytes, then hang up (readbytes: EOF after
+	 * that many; socat then closes, with the rest unread). */
+	unsigned port = np_start_socat_listener(&socat, false, "readbytes=100000", "PIPE");
 	cr_assert_neq(port, 0);
 	char p[8];
 	snprintf(p, sizeof(p), "%u", port);

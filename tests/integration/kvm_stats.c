@@ -20,7 +20,8 @@
  * here depends on the host kind; scripts/test runs the kvm label under
  * full KVM (natively or in the sandbox).
  */
-#define _GNU_SOURCE
+#include "net_peers.h" /* first: it defines _GNU_SOURCE */
+
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -58,7 +59,7 @@ static uint8_t pattern_byte(uint64_t k)
 
 struct peer {
 	int listen_fd;
-	uint16_t port;
+	unsigned port;
 	bool echo;           /* echo everything back (else: sink that checks the pattern) */
 	pthread_t thread;
 	/* results (sink) */
@@ -113,14 +114,8 @@ static void peer_start(struct peer *p, bool echo)
 	memset(p, 0, sizeof(*p));
 	p->echo = echo;
 	p->first_bad = UINT64_MAX;
-	p->listen_fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	cr_assert_geq(p->listen_fd, 0);
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	cr_assert_eq(bind(p->listen_fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	cr_assert_eq(listen(p->listen_fd, 8), 0);
-	socklen_t len = sizeof(sa);
-	cr_assert_eq(getsockname(p->listen_fd, (struct sockaddr *)&sa, &len), 0);
-	p->port = ntohs(sa.sin_port);
+	p->listen_fd = np_listen_loopback(&p->port);
+	cr_assert_geq(p->listen_fd, 0, "no listener: %s", strerror(-p->listen_fd));
 	cr_assert_eq(pthread_create(&p->thread, NULL, peer_main, p), 0);
 }
 

@@ -92,14 +92,8 @@ static void sink_start(struct sink *s)
 {
 	memset(s, 0, sizeof(*s));
 	bench_pattern(s->block, STREAM_SIZE, 0);
-	s->listen_fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	cr_assert_geq(s->listen_fd, 0);
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	cr_assert_eq(bind(s->listen_fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	cr_assert_eq(listen(s->listen_fd, 8), 0);
-	socklen_t len = sizeof(sa);
-	cr_assert_eq(getsockname(s->listen_fd, (struct sockaddr *)&sa, &len), 0);
-	s->port = ntohs(sa.sin_port);
+	s->listen_fd = np_listen_loopback(&s->port);
+	cr_assert_geq(s->listen_fd, 0, "no listener: %s", strerror(-s->listen_fd));
 	cr_assert_eq(pthread_create(&s->acceptor, NULL, sink_accept_main, s), 0);
 }
 
@@ -200,6 +194,14 @@ static void run_flows(struct vs_result *r, char **stats, const char *workload,
 	cr_assert_not_null(*stats, "the vmm wrote no --stats-json");
 }
 
+/* socat echoing on a free port of 127.0.0.1 (or ::1); returns the port. */
+static unsigned socat_echo(struct np_proc *socat, bool v6)
+{
+	unsigned port = np_start_socat_listener(socat, v6, "fork", "PIPE");
+	cr_assert_neq(port, 0, "socat never listened");
+	return port;
+}
+
 Test(kvm_vcpus, stream_two_flows_two_queues_byte_exact)
 {
 	struct sink sink;
@@ -238,27 +240,10 @@ Test(kvm_vcpus, stream_two_flows_two_queues_byte_exact)
 	vs_result_free(&r);
 }
 
-/* socat echoing on a free port of 127.0.0.1; returns the port. */
-static unsigned start_socat_echo(struct np_proc *socat)
-{
-	for (int attempt = 0; attempt < 5; attempt++) {
-		unsigned port = np_free_port(SOCK_STREAM);
-		char listen[80];
-		snprintf(listen, sizeof(listen), "TCP4-LISTEN:%u,bind=127.0.0.1,reuseaddr,fork", port);
-		cr_assert_eq(np_start(socat, false, NULL, "socat", listen, "PIPE", NULL), 0,
-			     "cannot start socat");
-		if (np_wait_bound(socat, port, false, 10))
-			return port;
-		np_proc_free(socat);
-	}
-	cr_assert_fail("socat never listened");
-	return 0;
-}
-
 Test(kvm_vcpus, rr_two_flows_two_queues_verified)
 {
 	struct np_proc socat;
-	unsigned port = start_socat_echo(&socat);
+	unsigned port = socat_echo(&socat, false);
 	struct vs_result r;
 	char *stats;
 	run_flows(&r, &stats, "rr", "--size=1024", port);

@@ -288,6 +288,41 @@ bool np_wait_bound(struct np_proc *peer, unsigned port, bool udp,
 	return true;
 }
 
+int np_listen_loopback(unsigned *port)
+{
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(sa);
+	if (fd < 0)
+		return -errno;
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 8) < 0 ||
+	    getsockname(fd, (struct sockaddr *)&sa, &len) < 0) {
+		int err = -errno;
+		close(fd);
+		return err;
+	}
+	*port = ntohs(sa.sin_port);
+	return fd;
+}
+
+unsigned np_start_socat_listener(struct np_proc *socat, bool v6, const char *opts,
+				 const char *peer)
+{
+	for (int attempt = 0; attempt < 5; attempt++) {
+		unsigned port = np_free_port(SOCK_STREAM);
+		char listen[128];
+		snprintf(listen, sizeof(listen), "%s:%u,bind=%s,reuseaddr%s%s",
+			 v6 ? "TCP6-LISTEN" : "TCP4-LISTEN", port, v6 ? "[::1]" : "127.0.0.1",
+			 *opts ? "," : "", opts);
+		if (np_start(socat, false, NULL, "socat", listen, peer, NULL) != 0)
+			return 0;
+		if (np_wait_bound(socat, port, false, 10))
+			return port;
+		np_proc_free(socat);
+	}
+	return 0;
+}
+
 bool np_tmpdir(char path[256])
 {
 	const char *base = getenv("TMPDIR");

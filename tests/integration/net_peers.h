@@ -134,6 +134,17 @@ unsigned np_free_port(int type);
 bool np_port_bound(unsigned port, bool udp);
 
 /* Wait until a peer process binds port (false after timeout_s or if it died). */
+/* A TCP listener (backlog 8, CLOEXEC) on a free port of 127.0.0.1, for a
+ * test's own in-process peer: its fd, the port in *port; or -errno. */
+int np_listen_loopback(unsigned *port);
+
+/* socat listening on a free TCP port of 127.0.0.1 (v6: ::1) with the
+ * listen options opts ("fork", "readbytes=N", or ""), its other end peer
+ * ("PIPE", "EXEC:cat": an echo).  A few ports are tried (another process may
+ * take a free one first).  Returns the port once it is bound, or 0. */
+unsigned np_start_socat_listener(struct np_proc *socat, bool v6, const char *opts,
+				 const char *peer);
+
 bool np_wait_bound(struct np_proc *peer, unsigned port, bool udp,
 		   double timeout_s);
 
