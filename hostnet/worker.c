@@ -151,17 +151,9 @@ static uint32_t consume(struct hn_worker *w, struct hn_queue *q)
 	hn_timing_end(&w->timing.take_ns, t0);
 	const struct hn_validate_ctx vctx = validate_ctx(w, q);
 	for (uint32_t i = 0; i < n; i++) {
-		struct hn_chain *chain = NULL;
-		switch (hn_chain_take(&w->chains, q, &batch[i], &chain)) {
-		case HN_CHAIN_NONE:
-			consume_one(w, q, &vctx, &batch[i], NULL);
-			break;
-		case HN_CHAIN_RUN:
+		struct hn_chain *chain = NULL; /* set only for HN_CHAIN_RUN */
+		if (hn_chain_take(&w->chains, q, &batch[i], &chain) != HN_CHAIN_HELD)
 			consume_one(w, q, &vctx, &batch[i], chain);
-			break;
-		case HN_CHAIN_HELD:
-			break;
-		}
 	}
 	t0 = hn_timing_start(&w->timing);
 	hn_ops_flush(&w->exec);
