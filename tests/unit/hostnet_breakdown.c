@@ -237,7 +237,12 @@ Test(breakdown, kicks_that_wake_a_sleeping_worker_are_timed, .timeout = 30)
 	tg_vm_init(&vm, 1, 0);
 	struct tg_queue *g = &vm.qs[0];
 	for (int i = 0; i < 20; i++) {
-		usleep(2000); /* the worker is asleep again: the SUBMIT wakes it */
+		/* Ring only once the worker has said it sleeps (NEED_WAKEUP), so
+		 * every SUBMIT kicks it awake: a fixed pause lost to a busy
+		 * machine's scheduler made this count short. */
+		uint64_t deadline = tg_now_ms() + 5000;
+		while (!(tg_flags(g) & VS_QF_NEED_WAKEUP))
+			cr_assert_lt(tg_now_ms(), deadline, "the worker never went to sleep");
 		cr_assert_eq(tg_op(&vm, g, VS_OP_NOP, 0), 0);
 	}
 	struct hostnet_stats st;
