@@ -117,7 +117,7 @@ def why(rec):
     if vmm:
         text = " ".join(x[len("vmm:"):].strip() for x in vmm)
         if any(_SANDBOX_FAULT in x for x in vmm):
-            text = "sandbox fault, not the guest's (docs/nested-sandbox.md): " + text
+            text = "sandbox fault (docs/nested-sandbox.md): " + text
         return text
     for text in (rec["stdout_tail"], rec["stderr_tail"]):
         lines = [x for x in text.strip().splitlines() if x.strip()]

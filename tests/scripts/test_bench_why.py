@@ -46,9 +46,8 @@ class Why(unittest.TestCase):
 
     def test_sandbox_fault_is_marked_up_front(self):
         text = why(record("BENCH WINDOW BEGIN\n", TRIPLE_FAULT + HINT))
-        self.assertTrue(text.startswith("sandbox fault, not the guest's "
-                                        "(docs/nested-sandbox.md): "), text)
-        self.assertIn("triple fault", text)
+        self.assertTrue(text.startswith("sandbox fault (docs/nested-sandbox.md): "), text)
+        self.assertIn("triple fault", text[:100])  # the runner's progress line keeps 100
 
     def test_stuck_guest_says_where_and_that_it_is_not_guest_code(self):
         text = why(record("", STUCK + HINT))
