@@ -26,6 +26,20 @@ enum vmm_host_kind vmm_host_detect(const char *sysfs_root, const char *dev_path,
 	return access(path, F_OK) == 0 ? VMM_HOST_PVM : VMM_HOST_KVM;
 }
 
+bool vmm_host_svm_without_nrips(const char *sysfs_root)
+{
+	char path[4096], value[8] = "";
+	snprintf(path, sizeof(path), "%s/module/kvm_amd/parameters/nrips", sysfs_root);
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return false; /* not kvm_amd, or no sysfs: nothing known */
+	bool got = fgets(value, sizeof(value), f) != NULL;
+	fclose(f);
+	/* An int parameter in Linux 6.1 ("0"), a bool in older ones ("N"). */
+	return got && (value[0] == '0' || value[0] == 'N') &&
+	       (value[1] == '\n' || value[1] == '\0');
+}
+
 const char *vmm_host_kind_name(enum vmm_host_kind k)
 {
 	switch (k) {

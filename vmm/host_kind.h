@@ -31,6 +31,25 @@ enum vmm_host_kind vmm_host_detect(const char *sysfs_root, const char *dev_path,
 const char *vmm_host_kind_name(enum vmm_host_kind k);
 
 /*
+ * True when KVM here is kvm_amd without next-RIP save
+ * (<sysfs_root>/module/kvm_amd/parameters/nrips reads 0 or N).  Every AMD CPU since
+ * 2010 has it, so this is an emulated or nested SVM, e.g. scripts/kvm-sandbox's
+ * QEMU TCG: there KVM skips each vmmcall with its instruction emulator, and the
+ * emulated SVM now and then hands a guest the hypervisor's own state
+ * (docs/nested-sandbox.md).  False when the file is missing or says otherwise.
+ */
+bool vmm_host_svm_without_nrips(const char *sysfs_root);
+
+/* The sentence the vmm adds to a guest death with no reason of its own (a triple
+ * fault, a RIP outside guest memory) on such a host. */
+#define VMM_EMULATED_SVM_HINT                                                          \
+	"this host's KVM runs on an emulated AMD SVM (kvm_amd nrips=0, e.g. "        \
+	"scripts/kvm-sandbox's QEMU TCG), which now and then gives a guest the "     \
+	"hypervisor's own registers after a VM exit: a sandbox fault, not the "      \
+	"guest's (docs/nested-sandbox.md). Run it again; a failure that repeats, "   \
+	"or one on real hardware, is a bug to report"
+
+/*
  * The doorbell the VM will use.  auto: hypercall on full KVM with
  * KVM_CAP_EXIT_HYPERCALL, port I/O on PVM or without the cap.
  * Returns 0, or with one line in msg:

@@ -259,6 +259,11 @@ int main(int argc, char **argv)
 		return fail(msg, status);
 	}
 
+	/* A guest that dies without a reason of its own (triple fault, lost state) is
+	 * told apart from a guest bug where the host is known to cause such deaths. */
+	if (host == VMM_HOST_KVM && vmm_host_svm_without_nrips("/sys"))
+		vm.end.lost_state_hint = VMM_EMULATED_SVM_HINT;
+
 	/* 9. Devices, then one thread per vCPU. */
 	if (vm_add_devices(&vm, msg, sizeof(msg)) < 0 || vm_start(&vm, msg, sizeof(msg)) < 0) {
 		fprintf(stderr, "%s\n", msg);

@@ -140,18 +140,37 @@ static enum vcpu_next handle_mmio(struct vcpu *vcpu)
 			 run->mmio.phys_addr);
 }
 
+/* One more line after a guest death that gave no reason of its own, when this host
+ * is known to cause such deaths itself. */
+static void report_lost_state_hint(struct vcpu *vcpu)
+{
+	const char *hint = vcpu->end->lost_state_hint;
+	if (!hint)
+		return;
+	pthread_mutex_lock(&vcpu->end->out_lock);
+	fprintf(stderr, "vmm: %s.\n", hint);
+	pthread_mutex_unlock(&vcpu->end->out_lock);
+}
+
 static enum vcpu_next handle_shutdown(struct vcpu *vcpu)
 {
 	/* KVM on AMD INITs the vCPU before it reports a shutdown, so what it
 	 * hands back is the reset state, not the faulting one: say so rather
-	 * than let a RIP of 0xfff0 mislead. */
+	 * than let a RIP of 0xfff0 mislead.  What the guest had done until then
+	 * (its exits to us) is all that is left to tell how far it got. */
 	struct kvm_sregs s;
 	bool was_reset = ioctl(vcpu->fd, KVM_GET_SREGS, &s) == 0 && !(s.cr0 & 0x80000000ull);
-	return VCPU_FAIL(vcpu, true, "triple fault (KVM_EXIT_SHUTDOWN): the guest took an "
-			 "exception it could not handle (no IDT yet, or a fault in its "
-			 "handler)%s", was_reset ? "; KVM reset this vCPU when it shut down "
-			 "(AMD), so RIP and the registers below are the reset state, not the "
-			 "faulting one" : "");
+	const struct vcpu_counters *c = &vcpu->counters;
+	vcpu_report(vcpu, true, "the guest stopped with a triple fault (KVM_EXIT_SHUTDOWN) "
+		    "after %" PRIu64 " hypercalls, %" PRIu64 " port doorbells and %" PRIu64
+		    " console bytes: it took an exception it could not handle (no IDT yet, "
+		    "or a fault in its handler)%s", c->hypercalls, c->pio_doorbells,
+		    c->serial_bytes, was_reset ? "; KVM reset this vCPU when it shut down "
+		    "(AMD), so RIP and the registers below are the reset state, not the "
+		    "faulting one" : "");
+	report_lost_state_hint(vcpu);
+	vm_end(vcpu->end, VS_EXIT_VM_ERROR, VM_END_ERROR);
+	return VCPU_STOP;
 }
 
 static enum vcpu_next handle_fail_entry(struct vcpu *vcpu)

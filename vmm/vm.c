@@ -302,16 +302,30 @@ static bool stop_vcpus(struct vm *vm)
 
 static void report_positions(struct vm *vm)
 {
+	bool lost = false;
 	for (uint32_t i = 0; i < vm->nr_vcpus; i++) {
 		struct vcpu *v = &vm->vcpus[i];
 		struct kvm_regs regs;
-		if (ioctl(v->fd, KVM_GET_REGS, &regs) < 0)
+		if (ioctl(v->fd, KVM_GET_REGS, &regs) < 0) {
 			fprintf(stderr, "vmm:   vCPU %" PRIu32 ": registers unavailable: %s\n", i,
 				strerror(errno));
-		else
-			fprintf(stderr, "vmm:   vCPU %" PRIu32 " at RIP %#llx%s\n", i, regs.rip,
-				v->halted ? " (halted)" : "");
+			continue;
+		}
+		/* A RIP that the guest's own page tables do not map to guest memory
+		 * cannot be where the guest runs (fetching there faults, and the
+		 * fault would run the guest's handler): the vCPU holds some other
+		 * machine's state and spins there without a word. */
+		struct kvm_translation t = { .linear_address = regs.rip };
+		bool outside = ioctl(v->fd, KVM_TRANSLATE, &t) == 0 &&
+			       (!t.valid || !vm_mem_ptr(&vm->mem, t.physical_address, 1));
+		lost |= outside;
+		fprintf(stderr, "vmm:   vCPU %" PRIu32 " at RIP %#llx%s%s\n", i, regs.rip,
+			v->halted ? " (halted)" : "",
+			outside ? ", which the guest's page tables do not map to guest "
+				  "memory: not guest code, the vCPU lost the guest's state" : "");
 	}
+	if (lost && vm->end.lost_state_hint)
+		fprintf(stderr, "vmm: %s.\n", vm->end.lost_state_hint);
 }
 
 int vm_wait(struct vm *vm, unsigned timeout_s)

@@ -35,6 +35,9 @@ struct vm_end_state {
 	uint32_t nr_vcpus;
 	uint32_t nr_halted;
 	int event;                 /* eventfd: vm_end() wakes vm_wait() */
+	const char *lost_state_hint; /* set once before the vCPUs start: a sentence for
+	                                a guest death with no reason of its own on this
+	                                host (VMM_EMULATED_SVM_HINT), else NULL */
 };
 
 /* Locks and the eventfd.  0 or -errno.  vm_end_state_destroy() undoes it. */

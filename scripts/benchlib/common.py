@@ -101,8 +101,24 @@ def parse_result(stdout):
     return None
 
 
+# The vmm's register dump under a report ("vmm:   rax ...", "vmm:   cr0 ...").
+_REGISTER_DUMP = re.compile(r"^vmm:\s+(r[a-z0-9]{1,2}|rflags|cr0|cs)\s")
+# What the vmm adds when the host's emulated SVM, not the guest, lost the guest's state.
+_SANDBOX_FAULT = "emulated AMD SVM"
+
+
 def why(rec):
-    """The last thing a failed run said (stdout, else stderr)."""
+    """What a failed run said, most telling first: the vmm's own messages when it has
+    any (a triple fault, a timeout with where the vCPUs were), else the guest's last
+    line.  A run the vmm blames on the sandbox's emulated SVM is marked so up front
+    (docs/nested-sandbox.md): a truncated reason still says it."""
+    vmm = [x.strip() for x in rec["stderr_tail"].splitlines()
+           if x.startswith("vmm:") and not _REGISTER_DUMP.match(x)]
+    if vmm:
+        text = " ".join(x[len("vmm:"):].strip() for x in vmm)
+        if any(_SANDBOX_FAULT in x for x in vmm):
+            text = "sandbox fault (docs/nested-sandbox.md): " + text
+        return text
     for text in (rec["stdout_tail"], rec["stderr_tail"]):
         lines = [x for x in text.strip().splitlines() if x.strip()]
         if lines:

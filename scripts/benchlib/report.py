@@ -246,7 +246,7 @@ def write_summary(out_dir, a, env, records, med, exitcost_us):
         L.append("## Failed runs")
         L.append("")
         for r in failed:
-            tail = why(r)[:160].replace("`", "'")
+            tail = why(r)[:400].replace("`", "'")
             L.append(f"- #{r['index']} {r['bench']} {human_size(r['size'])} {r['config']} "
                      f"rep {r['rep']}: status {r['status']}: `{tail}` (raw/{r['index']:04d}.json)")
     with open(os.path.join(out_dir, "summary.md"), "w") as f:

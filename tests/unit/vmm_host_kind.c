@@ -105,6 +105,62 @@ Test(vmm_host_kind, missing_sysfs_means_plain_kvm)
 	cr_assert_eq(vmm_host_detect(nowhere, device, NULL), VMM_HOST_KVM);
 }
 
+/* ---- kvm_amd without next-RIP save: the emulated SVM of the sandbox ---- */
+
+/* <sysfs>/module/kvm_amd/parameters/nrips holding value ("" writes no file). */
+static void make_nrips(const char *value)
+{
+	char path[256];
+	snprintf(path, sizeof(path), "%s/module/kvm_amd", sysfs);
+	make_dir(path);
+	snprintf(path, sizeof(path), "%s/module/kvm_amd/parameters", sysfs);
+	make_dir(path);
+	if (!*value)
+		return;
+	snprintf(path, sizeof(path), "%s/module/kvm_amd/parameters/nrips", sysfs);
+	FILE *f = fopen(path, "w");
+	cr_assert_not_null(f);
+	fputs(value, f);
+	fclose(f);
+}
+
+Test(vmm_host_kind, svm_without_nrips_as_in_the_sandbox)
+{
+	make_nrips("0\n"); /* what Linux 6.1's kvm_amd shows under QEMU TCG -cpu max */
+	cr_assert(vmm_host_svm_without_nrips(sysfs));
+}
+
+Test(vmm_host_kind, svm_without_nrips_older_bool_parameter)
+{
+	make_nrips("N\n");
+	cr_assert(vmm_host_svm_without_nrips(sysfs));
+}
+
+Test(vmm_host_kind, svm_with_nrips_is_real_hardware)
+{
+	make_nrips("1\n");
+	cr_assert_not(vmm_host_svm_without_nrips(sysfs));
+}
+
+Test(vmm_host_kind, svm_with_nrips_older_bool_parameter)
+{
+	make_nrips("Y\n");
+	cr_assert_not(vmm_host_svm_without_nrips(sysfs));
+}
+
+Test(vmm_host_kind, no_kvm_amd_says_nothing_about_nrips)
+{
+	cr_assert_not(vmm_host_svm_without_nrips(sysfs)); /* kvm_intel, PVM, no sysfs */
+	make_nrips("");
+	cr_assert_not(vmm_host_svm_without_nrips(sysfs)); /* no such parameter */
+}
+
+Test(vmm_host_kind, nrips_value_must_be_the_whole_word)
+{
+	make_nrips("01\n");
+	cr_assert_not(vmm_host_svm_without_nrips(sysfs));
+}
+
 /* ---- doorbell choice: a pure function of (host, request, cap) ---- */
 
 static char msg[512];
