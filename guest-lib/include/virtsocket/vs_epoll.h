@@ -46,7 +46,7 @@
 #define VS_EPOLL_CTL_DEL 2
 #define VS_EPOLL_CTL_MOD 3
 
-#define VS_EPOLL_MAX_SETS 64u       /* sets open at once */
+#define VS_EPOLL_MAX_SETS 63u       /* sets open at once (id 63 tags the streams' requests) */
 
 struct vs_epoll_event {
 	uint32_t events;
