@@ -15,11 +15,6 @@
 #include "guestlib_fake_vm.h"
 #include "virtsocket/vs_epoll.h"
 
-static void *fvm_allocator(void *ctx, size_t bytes)
-{
-	(void)ctx;
-	return fvm_alloc(bytes);
-}
 
 static void start(void)
 {
@@ -53,20 +48,7 @@ static int stream_conn(int l, uint16_t port, int *peer)
 	return fd;
 }
 
-static int new_set(void)
-{
-	void *mem = malloc(vs_epoll_bytes());
-	cr_assert(mem);
-	int ep = vs_epoll_create(mem, vs_epoll_bytes());
-	cr_assert_geq(ep, 0, "vs_epoll_create: %d", ep);
-	return ep;
-}
 
-static int ctl(int ep, int op, int fd, uint32_t events, uint64_t data)
-{
-	struct vs_epoll_event ev = { .events = events, .data = data };
-	return vs_epoll_ctl(ep, op, fd, &ev);
-}
 
 /* Exactly one event, for data, with (at least) these bits; returns its events. */
 static uint32_t expect_one(int ep, uint64_t data, uint32_t bits, int timeout_ms)
@@ -111,8 +93,8 @@ Test(guestlib_stream, recv_served_from_readahead, .init = start, .fini = fvm_sto
 	uint16_t port;
 	int l = host_listener(&port, 0), peer;
 	int fd = stream_conn(l, port, &peer);
-	int ep = new_set();
-	cr_assert_eq(ctl(ep, VS_EPOLL_CTL_ADD, fd, VS_EPOLLIN, 5), 0);
+	int ep = fvm_new_set();
+	cr_assert_eq(fvm_ctl(ep, VS_EPOLL_CTL_ADD, fd, VS_EPOLLIN, 5), 0);
 	expect_none(ep, 50);
 
 	uint8_t sent[1000], got[1000];
@@ -160,8 +142,8 @@ Test(guestlib_stream, data_then_eof_then_reset_in_order, .init = start, .fini = 
 	uint16_t port;
 	int l = host_listener(&port, 0), peer, peer2;
 	int fd = stream_conn(l, port, &peer);
-	int ep = new_set();
-	cr_assert_eq(ctl(ep, VS_EPOLL_CTL_ADD, fd, VS_EPOLLIN | VS_EPOLLRDHUP, 1), 0);
+	int ep = fvm_new_set();
+	cr_assert_eq(fvm_ctl(ep, VS_EPOLL_CTL_ADD, fd, VS_EPOLLIN | VS_EPOLLRDHUP, 1), 0);
 	write_all(peer, (const uint8_t *)"hello", 5);
 	shutdown(peer, SHUT_WR);
 	expect_one(ep, 1, VS_EPOLLIN, 5000);
@@ -179,7 +161,7 @@ Test(guestlib_stream, data_then_eof_then_reset_in_order, .init = start, .fini = 
 	cr_assert_eq(vs_epoll_ctl(ep, VS_EPOLL_CTL_DEL, fd, NULL), 0);
 
 	int fd2 = stream_conn(l, port, &peer2);
-	cr_assert_eq(ctl(ep, VS_EPOLL_CTL_ADD, fd2, VS_EPOLLIN, 2), 0);
+	cr_assert_eq(fvm_ctl(ep, VS_EPOLL_CTL_ADD, fd2, VS_EPOLLIN, 2), 0);
 	write_all(peer2, (const uint8_t *)"xyz", 3);
 	/* ... and the data has been read ahead before the reset comes */
 	expect_one(ep, 2, VS_EPOLLIN, 5000);
@@ -204,8 +186,8 @@ Test(guestlib_stream, closed_while_registered_with_armed_recv, .init = start, .f
 	uint16_t port;
 	int l = host_listener(&port, 0), peer, peer2;
 	int fd = stream_conn(l, port, &peer);
-	int ep = new_set();
-	cr_assert_eq(ctl(ep, VS_EPOLL_CTL_ADD, fd, VS_EPOLLIN, 1), 0);
+	int ep = fvm_new_set();
+	cr_assert_eq(fvm_ctl(ep, VS_EPOLL_CTL_ADD, fd, VS_EPOLLIN, 1), 0);
 	expect_none(ep, 50); /* its RECV is on the host now */
 	cr_assert_eq(vs_fd_close(fd), 0);
 	expect_none(ep, 100);
@@ -215,7 +197,7 @@ Test(guestlib_stream, closed_while_registered_with_armed_recv, .init = start, .f
 
 	int fd2 = stream_conn(l, port, &peer2);
 	cr_assert_eq(fd2, fd, "the descriptor is reused");
-	cr_assert_eq(ctl(ep, VS_EPOLL_CTL_ADD, fd2, VS_EPOLLIN, 2), 0);
+	cr_assert_eq(fvm_ctl(ep, VS_EPOLL_CTL_ADD, fd2, VS_EPOLLIN, 2), 0);
 	write_all(peer2, (const uint8_t *)"new", 3);
 	expect_one(ep, 2, VS_EPOLLIN, 5000);
 	char buf[8];
@@ -237,9 +219,9 @@ Test(guestlib_stream, mod_and_del_with_armed_recv, .init = start, .fini = fvm_st
 	uint16_t port;
 	int l = host_listener(&port, 0), peer;
 	int fd = stream_conn(l, port, &peer);
-	int ep = new_set();
+	int ep = fvm_new_set();
 	char buf[16];
-	cr_assert_eq(ctl(ep, VS_EPOLL_CTL_ADD, fd, VS_EPOLLIN, 1), 0);
+	cr_assert_eq(fvm_ctl(ep, VS_EPOLL_CTL_ADD, fd, VS_EPOLLIN, 1), 0);
 	expect_none(ep, 50);
 	cr_assert_eq(vs_epoll_ctl(ep, VS_EPOLL_CTL_DEL, fd, NULL), 0);
 	write_all(peer, (const uint8_t *)"ab", 2);
@@ -248,14 +230,14 @@ Test(guestlib_stream, mod_and_del_with_armed_recv, .init = start, .fini = fvm_st
 	cr_assert_eq(vs_recv(fd, buf, sizeof(buf), 0), 2);
 	cr_assert_arr_eq(buf, "ab", 2);
 
-	cr_assert_eq(ctl(ep, VS_EPOLL_CTL_ADD, fd, VS_EPOLLIN, 2), 0);
-	cr_assert_eq(ctl(ep, VS_EPOLL_CTL_MOD, fd, VS_EPOLLOUT, 3), 0);
+	cr_assert_eq(fvm_ctl(ep, VS_EPOLL_CTL_ADD, fd, VS_EPOLLIN, 2), 0);
+	cr_assert_eq(fvm_ctl(ep, VS_EPOLL_CTL_MOD, fd, VS_EPOLLOUT, 3), 0);
 	uint32_t ev = expect_one(ep, 3, VS_EPOLLOUT, 5000);
 	write_all(peer, (const uint8_t *)"cd", 2);
 	usleep(100 * 1000);
 	ev = expect_one(ep, 3, VS_EPOLLOUT, 5000);
 	cr_assert_eq(ev & VS_EPOLLIN, 0, "input reported to an output-only item");
-	cr_assert_eq(ctl(ep, VS_EPOLL_CTL_MOD, fd, VS_EPOLLIN, 4), 0);
+	cr_assert_eq(fvm_ctl(ep, VS_EPOLL_CTL_MOD, fd, VS_EPOLLIN, 4), 0);
 	expect_one(ep, 4, VS_EPOLLIN, 5000);
 	write_all(peer, (const uint8_t *)"ef", 2);
 	size_t got = 0;
@@ -358,8 +340,8 @@ Test(guestlib_stream, poll_sees_buffered_input, .init = start, .fini = fvm_stop,
 	uint16_t port;
 	int l = host_listener(&port, 0), peer;
 	int fd = stream_conn(l, port, &peer);
-	int ep = new_set();
-	cr_assert_eq(ctl(ep, VS_EPOLL_CTL_ADD, fd, VS_EPOLLIN, 1), 0);
+	int ep = fvm_new_set();
+	cr_assert_eq(fvm_ctl(ep, VS_EPOLL_CTL_ADD, fd, VS_EPOLLIN, 1), 0);
 	write_all(peer, (const uint8_t *)"0123456789", 10);
 	expect_one(ep, 1, VS_EPOLLIN, 5000);
 	char buf[4];
