@@ -301,6 +301,8 @@ static void recv_done(struct vs_stream *st, int32_t res)
 		st->eof = 1;
 	} else if (res == -VS_ECANCELED) {
 		return; /* closed or cancelled: nobody reads on */
+	} else if (res == -VS_EAGAIN || res == -VS_EINTR) {
+		/* nothing read: its sets look again (no events: armed anew) */
 	} else {
 		st->rerr = res > 0 ? -VS_EIO : res; /* more than asked for: a host bug */
 	}
