@@ -266,7 +266,11 @@ int vs_bind(int s, const struct vs_sockaddr *addr);
 int vs_listen(int s, int backlog);
 int vs_accept(int s, struct vs_sockaddr *peer /* or NULL */);
 /* A stream send returns only once all of buf went out (or an error after
- * some did: then the count so far). */
+ * some did: then the count so far).  Except a VS_MSG_DONTWAIT send of at most
+ * 64 KiB on a VS_FD_STREAM descriptor (vs_set_allocator given): copied, handed to
+ * the host with the next batch and not waited for; its failure is reported by the
+ * descriptor's next send (or VS_SO_ERROR).  A recv on a descriptor with a
+ * read-ahead (vs_epoll.h) is served from that buffer first. */
 int64_t vs_send(int s, const void *buf, size_t len, unsigned flags);
 int64_t vs_recv(int s, void *buf, size_t len, unsigned flags);
 int64_t vs_sendto(int s, const void *buf, size_t len, unsigned flags,
