@@ -10,6 +10,11 @@
 void vs_complete(struct vs_queue_state *q, const struct vs_cqe *cqe)
 {
 	uint64_t tag = cqe->user_data;
+	if ((tag & VS_TAG_KIND_MASK) == VS_TAG_STREAM) {
+		q->stats.completions++;
+		vs_stream_complete(q, cqe);
+		return;
+	}
 	if (tag & VS_EPOLL_TAG) {
 		q->stats.completions++;
 		vs_epoll_complete(q, cqe);

@@ -19,6 +19,12 @@
  * Item states: registered -> armed (gen != 0, a POLL on the host) -> ready
  * (in the ready list) -> returned by a wait (in the rearm list) -> armed
  * again at the next wait.  Both lists are FIFO, linked through the items.
+ *
+ * Input on a stream descriptor (VS_FD_STREAM, zero copy, an allocator given) is
+ * not a POLL: its stream keeps a RECV armed into a read-ahead buffer (stream.c),
+ * and that RECV's completion makes the item ready (vs_epoll_stream_event), with
+ * the data already in the guest for the program's recv().  Such an item
+ * ("via_stream") POLLs only for what else it asks (EPOLLOUT), if anything.
  */
 #include <string.h>
 
@@ -42,6 +48,7 @@ struct ep_item {
 	int32_t handle;      /* the socket the descriptor stood for at ADD */
 	int32_t next_ready, next_rearm;
 	uint8_t registered, ready, in_ready, in_rearm, disabled;
+	uint8_t via_stream;  /* input readiness comes from the fd's stream */
 };
 
 struct ep_list {
@@ -115,20 +122,15 @@ int vs_epoll_create(void *mem, size_t bytes)
 
 /* ---- SQEs of our own ---------------------------------------------------- */
 
-/* Write sqe (user_data included) into the SQ, waiting for a free slot. */
-static int put_sqe(struct vs_queue_state *q, const struct vs_sqe *sqe)
-{
-	int err = vs_sq_wait_room(q);
-	if (err)
-		return err;
-	memcpy(vs_sq_next(q), sqe, sizeof(*sqe));
-	q->sq_prepared++;
-	return 0;
-}
-
 static uint64_t tag_of(int ep, uint32_t gen, int fd)
 {
 	return VS_EPOLL_TAG | (uint64_t)ep << 56 | (uint64_t)gen << 24 | (uint32_t)fd;
+}
+
+/* What the item's POLL asks for (input too unless its stream reports that). */
+static uint32_t poll_events(const struct ep_item *it)
+{
+	return it->via_stream ? it->events & VS_EPOLLOUT : it->events;
 }
 
 static uint32_t poll_mask_of(uint32_t events)
@@ -146,12 +148,12 @@ static int arm(struct vs_queue_state *q, int ep, struct vs_epoll_set *s, int fd)
 {
 	struct ep_item *it = &s->item[fd];
 	struct vs_sqe sqe;
-	vs_build_simple(&sqe, VS_OP_POLL, it->handle, poll_mask_of(it->events));
+	vs_build_simple(&sqe, VS_OP_POLL, it->handle, poll_mask_of(poll_events(it)));
 	uint32_t gen = next_gen++;
 	if (next_gen == 0)
 		next_gen = 1;
 	sqe.user_data = tag_of(ep, gen, fd);
-	int err = put_sqe(q, &sqe);
+	int err = vs_sq_put(q, &sqe);
 	if (!err)
 		it->gen = gen;
 	return err;
@@ -169,7 +171,7 @@ static int disarm(struct vs_queue_state *q, int ep, struct vs_epoll_set *s, int 
 	sqe.u.out.addr_gpa = tag_of(ep, it->gen, fd);
 	sqe.user_data = VS_EPOLL_TAG | TAG_CANCEL;
 	it->gen = 0;
-	return put_sqe(q, &sqe);
+	return vs_sq_put(q, &sqe);
 }
 
 /* ---- completions -------------------------------------------------------- */
@@ -179,6 +181,31 @@ static void unready(struct vs_epoll_set *s, struct ep_item *it)
 	if (it->ready) {
 		it->ready = 0;
 		s->nready--;
+	}
+}
+
+static void make_ready(struct vs_epoll_set *s, int32_t fd)
+{
+	struct ep_item *it = &s->item[fd];
+	if (!it->ready) {
+		it->ready = 1;
+		s->nready++;
+	}
+	if (!it->in_ready) {
+		it->in_ready = 1;
+		list_push(s, &s->ready, fd, false);
+	}
+}
+
+void vs_epoll_stream_event(uint64_t mask, int fd)
+{
+	for (unsigned i = 0; mask && i < VS_EPOLL_MAX_SETS; i++, mask >>= 1) {
+		struct vs_epoll_set *s = sets[i];
+		if (!(mask & 1) || !s)
+			continue;
+		struct ep_item *it = &s->item[fd];
+		if (it->registered && it->via_stream && !it->disabled)
+			make_ready(s, fd);
 	}
 }
 
@@ -220,14 +247,46 @@ void vs_epoll_complete(struct vs_queue_state *q, const struct vs_cqe *cqe)
 		return;
 	}
 	it->revents = ev;
-	if (!it->ready) {
-		it->ready = 1;
-		s->nready++;
-	}
-	if (!it->in_ready) {
-		it->in_ready = 1;
-		list_push(s, &s->ready, (int32_t)fd, false);
-	}
+	make_ready(s, (int32_t)fd);
+}
+
+/* ---- input through a stream's read-ahead ---------------------------------- */
+
+static bool needs_poll(const struct ep_item *it)
+{
+	return !it->via_stream || (it->events & VS_EPOLLOUT);
+}
+
+/* What fd's stream reports now, of what the item asks for. */
+static uint32_t stream_events_for(const struct ep_item *it, int fd)
+{
+	struct vs_stream *st = it->via_stream ? vs_stream_of(fd) : NULL;
+	uint32_t ev = st ? vs_stream_events(st) : 0;
+	return ev & (it->events | VS_EPOLLERR | VS_EPOLLHUP);
+}
+
+/* Take input readiness from fd's stream if it can have one (else the POLL asks). */
+static void watch_stream(struct vs_queue_state *q, int ep, struct vs_epoll_set *s, int fd)
+{
+	struct ep_item *it = &s->item[fd];
+	struct vs_stream *st = vs_stream_of(fd);
+	if (st)
+		vs_stream_set_watch(st, (unsigned)ep, false);
+	it->via_stream = 0;
+	if (!(it->events & VS_EPOLLIN) || !(st = vs_stream_get(fd)) || vs_stream_watch(q, st))
+		return; /* no stream for it: the POLL asks for input as well */
+	it->via_stream = 1;
+	vs_stream_set_watch(st, (unsigned)ep, true);
+	if (stream_events_for(it, fd))
+		make_ready(s, fd);
+}
+
+static void unwatch_stream(int ep, struct ep_item *it, int fd)
+{
+	struct vs_stream *st = it->via_stream ? vs_stream_of(fd) : NULL;
+	if (st)
+		vs_stream_set_watch(st, (unsigned)ep, false);
+	it->via_stream = 0;
 }
 
 /* ---- the calls ---------------------------------------------------------- */
@@ -263,6 +322,8 @@ int vs_epoll_ctl(int ep, int op, int fd, const struct vs_epoll_event *ev)
 		if (err)
 			return err;
 		if (op == VS_EPOLL_CTL_DEL) {
+			/* The stream's RECV stays: what it reads waits for recv(). */
+			unwatch_stream(ep, it, fd);
 			it->registered = 0;
 			return vs_sched_submit(q, false) < 0 ? -VS_EIO : 0;
 		}
@@ -271,8 +332,12 @@ int vs_epoll_ctl(int ep, int op, int fd, const struct vs_epoll_event *ev)
 	it->data = ev->data;
 	it->disabled = 0;
 	it->registered = 1;
-	err = arm(q, ep, s, fd);
+	it->revents = 0;
+	watch_stream(q, ep, s, fd);
+	err = needs_poll(it) ? arm(q, ep, s, fd) : 0;
 	if (err) {
+		unwatch_stream(ep, it, fd);
+		unready(s, it);
 		it->registered = 0;
 		return err;
 	}
@@ -281,20 +346,58 @@ int vs_epoll_ctl(int ep, int op, int fd, const struct vs_epoll_event *ev)
 }
 
 /* Arm again what the last wait returned (level-triggered: still ready, it
- * completes at once). */
+ * completes at once; input still buffered by its stream is ready at once). */
 static int rearm_returned(struct vs_queue_state *q, int ep, struct vs_epoll_set *s)
 {
 	int32_t fd;
 	while ((fd = list_pop(s, &s->rearm, true)) != NO_ITEM) {
 		struct ep_item *it = &s->item[fd];
 		it->in_rearm = 0;
-		if (!it->registered || it->disabled || it->gen || it->ready)
+		if (!it->registered || it->disabled)
+			continue;
+		if (it->via_stream) {
+			struct vs_stream *st = vs_stream_of(fd);
+			if (stream_events_for(it, fd))
+				make_ready(s, fd);
+			else if (st && vs_stream_rearm(q, st))
+				return -VS_EIO;
+		}
+		if (!needs_poll(it) || it->gen || it->ready)
 			continue;
 		int err = arm(q, ep, s, fd);
 		if (err)
 			return err;
 	}
 	return 0;
+}
+
+/* Hand out up to max ready events, oldest first. */
+static int take_ready(struct vs_epoll_set *s, struct vs_epoll_event *out, int max)
+{
+	int n = 0;
+	int32_t fd;
+	while (n < max && (fd = list_pop(s, &s->ready, false)) != NO_ITEM) {
+		struct ep_item *it = &s->item[fd];
+		it->in_ready = 0;
+		if (!it->ready || !it->registered)
+			continue; /* removed or modified since it became ready */
+		unready(s, it);
+		uint32_t ev = it->revents | stream_events_for(it, fd);
+		it->revents = 0;
+		if (ev) {
+			out[n].events = ev;
+			out[n].data = it->data;
+			n++;
+		}
+		if (ev && (it->events & VS_EPOLLONESHOT)) {
+			it->disabled = 1;
+		} else if (!it->in_rearm) {
+			/* (no events: read meanwhile, so watch it again) */
+			it->in_rearm = 1;
+			list_push(s, &s->rearm, fd, true);
+		}
+	}
+	return n;
 }
 
 static uint32_t set_has_events(struct vs_queue_state *q, void *arg)
@@ -313,33 +416,26 @@ int vs_epoll_wait(int ep, struct vs_epoll_event *out, int max, int timeout_ms)
 	struct vs_queue_state *q = vs_this_queue();
 	if (!q)
 		return -VS_ENODEV;
-	int err = rearm_returned(q, ep, s);
-	if (err)
-		return err;
-	int64_t timeout_ns = timeout_ms < 0 ? -1 : (int64_t)timeout_ms * 1000000;
-	err = vs_sched_wait(q, set_has_events, s, timeout_ns);
-	if (err && err != -VS_ETIMEDOUT)
-		return err;
-
-	int n = 0;
-	int32_t fd;
-	while (n < max && (fd = list_pop(s, &s->ready, false)) != NO_ITEM) {
-		struct ep_item *it = &s->item[fd];
-		it->in_ready = 0;
-		if (!it->ready || !it->registered)
-			continue; /* removed or modified since it became ready */
-		unready(s, it);
-		out[n].events = it->revents;
-		out[n].data = it->data;
-		n++;
-		if (it->events & VS_EPOLLONESHOT) {
-			it->disabled = 1;
-		} else if (!it->in_rearm) {
-			it->in_rearm = 1;
-			list_push(s, &s->rearm, fd, true);
+	uint64_t deadline = timeout_ms < 0 ? UINT64_MAX
+				: vs_lib.t.now_ns(vs_lib.t.ctx) + (uint64_t)timeout_ms * 1000000u;
+	for (;;) {
+		int err = rearm_returned(q, ep, s);
+		if (err)
+			return err;
+		int64_t timeout_ns = -1;
+		if (deadline != UINT64_MAX) {
+			uint64_t now = vs_lib.t.now_ns(vs_lib.t.ctx);
+			timeout_ns = now < deadline ? (int64_t)(deadline - now) : 0;
 		}
+		err = vs_sched_wait(q, set_has_events, s, timeout_ns);
+		if (err && err != -VS_ETIMEDOUT)
+			return err;
+		int n = take_ready(s, out, max);
+		/* Nothing left of what was ready (the program read it meanwhile):
+		 * wait on, unless the time is up. */
+		if (n || err || timeout_ns == 0)
+			return n;
 	}
-	return n;
 }
 
 int vs_epoll_close(int ep)
@@ -349,9 +445,12 @@ int vs_epoll_close(int ep)
 		return -VS_EBADF;
 	struct vs_queue_state *q = vs_this_queue();
 	int err = 0;
-	for (int fd = 0; q && fd < (int)VS_FD_MAX; fd++)
+	for (int fd = 0; q && fd < (int)VS_FD_MAX; fd++) {
+		if (s->item[fd].registered)
+			unwatch_stream(ep, &s->item[fd], fd);
 		if (s->item[fd].registered && s->item[fd].gen && !err)
 			err = disarm(q, ep, s, fd);
+	}
 	sets[ep] = NULL;
 	if (q && !err && vs_sched_submit(q, false) < 0)
 		err = -VS_EIO;
@@ -370,5 +469,6 @@ void vs_epoll_forget_fd(int fd)
 		unready(s, &s->item[fd]);
 		s->item[fd].registered = 0;
 		s->item[fd].gen = 0;
+		s->item[fd].via_stream = 0; /* (the stream is detached from fd as well) */
 	}
 }

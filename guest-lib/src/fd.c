@@ -92,12 +92,26 @@ int vs_fd_release(int fd)
 	if (!slot_of(fd))
 		return -VS_EBADF;
 	vs_epoll_forget_fd(fd); /* closed: out of every interest set, as in Linux */
+	vs_stream_detach(fd);   /* its read-ahead and sends end with the socket */
 	lock();
 	atomic_store_explicit(&fds[fd].handle, 0, memory_order_release);
 	if (fd < lowest_free)
 		lowest_free = fd;
 	unlock();
 	return 0;
+}
+
+int vs_fd_close(int fd)
+{
+	int handle = vs_fd_handle(fd);
+	if (handle < 0)
+		return handle;
+	/* Non-blocking sends the host has not done yet go out before the CLOSE (it
+	 * would cut off what a full socket buffer holds back). */
+	int err = vs_stream_flush(fd);
+	vs_fd_release(fd);
+	int r = vs_close(handle);
+	return r ? r : err;
 }
 
 int vs_resolve_handle(int s)

@@ -128,6 +128,9 @@ uint32_t vs_sq_space(struct vs_queue_state *q);
 struct vs_sqe *vs_sq_next(struct vs_queue_state *q);    /* caller checked vs_sq_space() */
 void vs_sq_publish(struct vs_queue_state *q, uint32_t upto);
 int vs_cq_drain(struct vs_queue_state *q);             /* consume every CQE: 0 or -EIO */
+/* Write sqe (user_data included) into the SQ, waiting for a free slot: for the
+ * library's own requests that need no record (interest sets, streams). */
+int vs_sq_put(struct vs_queue_state *q, const struct vs_sqe *sqe);
 /* Wait until the SQ has a free slot (the host copies entries out as it can: an
  * interest set's POLLs may fill it with no record in use).  0 or -errno. */
 int vs_sq_wait_room(struct vs_queue_state *q);
@@ -190,6 +193,29 @@ void vs_req_abandon(struct vs_queue_state *q, struct vs_req *r);
 /* ---- epoll.c: interest sets' armed POLLs carry tags of their own */
 #define VS_EPOLL_TAG (1ull << 63) /* never in a record's tag (gen << 16 | index) */
 void vs_epoll_complete(struct vs_queue_state *q, const struct vs_cqe *cqe);
+/* A stream watched by the sets in the mask (bit per set) has news for fd. */
+void vs_epoll_stream_event(uint64_t sets, int fd);
+
+/* ---- stream.c: read-ahead and async sends on stream descriptors.  Their requests'
+ * tags are the interest sets' with the set field all ones (no set has that id). */
+#define VS_TAG_STREAM      (VS_EPOLL_TAG | 0x3full << 56)
+#define VS_TAG_KIND_MASK   (VS_EPOLL_TAG | 1ull << 62 | 0x3full << 56)
+#define VS_STREAM_NOT_MINE INT64_MIN /* vs_stream_send: take the ordinary path */
+struct vs_stream;
+struct vs_stream *vs_stream_of(int fd);     /* the descriptor's stream, or NULL */
+struct vs_stream *vs_stream_get(int fd);    /* ... made if the fast path may serve it */
+void vs_stream_detach(int fd);              /* the descriptor is released */
+int vs_stream_watch(struct vs_queue_state *q, struct vs_stream *st); /* start read-ahead */
+int vs_stream_rearm(struct vs_queue_state *q, struct vs_stream *st);
+void vs_stream_set_watch(struct vs_stream *st, unsigned set, bool on);
+uint32_t vs_stream_events(const struct vs_stream *st); /* VS_EPOLLIN/RDHUP/ERR now */
+bool vs_stream_reading(const struct vs_stream *st);    /* has a read-ahead buffer */
+int64_t vs_stream_recv(struct vs_stream *st, void *buf, size_t len, unsigned flags,
+		       struct vs_sockaddr *from);
+int64_t vs_stream_send(struct vs_stream *st, const void *buf, size_t len, unsigned flags);
+int vs_stream_take_error(struct vs_stream *st);        /* pending async error, cleared */
+int vs_stream_flush(int fd);                /* wait until its async sends completed */
+void vs_stream_complete(struct vs_queue_state *q, const struct vs_cqe *cqe);
 
 /* ---- complete.c */
 void vs_complete(struct vs_queue_state *q, const struct vs_cqe *cqe);

@@ -7,13 +7,23 @@
  *
  * A zero timeout needs no cancel: the polls go out with VS_SQE_NONBLOCK and
  * answer -EAGAIN when nothing is ready.
+ *
+ * A stream descriptor with a read-ahead (stream.c) is readable when its buffer
+ * holds data, end of file or an error: the host's socket may be empty then, so
+ * its POLL does not ask for input, and its RECV's completion ends the wait.
  */
 #include "internal.h"
 
 struct poll_set {
 	struct vs_req *req[VS_POLL_MAX];
+	struct vs_stream *st[VS_POLL_MAX]; /* input from its read-ahead, or NULL */
 	unsigned n;
 };
+
+static bool stream_readable(const struct poll_set *set, unsigned i)
+{
+	return set->st[i] && vs_stream_events(set->st[i]);
+}
 
 /* Completions still needed (vs_wait_cond): 0 once any poll is done. */
 static uint32_t any_done(struct vs_queue_state *q, void *arg)
@@ -21,7 +31,7 @@ static uint32_t any_done(struct vs_queue_state *q, void *arg)
 	(void)q;
 	const struct poll_set *set = arg;
 	for (unsigned i = 0; i < set->n; i++)
-		if (set->req[i] && set->req[i]->state == VS_REQ_DONE)
+		if ((set->req[i] && set->req[i]->state == VS_REQ_DONE) || stream_readable(set, i))
 			return 0;
 	return 1;
 }
@@ -32,6 +42,7 @@ static uint32_t all_done(struct vs_queue_state *q, void *arg)
 	(void)q;
 	const struct poll_set *set = arg;
 	uint32_t pending = 0;
+	/* (a poll set of cancels has no streams: its st[] is not looked at) */
 	for (unsigned i = 0; i < set->n; i++)
 		if (set->req[i] && set->req[i]->state != VS_REQ_DONE)
 			pending++;
@@ -64,10 +75,17 @@ static int prep_polls(struct vs_queue_state *q, struct vs_pollfd *fds, unsigned 
 	for (unsigned i = 0; i < nfds; i++) {
 		fds[i].revents = 0;
 		polls->req[i] = NULL;
+		polls->st[i] = NULL;
 		if (fds[i].fd < 0)
 			continue;
+		unsigned events = (uint16_t)fds[i].events;
+		struct vs_stream *st = vs_stream_of(fds[i].fd);
+		if ((events & VS_POLLIN) && vs_stream_reading(st) && !vs_stream_rearm(q, st)) {
+			polls->st[i] = st;
+			events &= ~VS_POLLIN; /* (readable already: vs_poll made the timeout 0) */
+		}
 		struct vs_sqe sqe;
-		vs_build_simple(&sqe, VS_OP_POLL, fds[i].fd, vs_poll_mask((uint16_t)fds[i].events));
+		vs_build_simple(&sqe, VS_OP_POLL, fds[i].fd, vs_poll_mask(events));
 		if (timeout_ms == 0)
 			sqe.flags = VS_SQE_NONBLOCK;
 		int err = vs_prep_sync(q, &sqe, NULL, &polls->req[i]);
@@ -120,6 +138,12 @@ int vs_poll(struct vs_pollfd *fds, unsigned nfds, int timeout_ms)
 		return -VS_ENODEV;
 
 	struct poll_set polls, cancels;
+	for (unsigned i = 0; i < nfds; i++) { /* a read-ahead already readable: no wait */
+		struct vs_stream *st = fds[i].fd >= 0 && (fds[i].events & VS_POLLIN)
+					       ? vs_stream_of(fds[i].fd) : NULL;
+		if (vs_stream_reading(st) && vs_stream_events(st))
+			timeout_ms = 0;
+	}
 	int err = prep_polls(q, fds, nfds, timeout_ms, &polls);
 	if (err)
 		return err;
@@ -139,6 +163,8 @@ int vs_poll(struct vs_pollfd *fds, unsigned nfds, int timeout_ms)
 			fds[i].revents = revents_of(polls.req[i]->result);
 			vs_req_free(q, polls.req[i]);
 		}
+		if (stream_readable(&polls, i))
+			fds[i].revents |= VS_POLLIN;
 		if (cancels.req[i])
 			vs_req_free(q, cancels.req[i]);
 		if (fds[i].revents)

@@ -91,3 +91,13 @@ int vs_sq_wait_room(struct vs_queue_state *q)
 	}
 	return q->broken ? -VS_EIO : 0;
 }
+
+int vs_sq_put(struct vs_queue_state *q, const struct vs_sqe *sqe)
+{
+	int err = vs_sq_wait_room(q);
+	if (err)
+		return err;
+	memcpy(vs_sq_next(q), sqe, sizeof(*sqe));
+	q->sq_prepared++;
+	return 0;
+}

@@ -158,6 +158,14 @@ static int64_t send_all(int s, const uint8_t *buf, size_t len, unsigned flags,
 
 int64_t vs_send(int s, const void *buf, size_t len, unsigned flags)
 {
+	/* A non-blocking send on a stream descriptor: copied, not waited for. */
+	struct vs_stream *st = flags & VS_MSG_DONTWAIT ? vs_stream_get(s) : vs_stream_of(s);
+	if (st) {
+		int64_t r = flags & VS_MSG_DONTWAIT ? vs_stream_send(st, buf, len, flags)
+						    : vs_stream_take_error(st);
+		if (r != VS_STREAM_NOT_MINE && r != 0)
+			return r;
+	}
 	return send_all(s, buf, len, flags, NULL);
 }
 
@@ -169,6 +177,9 @@ int64_t vs_sendto(int s, const void *buf, size_t len, unsigned flags,
 
 int64_t vs_recv(int s, void *buf, size_t len, unsigned flags)
 {
+	struct vs_stream *st = vs_stream_of(s);
+	if (vs_stream_reading(st)) /* its bytes may be in the read-ahead buffer */
+		return vs_stream_recv(st, buf, len, flags, NULL);
 	struct vs_sqe sqe;
 	struct vs_attach a;
 	return call(vs_build_payload(&sqe, &a, VS_OP_RECV, s, NULL, buf, len, flags, NULL, NULL),
@@ -177,6 +188,9 @@ int64_t vs_recv(int s, void *buf, size_t len, unsigned flags)
 
 int64_t vs_recvfrom(int s, void *buf, size_t len, unsigned flags, struct vs_sockaddr *from)
 {
+	struct vs_stream *st = vs_stream_of(s);
+	if (vs_stream_reading(st))
+		return vs_stream_recv(st, buf, len, flags, from);
 	struct vs_sqe sqe;
 	struct vs_attach a;
 	return call(vs_build_payload(&sqe, &a, VS_OP_RECVFROM, s, NULL, buf, len, flags, NULL,
@@ -209,6 +223,12 @@ int vs_getsockopt(int s, int level, int name, int *value)
 	struct vs_sqe sqe;
 	if (!value)
 		return -VS_EFAULT;
+	int pending = level == (int)VS_SOL_SOCKET && name == (int)VS_SO_ERROR
+			      ? vs_stream_take_error(vs_stream_of(s)) : 0;
+	if (pending) { /* an async send's failure is the socket's error */
+		*value = -pending;
+		return 0;
+	}
 	int r = call(vs_build_opt(&sqe, VS_OP_GETSOCKOPT, s, level, name, 0), &sqe, NULL);
 	if (r < 0)
 		return r;

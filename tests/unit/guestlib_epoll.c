@@ -10,6 +10,12 @@
 #include "guestlib_fake_vm.h"
 #include "virtsocket/vs_epoll.h"
 
+/* guestlib_epoll_stream.c runs these tests again with connections marked
+ * VS_FD_STREAM and an allocator given: input through the streams' read-ahead. */
+#ifndef EPOLL_CONN_FLAGS
+#define EPOLL_CONN_FLAGS 0u
+#endif
+
 static void start_with(uint32_t max_sockets)
 {
 	struct rlimit r;
@@ -19,6 +25,8 @@ static void start_with(uint32_t max_sockets)
 	}
 	fvm_start(&(struct fvm_opts){ .notify = VS_NOTIFY_ADAPTIVE, .copy = VS_COPY_ZERO,
 				      .poll_us = 50, .max_sockets = max_sockets });
+	if (EPOLL_CONN_FLAGS & VS_FD_STREAM)
+		vs_set_allocator(fvm_allocator, NULL);
 }
 
 static void start(void)
@@ -43,27 +51,14 @@ static int host_listener(uint16_t *port)
 static int guest_conn(int listener, uint16_t port, int *peer)
 {
 	int h = fvm_connect_tcp(port);
-	int fd = vs_fd_open(h, 0);
+	int fd = vs_fd_open(h, EPOLL_CONN_FLAGS);
 	cr_assert_geq(fd, VS_FD_FIRST, "vs_fd_open: %d", fd);
 	*peer = accept(listener, NULL, NULL);
 	cr_assert_geq(*peer, 0);
 	return fd;
 }
 
-static int new_set(void)
-{
-	void *mem = malloc(vs_epoll_bytes());
-	cr_assert(mem);
-	int ep = vs_epoll_create(mem, vs_epoll_bytes());
-	cr_assert_geq(ep, 0, "vs_epoll_create: %d", ep);
-	return ep;
-}
 
-static int ctl(int ep, int op, int fd, uint32_t events, uint64_t data)
-{
-	struct vs_epoll_event ev = { .events = events, .data = data };
-	return vs_epoll_ctl(ep, op, fd, &ev);
-}
 
 /* One guest connection (fd, its host end peer, the listener l) registered in a new
  * set ep with events and data. */
@@ -77,8 +72,8 @@ static struct one one_registered(uint32_t events, uint64_t data)
 	struct one o;
 	o.l = host_listener(&o.port);
 	o.fd = guest_conn(o.l, o.port, &o.peer);
-	o.ep = new_set();
-	cr_assert_eq(ctl(o.ep, VS_EPOLL_CTL_ADD, o.fd, events, data), 0);
+	o.ep = fvm_new_set();
+	cr_assert_eq(fvm_ctl(o.ep, VS_EPOLL_CTL_ADD, o.fd, events, data), 0);
 	return o;
 }
 
@@ -141,10 +136,10 @@ Test(guestlib_epoll, modify_and_remove, .init = start, .fini = fvm_stop, .timeou
 	expect_none(ep, 50);
 
 	/* MOD to writable (a fresh connection is) with new data. */
-	cr_assert_eq(ctl(ep, VS_EPOLL_CTL_MOD, fd, VS_EPOLLOUT, 2), 0);
+	cr_assert_eq(fvm_ctl(ep, VS_EPOLL_CTL_MOD, fd, VS_EPOLLOUT, 2), 0);
 	expect_one(ep, 2, VS_EPOLLOUT, 5000);
 	/* Back to readable: the writable event does not come back. */
-	cr_assert_eq(ctl(ep, VS_EPOLL_CTL_MOD, fd, VS_EPOLLIN, 3), 0);
+	cr_assert_eq(fvm_ctl(ep, VS_EPOLL_CTL_MOD, fd, VS_EPOLLIN, 3), 0);
 	expect_none(ep, 100);
 
 	/* Removed: data arrives, nothing is reported. */
@@ -152,19 +147,19 @@ Test(guestlib_epoll, modify_and_remove, .init = start, .fini = fvm_stop, .timeou
 	cr_assert_eq(write(peer, "x", 1), 1);
 	expect_none(ep, 200);
 	/* Added again: the data that waits is reported, once per wait until read. */
-	cr_assert_eq(ctl(ep, VS_EPOLL_CTL_ADD, fd, VS_EPOLLIN, 4), 0);
+	cr_assert_eq(fvm_ctl(ep, VS_EPOLL_CTL_ADD, fd, VS_EPOLLIN, 4), 0);
 	expect_one(ep, 4, VS_EPOLLIN, 5000);
 	drain(fd, 1);
 	expect_none(ep, 100);
 
 	/* Wrong uses. */
-	cr_assert_eq(ctl(ep, VS_EPOLL_CTL_ADD, fd, VS_EPOLLIN, 5), -EEXIST);
+	cr_assert_eq(fvm_ctl(ep, VS_EPOLL_CTL_ADD, fd, VS_EPOLLIN, 5), -EEXIST);
 	cr_assert_eq(vs_epoll_ctl(ep, VS_EPOLL_CTL_DEL, fd, NULL), 0);
 	cr_assert_eq(vs_epoll_ctl(ep, VS_EPOLL_CTL_DEL, fd, NULL), -ENOENT);
-	cr_assert_eq(ctl(ep, VS_EPOLL_CTL_MOD, fd, VS_EPOLLIN, 6), -ENOENT);
-	cr_assert_eq(ctl(ep, 9, fd, VS_EPOLLIN, 6), -EINVAL);
-	cr_assert_eq(ctl(ep, VS_EPOLL_CTL_ADD, 999, VS_EPOLLIN, 6), -EBADF);
-	cr_assert_eq(ctl(ep + 1, VS_EPOLL_CTL_ADD, fd, VS_EPOLLIN, 6), -EBADF);
+	cr_assert_eq(fvm_ctl(ep, VS_EPOLL_CTL_MOD, fd, VS_EPOLLIN, 6), -ENOENT);
+	cr_assert_eq(fvm_ctl(ep, 9, fd, VS_EPOLLIN, 6), -EINVAL);
+	cr_assert_eq(fvm_ctl(ep, VS_EPOLL_CTL_ADD, 999, VS_EPOLLIN, 6), -EBADF);
+	cr_assert_eq(fvm_ctl(ep + 1, VS_EPOLL_CTL_ADD, fd, VS_EPOLLIN, 6), -EBADF);
 	cr_assert_eq(vs_epoll_ctl(ep, VS_EPOLL_CTL_ADD, fd, NULL), -EFAULT);
 	close(peer);
 	close(l);
@@ -177,7 +172,7 @@ Test(guestlib_epoll, oneshot_until_modified, .init = start, .fini = fvm_stop, .t
 	cr_assert_eq(write(peer, "y", 1), 1);
 	expect_one(ep, 7, VS_EPOLLIN, 5000);
 	expect_none(ep, 100); /* still readable, but one-shot: disabled */
-	cr_assert_eq(ctl(ep, VS_EPOLL_CTL_MOD, fd, VS_EPOLLIN | VS_EPOLLONESHOT, 8), 0);
+	cr_assert_eq(fvm_ctl(ep, VS_EPOLL_CTL_MOD, fd, VS_EPOLLIN | VS_EPOLLONESHOT, 8), 0);
 	expect_one(ep, 8, VS_EPOLLIN, 5000);
 	close(peer);
 	close(l);
@@ -200,7 +195,7 @@ Test(guestlib_epoll, socket_closed_while_registered, .init = start, .fini = fvm_
 	int peer2;
 	int fd2 = guest_conn(l, port, &peer2);
 	cr_assert_eq(fd2, fd, "the lowest descriptor is reused");
-	cr_assert_eq(ctl(ep, VS_EPOLL_CTL_ADD, fd2, VS_EPOLLIN, 11), 0);
+	cr_assert_eq(fvm_ctl(ep, VS_EPOLL_CTL_ADD, fd2, VS_EPOLLIN, 11), 0);
 	expect_none(ep, 100);
 	cr_assert_eq(write(peer2, "z", 1), 1);
 	expect_one(ep, 11, VS_EPOLLIN, 5000);
@@ -248,10 +243,10 @@ Test(guestlib_epoll, events_on_many_sockets_each_once, .init = start, .fini = fv
 	int l = host_listener(&port);
 	static int fd[MANY], peer[MANY];
 	static bool want[MANY];
-	int ep = new_set();
+	int ep = fvm_new_set();
 	for (unsigned i = 0; i < MANY; i++) {
 		fd[i] = guest_conn(l, port, &peer[i]);
-		cr_assert_eq(ctl(ep, VS_EPOLL_CTL_ADD, fd[i], VS_EPOLLIN, i), 0);
+		cr_assert_eq(fvm_ctl(ep, VS_EPOLL_CTL_ADD, fd[i], VS_EPOLLIN, i), 0);
 	}
 	expect_none(ep, 100);
 
@@ -311,10 +306,10 @@ Test(guestlib_epoll, more_idle_sockets_than_the_default_inflight_room, .init = s
 	uint16_t port;
 	int l = host_listener(&port);
 	static int fd[IDLE], peer[IDLE];
-	int ep = new_set();
+	int ep = fvm_new_set();
 	for (unsigned i = 0; i < IDLE; i++) {
 		fd[i] = guest_conn(l, port, &peer[i]);
-		cr_assert_eq(ctl(ep, VS_EPOLL_CTL_ADD, fd[i], VS_EPOLLIN, i), 0);
+		cr_assert_eq(fvm_ctl(ep, VS_EPOLL_CTL_ADD, fd[i], VS_EPOLLIN, i), 0);
 	}
 	/* The last registered and a new request both get through. */
 	cr_assert_eq(write(peer[IDLE - 1], "q", 1), 1);

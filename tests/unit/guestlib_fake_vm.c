@@ -214,3 +214,25 @@ void fvm_recv_all(int s, uint8_t *buf, size_t n)
 	}
 }
 
+/* ---- interest sets and the library's memory ------------------------------- */
+
+int fvm_new_set(void)
+{
+	void *mem = malloc(vs_epoll_bytes());
+	cr_assert(mem);
+	int ep = vs_epoll_create(mem, vs_epoll_bytes());
+	cr_assert_geq(ep, 0, "vs_epoll_create: %d", ep);
+	return ep;
+}
+
+int fvm_ctl(int ep, int op, int fd, uint32_t events, uint64_t data)
+{
+	struct vs_epoll_event ev = { .events = events, .data = data };
+	return vs_epoll_ctl(ep, op, fd, &ev);
+}
+
+void *fvm_allocator(void *ctx, size_t bytes)
+{
+	(void)ctx;
+	return fvm_alloc(bytes);
+}

@@ -33,6 +33,7 @@
 
 #include "hostnet.h"
 #include "peer_child.h"
+#include "virtsocket/vs_epoll.h"
 #include "virtsocket/vsock.h"
 
 #define FVM_RAM_BYTES  (64u << 20)
@@ -101,5 +102,16 @@ int fvm_connect_tcp(uint16_t port);
 
 /* Guest side: receive exactly n bytes. */
 void fvm_recv_all(int s, uint8_t *buf, size_t n);
+
+/* ---- interest sets (vs_epoll.h) and the library's memory ---------------- */
+
+/* A new set (its memory from the host heap: a set need not be guest-addressable). */
+int fvm_new_set(void);
+
+/* vs_epoll_ctl() with an event made of events and data. */
+int fvm_ctl(int ep, int op, int fd, uint32_t events, uint64_t data);
+
+/* vs_set_allocator()'s allocator: fake guest RAM (fvm_alloc). */
+void *fvm_allocator(void *ctx, size_t bytes);
 
 #endif /* GUESTLIB_FAKE_VM_H */

@@ -12,6 +12,12 @@
  * never a walk over every registered socket, and the host holds one parked
  * request per idle socket (hostnet keeps room for one per --max-sockets).
  *
+ * Input on a stream descriptor (VS_FD_STREAM, zero copy, vs_set_allocator given)
+ * comes another way: the library keeps a RECV armed into a read-ahead buffer of its
+ * own instead of a POLL, its completion is the ready event, and recv() is served from
+ * that buffer (vsock.h, guest-lib/README.md).  EPOLL_CTL_DEL/MOD leave that RECV
+ * armed (its bytes wait for recv()); closing the descriptor ends it.
+ *
  * Semantics (Linux epoll's, with these limits):
  *   - level-triggered: a socket still ready when re-armed is reported
  *     again.  VS_EPOLLET is accepted and treated as level-triggered (a
@@ -46,7 +52,7 @@
 #define VS_EPOLL_CTL_DEL 2
 #define VS_EPOLL_CTL_MOD 3
 
-#define VS_EPOLL_MAX_SETS 64u       /* sets open at once */
+#define VS_EPOLL_MAX_SETS 63u       /* sets open at once (id 63 tags the streams' requests) */
 
 struct vs_epoll_event {
 	uint32_t events;

@@ -266,7 +266,11 @@ int vs_bind(int s, const struct vs_sockaddr *addr);
 int vs_listen(int s, int backlog);
 int vs_accept(int s, struct vs_sockaddr *peer /* or NULL */);
 /* A stream send returns only once all of buf went out (or an error after
- * some did: then the count so far). */
+ * some did: then the count so far).  Except a VS_MSG_DONTWAIT send of at most
+ * 64 KiB on a VS_FD_STREAM descriptor (vs_set_allocator given): copied, handed to
+ * the host with the next batch and not waited for; its failure is reported by the
+ * descriptor's next send (or VS_SO_ERROR).  A recv on a descriptor with a
+ * read-ahead (vs_epoll.h) is served from that buffer first. */
 int64_t vs_send(int s, const void *buf, size_t len, unsigned flags);
 int64_t vs_recv(int s, void *buf, size_t len, unsigned flags);
 int64_t vs_sendto(int s, const void *buf, size_t len, unsigned flags,
@@ -298,12 +302,29 @@ int vs_poll(struct vs_pollfd *fds, unsigned nfds, int timeout_ms);
                                    takes those below FD_SETSIZE (1024), poll() and
                                    epoll any */
 #define VS_FD_NONBLOCK 0x1u     /* vs_fd_flags(): O_NONBLOCK was set */
+#define VS_FD_STREAM   0x2u     /* a connected (or connecting) stream socket: read-ahead
+                                   and non-blocking sends may serve it without a round
+                                   trip per call (vs_set_allocator) */
 
 int vs_fd_open(int handle, unsigned flags);      /* the new descriptor, or -EMFILE */
 int vs_fd_handle(int fd);                        /* its handle, or -EBADF */
 int vs_fd_flags(int fd);                         /* VS_FD_* or -EBADF */
 int vs_fd_set_flags(int fd, unsigned flags);
 int vs_fd_release(int fd);                       /* 0 or -EBADF */
+/* Close a descriptor and its socket: its non-blocking sends go out first, then
+ * the descriptor is released (even if the close fails) and the socket closed. */
+int vs_fd_close(int fd);
+
+/*
+ * Memory for the fast paths of VS_FD_STREAM descriptors: a read-ahead buffer
+ * (2 KiB) per descriptor watched for input by an interest set, and copies of
+ * non-blocking sends until the host sent them (at most 64 KiB per socket, 4 MiB in
+ * all).  alloc(ctx, bytes) returns guest-addressable memory, 16-byte aligned, or
+ * NULL; the library takes it in slabs and keeps it for reuse.  Without an
+ * allocator (or in bounce mode) every call is one request as before.  The POSIX
+ * layer gives malloc.  A descriptor served this way is used from one CPU.
+ */
+void vs_set_allocator(void *(*alloc)(void *ctx, size_t bytes), void *ctx);
 
 /* Socket address helpers (port in host order, addresses in network order). */
 void vs_sockaddr_in(struct vs_sockaddr *sa, const uint8_t ip[4], uint16_t port);

@@ -15,6 +15,10 @@ ssize_t posix_ret_ssize(int64_t r);
 /* VS_MSG_DONTWAIT if fd has O_NONBLOCK, else 0. */
 unsigned posix_nonblock_flags(int fd);
 
+/* A descriptor's flag (beside VS_FD_*): socket(SOCK_STREAM) made it; a successful
+ * connect() then marks it VS_FD_STREAM.  (epoll.c's flag is 0x100.) */
+#define POSIX_FD_TCP 0x200u
+
 /* close() of an epoll descriptor (epoll.c): 0 or -errno; -EINVAL / -EBADF
  * when fd is not one. */
 int posix_epoll_close(int fd);

@@ -6,6 +6,7 @@
  * O_NONBLOCK.  Guest build only.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <arpa/inet.h>
@@ -28,11 +29,24 @@ __attribute__((weak)) int vs_platform_init(void)
 	return -ENETDOWN;
 }
 
+/* Guest RAM is guest-addressable: the heap feeds the library's read-ahead and
+ * send buffers (vs_set_allocator). */
+static void *heap_alloc(void *ctx, size_t bytes)
+{
+	(void)ctx;
+	return malloc(bytes);
+}
+
 static int ready(void)
 {
+	static bool allocator_given;
 	if (vs_ready())
 		return 0;
 	int err = vs_platform_init();
+	if (!err && !allocator_given) {
+		vs_set_allocator(heap_alloc, NULL);
+		allocator_given = true;
+	}
 	return err ? err : (vs_ready() ? 0 : -ENETDOWN);
 }
 
@@ -64,12 +78,14 @@ unsigned posix_nonblock_flags(int fd)
 	return f > 0 && (f & VS_FD_NONBLOCK) ? VS_MSG_DONTWAIT : 0;
 }
 
-/* A new handle's descriptor (the handle is closed again if none is free). */
-static int open_fd(int handle, int sock_flags)
+/* A new handle's descriptor (the handle is closed again if none is free).
+ * fd_flags: VS_FD_STREAM for an accepted connection, POSIX_FD_TCP for a new
+ * stream socket. */
+static int open_fd(int handle, int sock_flags, unsigned fd_flags)
 {
 	if (handle < 0)
 		return posix_fail(handle);
-	int fd = vs_fd_open(handle, sock_flags & SOCK_NONBLOCK ? VS_FD_NONBLOCK : 0);
+	int fd = vs_fd_open(handle, (sock_flags & SOCK_NONBLOCK ? VS_FD_NONBLOCK : 0) | fd_flags);
 	if (fd < 0) {
 		vs_close(handle);
 		return posix_fail(fd);
@@ -150,7 +166,7 @@ int socket(int domain, int type, int protocol)
 	    !(type == SOCK_STREAM && protocol == IPPROTO_TCP) &&
 	    !(type == SOCK_DGRAM && protocol == IPPROTO_UDP))
 		return posix_fail(-EPROTONOSUPPORT);
-	return open_fd(vs_socket(domain, type), flags);
+	return open_fd(vs_socket(domain, type), flags, type == SOCK_STREAM ? POSIX_FD_TCP : 0);
 }
 
 int connect(int fd, const struct sockaddr *addr, socklen_t len)
@@ -159,7 +175,13 @@ int connect(int fd, const struct sockaddr *addr, socklen_t len)
 	int err = ready();
 	if (!err)
 		err = sockaddr_in_from(addr, len, &sa);
-	return err ? posix_fail(err) : ret_int(vs_connect_flags(fd, &sa, posix_nonblock_flags(fd)));
+	if (err)
+		return posix_fail(err);
+	int r = vs_connect_flags(fd, &sa, posix_nonblock_flags(fd));
+	int f = vs_fd_flags(fd);
+	if ((r == 0 || r == -EINPROGRESS) && f >= 0 && (f & POSIX_FD_TCP))
+		vs_fd_set_flags(fd, (unsigned)f | VS_FD_STREAM); /* a connection now */
+	return ret_int(r);
 }
 
 int bind(int fd, const struct sockaddr *addr, socklen_t len)
@@ -192,7 +214,7 @@ int accept4(int fd, struct sockaddr *restrict addr, socklen_t *restrict len, int
 	int r = vs_accept_flags(fd, addr ? &peer : NULL, posix_nonblock_flags(fd));
 	if (r >= 0)
 		sockaddr_out_to(&peer, addr, len);
-	return open_fd(r, flags);
+	return open_fd(r, flags, VS_FD_STREAM);
 }
 
 int accept(int fd, struct sockaddr *restrict addr, socklen_t *restrict len)
@@ -264,8 +286,7 @@ int close(int fd)
 	if (ep != -EINVAL)
 		return ret_int(ep);
 	/* POSIX: the descriptor is gone even if the close reports an error */
-	vs_fd_release(fd);
-	return ret_int(vs_close(handle));
+	return ret_int(vs_fd_close(fd));
 }
 
 int setsockopt(int fd, int level, int name, const void *val, socklen_t len)
