@@ -66,22 +66,34 @@ void hn_linger_release(struct hn_linger_set *l)
 	l->v = NULL;
 }
 
-void hn_linger_close(struct hn_linger_set *l, int fd, int type)
+/* Watch fd for its lingering close in l's epoll set: one MOD when the set already
+ * watches it (the worker that made the socket closes it), else out of the other
+ * worker's set and into this one. */
+static int watch(struct hn_linger_set *l, int fd, int watched_by, uint32_t slot)
+{
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP | EPOLLET,
+				  .data.u64 = HN_LINGER_TAG + slot };
+	if (watched_by == l->epfd)
+		return epoll_ctl(l->epfd, EPOLL_CTL_MOD, fd, &ev);
+	if (watched_by >= 0)
+		epoll_ctl(watched_by, EPOLL_CTL_DEL, fd, NULL);
+	return epoll_ctl(l->epfd, EPOLL_CTL_ADD, fd, &ev);
+}
+
+void hn_linger_close(struct hn_linger_set *l, int fd, int type, int watched_by, bool place)
 {
 	int st = type == SOCK_STREAM ? tcp_state(fd) : TCP_CLOSE;
+	/* close() takes fd out of every epoll set (nothing else holds the socket) */
 	if (st == TCP_CLOSE || st == TCP_LISTEN || st == TCP_SYN_SENT || has_unread(fd)) {
 		close(fd); /* nothing the kernel would keep, or a reset that frees it */
+		if (place)
+			hn_handles_unreserve(l->handles, 1);
 		return;
 	}
 	uint32_t slot = l->free_head;
-	if (slot == HN_LINGER_NONE || !hn_handles_reserve(l->handles, 1)) {
-		reset_close(fd);
-		return;
-	}
-	struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP | EPOLLET,
-				  .data.u64 = HN_LINGER_TAG + slot };
-	if (epoll_ctl(l->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
-		hn_handles_unreserve(l->handles, 1);
+	if (slot == HN_LINGER_NONE || !place || watch(l, fd, watched_by, slot) < 0) {
+		if (place)
+			hn_handles_unreserve(l->handles, 1);
 		reset_close(fd);
 		return;
 	}
@@ -130,7 +142,7 @@ static void check(struct hn_linger_set *l, uint32_t slot, uint64_t now_ns)
 	bool reset = !done && has_unread(e->fd);
 	if (!done && !reset && now_ns < e->deadline_ns)
 		return;
-	epoll_ctl(l->epfd, EPOLL_CTL_DEL, e->fd, NULL);
+	/* close() takes it out of the epoll set: no EPOLL_CTL_DEL first */
 	if (done)
 		close(e->fd);
 	else

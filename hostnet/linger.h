@@ -23,6 +23,7 @@
 #ifndef VS_HOSTNET_LINGER_H
 #define VS_HOSTNET_LINGER_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct hn_handle_table;
@@ -68,9 +69,13 @@ int hn_linger_init(struct hn_linger_set *l, struct hn_handle_table *handles, int
  * not given back). */
 void hn_linger_release(struct hn_linger_set *l);
 
-/* Close fd (a guest socket of type, out of every epoll set): at once, or
- * lingering as above.  Takes over fd. */
-void hn_linger_close(struct hn_linger_set *l, int fd, int type);
+/* Close fd (a guest socket of type, nothing but the caller's): at once, or
+ * lingering as above.  Takes over fd.  watched_by: the epoll set that watches
+ * fd now (-1: none); it leaves that set either way.  place: the caller reserved
+ * the place a lingering close takes (hn_handles_reserve(), before the guest
+ * could take it back with a new socket); given back unless used.  false: no
+ * place was left, a connection with work left is reset. */
+void hn_linger_close(struct hn_linger_set *l, int fd, int type, int watched_by, bool place);
 
 /* An epoll event with tag (HN_LINGER_IS_TAG): finish that socket if it is done. */
 void hn_linger_event(struct hn_linger_set *l, uint64_t tag, uint64_t now_ns);

@@ -339,6 +339,16 @@ static bool send_gathered(struct hn_exec *x, struct hn_sock *s)
 	return true;
 }
 
+/*
+ * connect() again on a connecting socket is Linux's one-call probe
+ * (__inet_stream_connect): 0 once established, EALREADY while the handshake
+ * goes on, the error if it failed (ECONNREFUSED..., taking it out of
+ * SO_ERROR).  On loopback the handshake is usually done by the time the first
+ * connect() returns EINPROGRESS (the SYN-ACK waits in the socket's backlog,
+ * processed when connect() releases the socket), so probing at once saves a
+ * round through epoll, and on readiness it replaces poll() + SO_ERROR.  Never
+ * probe again after a failure: that connect() would start a new attempt.
+ */
 static int32_t try_connect(struct hn_exec *x, struct hn_req *r)
 {
 	(void)x;
@@ -350,14 +360,11 @@ static int32_t try_connect(struct hn_exec *x, struct hn_req *r)
 			return -errno;
 		r->started = true; /* the kernel goes on connecting */
 	}
-	struct pollfd p = { .fd = s->fd, .events = POLLOUT };
-	if (poll(&p, 1, 0) <= 0 || !(p.revents & (POLLOUT | POLLERR | POLLHUP)))
+	if (connect(s->fd, (struct sockaddr *)&r->sa, r->sa_len) == 0 || errno == EISCONN)
+		return 0;
+	if (errno == EALREADY || errno == EINPROGRESS || errno == EINTR)
 		return HN_PENDING;
-	int err = 0;
-	socklen_t len = sizeof(err);
-	if (getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
-		return -errno;
-	return -err;
+	return -errno;
 }
 
 static int32_t try_accept(struct hn_exec *x, struct hn_req *r)
@@ -575,9 +582,7 @@ static void run_close(struct hn_exec *x, struct hn_req *r)
 	cancel_list(&s->out);
 	cancel_list(&s->in);
 	cancel_list(&s->poll);
-	if (s->epfd >= 0)
-		epoll_ctl(s->epfd, EPOLL_CTL_DEL, s->fd, NULL);
-	hn_linger_close(&x->linger, s->fd, s->type);
+	int fd = s->fd, type = s->type, watched_by = s->epfd;
 	s->fd = -1;
 	if (s->autotuned) {
 		s->autotuned = false;
@@ -585,9 +590,16 @@ static void run_close(struct hn_exec *x, struct hn_req *r)
 	}
 	hn_handles_unreserve(x->handles, s->backlog_places);
 	s->backlog_places = 0;
+	/* The place a lingering close would take, taken before the guest hears of
+	 * the CLOSE (and could fill it with a new socket). */
+	bool place = type == SOCK_STREAM && hn_handles_reserve(x->handles, 1) == 1;
 	pthread_mutex_unlock(&s->lock);
 	hn_sock_put(table_ref);
+	/* The guest waits for this completion; nothing below changes it (the
+	 * socket is gone from the table, its fd ours alone): post it first, then
+	 * close or linger. */
 	finish(r, 0);
+	hn_linger_close(&x->linger, fd, type, watched_by, place);
 }
 
 /* The oldest parked request of r's queue with the target user_data: its queue's
