@@ -13,6 +13,7 @@ runs on (inside the sandbox: QEMU's vCPUs) and the host's own cores under them.
 import json
 import os
 import statistics
+import types
 
 from .common import fmt, human_size, ratio, why
 from .hostend import Peer
@@ -24,19 +25,17 @@ TARGET = 0.9  # issue 14: aggregate >= 0.9x native with as many threads
 
 
 def parallelism_note(env):
-    """What 'N in parallel' can mean here, in words."""
+    """What 'N in parallel' can mean here, in words (the CPU table gives the figures)."""
     cpus = env.get("nproc")
-    outer = env.get("outer_nproc")
-    if env["kind"] == "nested-sandbox":
-        return (f"inside scripts/kvm-sandbox: {cpus} CPUs (QEMU -smp {cpus}, multi-threaded TCG) "
-                f"on a host with {outer} cores, shared with whatever else runs there. "
-                "A guest flow keeps two host threads busy (its vCPU and its worker, which "
-                "polls), plus the host end (bench-peer, one thread); a native flow one thread "
-                f"plus the host end. So at most {cpus} of those threads run at once: N = 1 "
-                "already fills the CPUs the guest has, and N > 1 measures sharing, not "
-                "parallelism.")
-    return (f"{cpus} CPUs here. A guest flow keeps two threads busy (its vCPU and its "
-            "worker), a native flow one; with N flows that is 2N (+ the host end) against N.")
+    where = (f"inside scripts/kvm-sandbox: {cpus} CPUs (QEMU -smp {cpus}, multi-threaded TCG) "
+             f"on a host with {env.get('outer_nproc')} cores, shared with whatever else runs "
+             "there" if env["kind"] == "nested-sandbox" else f"{cpus} CPUs here")
+    return (f"{where}. A guest flow runs on two host threads, its vCPU (spinning for "
+            "completions, or asleep in a WAIT) and its worker (polling, or in its system "
+            "calls), plus its share of the host end (bench-peer: one thread for all flows); a "
+            "native flow on one thread plus its share of the host end. N flows run in "
+            "parallel only if the CPUs hold N times what one flow takes alone: the table "
+            "below says, per system, what N = 1 took and what N of it would need.")
 
 
 def scale_vmm_args(n, config):
@@ -114,6 +113,13 @@ def cpu_medians(cpus):
     return {"roles": roles, "busy": median_ranks([c["cpus_busy"] for c in cpus])}
 
 
+def cpu_total(cpu):
+    """CPUs a run's own threads took together (their medians added), or None."""
+    if not cpu:
+        return None
+    return sum(sum(v) for r, v in cpu["roles"].items() if r != "other")
+
+
 def cpu_text(cpu):
     """'vCPUs 0.25 + 0.20; workers 0.9; host end 0.5 | 0.99 / 0.98' for the report."""
     if not cpu:
@@ -167,15 +173,21 @@ def report_scale(a, out_dir, env, records):
     lines += ["", "Where the CPU went: each thread's CPU time over the middle "
               f"{round(100 * (1 - 2 * cputime.LEAD))} % of the measured period, as a share of "
               "one CPU (threads under 1 % left out; medians over the runs, busiest thread "
-              "first), and how busy each CPU was (everything on it, not only this run).", "",
-              "| workload | size | N | system | threads that ran | CPUs busy |",
-              "| --- | --- | --- | --- | --- | --- |"]
+              "first), how busy each CPU was (everything on it, not only this run), and what N "
+              "flows would need at what one took alone (its threads and the host end's "
+              "share added: the host end reads every flow's bytes).", "",
+              "| workload | size | N | system | threads that ran | CPUs busy | N x what one "
+              "flow took alone (N = 1), in CPUs |",
+              "| --- | --- | --- | --- | --- | --- | --- |"]
     for w in a.workloads:
         for size in a.sizes:
             for n in a.vcpus:
                 for c in (c for c in SCALE_CONFIGS if c in a.configs):
+                    alone = cpu_total(s.get((w, size, 1, c), {}).get("cpu"))
+                    need = (f"{n * alone:.2f} of {env.get('nproc')}" if alone is not None
+                            else "–")
                     lines.append(f"| {w} | {human_size(size)} | {n} | {c} | "
-                                 f"{cpu_text(s.get((w, size, n, c), {}).get('cpu'))} |")
+                                 f"{cpu_text(s.get((w, size, n, c), {}).get('cpu'))} | {need} |")
     text = "\n".join(lines) + "\n"
     with open(os.path.join(out_dir, "scale.md"), "w") as f:
         f.write(text)
@@ -184,6 +196,20 @@ def report_scale(a, out_dir, env, records):
     print(text)
     failed = sum(1 for r in records if not r["ok"])
     return 1 if failed else 0
+
+
+def rereport(out_dir):
+    """scripts/bench --report DIR of a --vcpus result: scale.md and scale.csv again from
+    its results.json (with its own options); None when DIR is not one."""
+    try:
+        with open(os.path.join(out_dir, "results.json")) as f:
+            res = json.load(f)
+    except (OSError, json.JSONDecodeError):
+        return None
+    if res["env"].get("mode") != "vcpus":
+        return None
+    return report_scale(types.SimpleNamespace(**res["env"]["options"]), out_dir, res["env"],
+                        res["runs"])
 
 
 def run_scale(a, out_dir):

@@ -181,6 +181,16 @@ class CpuTime(unittest.TestCase):
         self.assertEqual(scale.cpu_text(s["cpu"]),
                          "host end 0.50; vCPUs 0.30; workers 0.90 | 0.95 / 0.90")
         self.assertEqual((s["lo"], s["hi"]), (1, 3))
+        self.assertAlmostEqual(scale.cpu_total(s["cpu"]), 1.7)
+        recs += [dict(run("adaptive/zero", 2, 2), cpu=cpu)]
+        a = types.SimpleNamespace(workloads=["stream"], sizes=[64], vcpus=[1, 2], repeats=3,
+                                  seconds=0.5, batch=32, configs=["adaptive/zero"])
+        env = {"kind": "kvm", "kind_text": "kvm", "cpu": "x", "nproc": 2}
+        with tempfile.TemporaryDirectory() as d:
+            scale.report_scale(a, d, env, recs)
+            with open(os.path.join(d, "scale.md")) as f:
+                self.assertIn("| stream | 64 B | 2 | adaptive/zero | host end 0.50; vCPUs 0.30; "
+                              "workers 0.90 | 0.95 / 0.90 | 3.40 of 2 |", f.read())
 
 
 class Options(unittest.TestCase):
