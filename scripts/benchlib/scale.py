@@ -129,6 +129,28 @@ def cpu_text(cpu):
     return f"{roles} | " + " / ".join(f"{x:.2f}" for x in cpu["busy"])
 
 
+def paired_ratios(records):
+    """{(workload, size, n, config): [guest / native of the same repeat]}: each guest run
+    against the native run next to it in time, which a load that drifts over the matrix
+    hits alike (on a shared machine the medians of the two columns may come from
+    different moments)."""
+    native = {(r["bench"], r["size"], r["vcpus"], r["rep"]): float(r["result"][primary(r["bench"])])
+              for r in records if r["ok"] and r["config"] == "native"}
+    out = {}
+    for r in records:
+        nat = native.get((r["bench"], r["size"], r["vcpus"], r["rep"]))
+        if r["ok"] and r["config"] != "native" and nat:
+            out.setdefault((r["bench"], r["size"], r["vcpus"], r["config"]), []).append(
+                float(r["result"][primary(r["bench"])]) / nat)
+    return out
+
+
+def paired_text(ratios):
+    if not ratios:
+        return "–"
+    return f"{fmt(statistics.median(ratios))} [{fmt(min(ratios))}–{fmt(max(ratios))}]"
+
+
 def spread(point):
     """'[min–max]' of a point's runs, or ''."""
     if point.get("lo") is None or point.get("runs", 0) < 2:
@@ -148,8 +170,10 @@ def report_scale(a, out_dir, env, records):
              f"Target: guest >= {TARGET}x native for each N the machine really runs in "
              "parallel.", "",
              "| workload | size | N | native (N threads) | virtsocket (N vCPUs) | system | ratio | "
+             "ratio within each repeat: median [min–max] | "
              "exits/request per vCPU (console output not counted) | runs (failed) |",
-             "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    pairs = paired_ratios(records)
     csv = ["workload,size,vcpus,system,native,virtsocket,ratio,exits_per_request_per_vcpu"]
     for w in a.workloads:
         unit = "MB/s" if primary(w) == "mb_per_s" else "round trips/s"
@@ -165,7 +189,7 @@ def report_scale(a, out_dir, env, records):
                             f"{nat.get('runs', 0)} ({nat.get('failed', 0)})")
                     lines.append(f"| {w} | {human_size(size)} | {n} | {fmt(nat.get('value'))} "
                                  f"{spread(nat)} {unit} | {fmt(vs.get('value'))} {spread(vs)} "
-                                 f"{unit} | {c} | {fmt(r)} | "
+                                 f"{unit} | {c} | {fmt(r)} | {paired_text(pairs.get((w, size, n, c)))} | "
                                  f"{epr_s} | {runs} |")
                     csv.append(f"{w},{size},{n},{c},{nat.get('value') or ''},"
                                f"{vs.get('value') or ''},{'' if r is None else round(r, 4)},"
