@@ -18,7 +18,7 @@ import types
 from .common import fmt, human_size, ratio, why
 from .hostend import Peer
 from .options import SCALE_CONFIGS
-from .runner import environment, run_one, save_record
+from .runner import environment, load_done, run_one, save_record
 from . import cputime, exitwindow
 
 TARGET = 0.9  # issue 14: aggregate >= 0.9x native with as many threads
@@ -236,6 +236,13 @@ def rereport(out_dir):
                         res["runs"])
 
 
+def reusable(rec, point):
+    """Whether a run recorded before a restart is point (workload, size, N, config,
+    repeat) and worked: a resumed --vcpus run keeps it; failed runs run again."""
+    return (rec is not None and rec["ok"]
+            and (rec["bench"], rec["size"], rec.get("vcpus"), rec["config"], rec["rep"]) == point)
+
+
 def run_scale(a, out_dir):
     env = environment(a)
     for exe in ("vmm", "guest.img", "native-bench", "bench-peer"):
@@ -256,8 +263,12 @@ def run_scale(a, out_dir):
     plan = [(rep, w, size, n, c) for rep in range(1, a.repeats + 1) for w in a.workloads
             for size in a.sizes for n in a.vcpus for c in SCALE_CONFIGS if c in a.configs]
     records = []
+    done = load_done(raw_dir)  # a stalled sandbox, restarted, resumes (failed runs again)
     try:
         for idx, (rep, w, size, n, c) in enumerate(plan, 1):
+            if reusable(done.get(idx), (w, size, n, c, rep)):
+                records.append(done[idx])
+                continue
             rec = run_scale_one(a, env, peer, n, w, size, c, rep, raw_dir, idx)
             records.append(rec)
             res = rec["result"] or {}

@@ -196,6 +196,17 @@ class CpuTime(unittest.TestCase):
                               "workers 0.90 | 0.95 / 0.90 | 3.40 of 2 |", f.read())
 
 
+class Resume(unittest.TestCase):
+    def test_only_what_worked_and_is_the_same_point(self):
+        good = run("adaptive/zero", 2, 5, rep=3)
+        self.assertTrue(scale.reusable(good, ("stream", 64, 2, "adaptive/zero", 3)))
+        self.assertFalse(scale.reusable(good, ("stream", 64, 1, "adaptive/zero", 3)))
+        self.assertFalse(scale.reusable(good, ("stream", 64, 2, "native", 3)))
+        self.assertFalse(scale.reusable(run("adaptive/zero", 2, 0, ok=False, rep=3),
+                                        ("stream", 64, 2, "adaptive/zero", 3)))
+        self.assertFalse(scale.reusable(None, ("stream", 64, 2, "adaptive/zero", 3)))
+
+
 class Options(unittest.TestCase):
     def test_defaults_and_limits(self):
         a = options.parse_args(["--vcpus", "1,2,4"])
