@@ -39,6 +39,10 @@ class Peer:
                 wait_listening(port)
         self.kind = kind
 
+    def pids(self):
+        """The host end's processes (scripts/bench --vcpus counts their CPU time)."""
+        return [p.pid for p in self.procs]
+
     def stop(self):
         for p in self.procs:
             if p.poll() is None:

@@ -52,32 +52,46 @@ def load_stats(stats_file):
         return None
 
 
-def run_one(a, env, peer, workload, size, config, rep, raw_dir, idx):
-    """One run of native-bench or of the vmm; its record (also written to raw/)."""
-    port = peer.sink if sink_or_echo(workload) == "sink" else peer.echo
-    wargs = workload_args(workload, size, a.seconds) + ["127.0.0.1", str(port)]
-    stats_file = None
+def run_command(a, workload, size, config, port, stats_file, flows=1, vmm_args=()):
+    """native-bench's or the vmm's command for one run.  flows > 1: --flows N (scripts/bench
+    --vcpus); one flow is the single-flow run itself, the very same command."""
+    wargs = workload_args(workload, size, a.seconds)
+    if flows > 1:
+        wargs.insert(1, f"--flows={flows}")
+    wargs += ["127.0.0.1", str(port)]
     if config == "native":
-        cmd = [os.path.join(a.build, "native-bench")] + wargs
-    else:
-        stats_file = os.path.join(raw_dir, f"{idx:04d}.vmm-stats.json")
-        cmd = vmm_command(a, config, stats_file, wargs)
+        return [os.path.join(a.build, "native-bench")] + wargs
+    return vmm_command(a, config, stats_file, wargs, vmm_args)
+
+
+def run_one(a, env, peer, workload, size, config, rep, raw_dir, idx, flows=1, vmm_args=(),
+            label=None, observe=None):
+    """One run of native-bench or of the vmm; its record (also written to raw/).
+    scripts/bench --vcpus: flows, vmm_args (-c N, --workers), label (its config's name)
+    and observe(pid, marks) (called with each sample, see run_bounded)."""
+    port = peer.sink if sink_or_echo(workload) == "sink" else peer.echo
+    stats_file = (None if config == "native"
+                  else os.path.join(raw_dir, f"{idx:04d}.vmm-stats.json"))
+    cmd = run_command(a, workload, size, config, port, stats_file, flows, vmm_args)
     # The vmm's console goes to a local file (/tmp: tmpfs in the sandbox, where raw/ is
     # 9p), followed for the guest's window marks at little cost (exitwindow.Marks).
     scratch = (os.path.join(raw_dir, f"{idx:04d}") if config == "native" else
                os.path.join(tempfile.gettempdir(), f"vs-bench-{os.getpid()}-{idx:04d}"))
     marks = None if config == "native" else exitwindow.Marks(scratch + ".stdout", a.seconds)
+    sample = marks if observe is None else (lambda pid: observe(pid, marks))
     t0 = time.monotonic()
-    status, out, err = run_bounded(cmd, a.seconds + 90, scratch, sample=marks)
+    status, out, err = run_bounded(cmd, a.seconds + 90, scratch, sample=sample)
     wall = time.monotonic() - t0
     result = parse_result(out)
     vmm = load_stats(stats_file)
     rec = {
-        "index": idx, "rep": rep, "bench": workload, "size": size, "config": config,
+        "index": idx, "rep": rep, "bench": workload, "size": size, "config": label or config,
         "kind": env["kind"], "command": cmd, "status": status, "wall_seconds": round(wall, 3),
         "ok": status == 0 and result is not None, "result": result, "vmm_stats": vmm,
         "stdout_tail": out[-2000:], "stderr_tail": err[-2000:],
     }
+    if flows > 1:
+        rec["vcpus"] = flows
     if marks is not None:
         # deltas over the measured period (the guest's marks), like a peer's
         rec["kvm_exits"], rec["kvm_exits_missing"] = marks.result()
