@@ -153,7 +153,8 @@ struct looker {
 	struct hn_handle_table *t;
 	uint32_t handle;
 	atomic_bool *stop;
-	unsigned found, missed;
+	atomic_uint found; /* read by the test while the looker runs */
+	unsigned missed;
 };
 
 static void *look(void *arg)
@@ -164,7 +165,7 @@ static void *look(void *arg)
 		if (s) {
 			if (s->handle != l->handle)
 				l->missed = UINT32_MAX / 2; /* a socket under another handle */
-			l->found++;
+			atomic_fetch_add(&l->found, 1);
 			hn_sock_put(s);
 		} else {
 			l->missed++;
@@ -190,6 +191,11 @@ Test(queues, handle_lookups_race_with_add_and_remove, .timeout = 60)
 		l[i] = (struct looker){ .t = t, .handle = h[i], .stop = &stop };
 		cr_assert_eq(pthread_create(&th[i], NULL, look, &l[i]), 0);
 	}
+	/* Churn only once both lookers run: on a busy machine a thread may
+	 * not get a CPU before the churn below is over. */
+	uint64_t deadline = tg_now_ms() + 20000;
+	while (!atomic_load(&l[0].found) || !atomic_load(&l[1].found))
+		cr_assert_lt(tg_now_ms(), deadline, "the lookers never ran");
 	/* Sockets come and go in the other slots meanwhile. */
 	for (int round = 0; round < 20000; round++) {
 		struct hn_sock *s = hn_sock_new(-1, SOCK_STREAM);
@@ -207,7 +213,7 @@ Test(queues, handle_lookups_race_with_add_and_remove, .timeout = 60)
 	atomic_store(&stop, true);
 	for (int i = 0; i < 2; i++)
 		pthread_join(th[i], NULL);
-	cr_assert_gt(l[0].found, 0);
+	cr_assert_gt(atomic_load(&l[0].found), 0);
 	cr_assert_eq(l[0].missed, 0, "an open handle was not found %u times", l[0].missed);
 	cr_assert_lt(l[1].missed, UINT32_MAX / 2, "a lookup returned another socket");
 	cr_assert_eq(atomic_load(&mine[0]->refs), 1, "lookups leaked references");
