@@ -131,6 +131,16 @@ static void chunk_put(struct vs_chunk *c)
 	st_lib.free_chunks = c;
 }
 
+/* Give back a list of chunks linked through next. */
+static void chunks_put(struct vs_chunk *c)
+{
+	while (c) {
+		struct vs_chunk *next = c->next;
+		chunk_put(c);
+		c = next;
+	}
+}
+
 static struct vs_stream *stream_new(void)
 {
 	if (!st_lib.free_streams) {
@@ -457,11 +467,7 @@ int64_t vs_stream_send(struct vs_stream *st, const void *buf, size_t len, unsign
 	for (uint32_t i = 0; i < room.chunks; i++) {
 		struct vs_chunk *c = chunk_get();
 		if (!c) {
-			while (first) {
-				c = first->next;
-				chunk_put(first);
-				first = c;
-			}
+			chunks_put(first);
 			return VS_STREAM_NOT_MINE; /* out of memory: the ordinary path */
 		}
 		if (last)
@@ -481,11 +487,7 @@ int64_t vs_stream_send(struct vs_stream *st, const void *buf, size_t len, unsign
 		if (err) {
 			/* Only a broken queue refuses an SQE: nothing more goes anyway. */
 			chunk_put(c);
-			while (first) {
-				c = first->next;
-				chunk_put(first);
-				first = c;
-			}
+			chunks_put(first);
 			return at ? (int64_t)at : err;
 		}
 		at += c->len;

@@ -134,7 +134,8 @@ Test(kvm_net_http, curl_gets_exact_pages_from_guest_httpd_and_20_at_once)
 	np_proc_free(&vmm);
 }
 
-/* The --size body, as prog_http.c generates it. */
+/* The --size body, as bench/httpd.c generates it (written again here from its
+ * comment, so that a bug there shows). */
 static void sized_body(char *p, size_t len)
 {
 	for (size_t line = 0; line * 64 < len; line++) {
