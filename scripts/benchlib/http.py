@@ -250,6 +250,7 @@ def cpu_summary(recs):
 
 def summarize(records, conns_list, servers=()):
     rows = []
+    server = {x["system"]: x for x in servers}
     for conns in conns_list:
         row = {"conns": conns}
         for system in SYSTEMS:
@@ -264,9 +265,8 @@ def summarize(records, conns_list, servers=()):
                 "guest_exits_per_request": median_of(
                     rs, lambda r: r.get("guest_exits_per_request")),
                 "cpu": cpu_summary(rs),
-                "server": next((x for x in servers
-                                if x["system"] == system and x["conns"] == conns), None),
             }
+        row["server"] = server.get("virtsocket")
         row["ratio"] = ratio(row["virtsocket"]["requests_per_s"], row["native"]["requests_per_s"])
         rows.append(row)
     return rows
@@ -298,7 +298,7 @@ def targets(rows):
 
 def cpu_line(conns, system, v):
     """One row of the CPU table."""
-    c, srv = v.get("cpu"), v.get("server") or {}
+    c = v.get("cpu")
     cells = []
     for role in CPU_ROLES:
         if c and role in c["share"]:
@@ -306,10 +306,18 @@ def cpu_line(conns, system, v):
         else:
             cells.append("–")
     busy = f"{c['busy']:.2f}" if c else "–"
-    worker = " / ".join(fmt(srv.get(k)) for k in ("worker_busy", "worker_poll", "worker_sleep")) \
-        if "worker_poll" in srv else "–"
-    return (f"| {conns:,} | {system} | " + " | ".join(cells) + f" | {busy} | {worker} | "
-            f"{fmt(srv.get('vcpu_wait')) if 'vcpu_wait' in srv else '–'} |")
+    return f"| {conns:,} | {system} | " + " | ".join(cells) + f" | {busy} |"
+
+
+def server_text(srv):
+    """The line under the CPU table: the guest server's worker and vCPU over its runs."""
+    if not srv or "worker_poll" not in srv:
+        return "(no vmm statistics for the guest's server)"
+    return (f"The guest's server over all its runs ({srv['run_seconds']:.0f} s of wrk, the vmm's "
+            f"statistics at its stop): the worker busy {fmt(srv['worker_busy'])}, in its poll "
+            f"window {fmt(srv['worker_poll'])} (wall time: spinning or yielding, "
+            f"{fmt(srv.get('poll_loops'))} looks), asleep {fmt(srv['worker_sleep'])}; the vCPU "
+            f"blocked in WAIT doorbells {fmt(srv.get('vcpu_wait'))} (shares of wrk's wall time).")
 
 
 def write_outputs(d, env, records, rows):
@@ -339,14 +347,12 @@ def write_outputs(d, env, records, rows):
               f"wrk's run, {round(100 * (1 - 2 * cputime.LEAD))} % of it past its connection "
               "set-up; CPUs = CPU-seconds per second, µs = CPU per request):", "",
               "| connections | system | " + " | ".join(f"{r} CPUs / µs" for r in CPU_ROLES)
-              + " | CPUs busy (all) | worker busy / polling / asleep | vCPU blocked in WAIT |",
-              "|---|---|" + "---|" * (len(CPU_ROLES) + 3)]
+              + " | CPUs busy (all) |",
+              "|---|---|" + "---|" * (len(CPU_ROLES) + 1)]
     for r in rows:
         for s in SYSTEMS:
             lines.append(cpu_line(r["conns"], s, r[s]))
-    lines += ["", "Worker and vCPU-blocked shares: the vmm's statistics over the server's life "
-              "(one server per connection count) over wrk's wall time; polling is the "
-              "worker's idle spin over empty rings (--poll-us).", ""]
+    lines += ["", server_text(rows[0]["server"] if rows else None)]
     lines += ["", "Medians of the runs per point; errors are wrk's (connect, read, write, "
               "timeout, non-2xx), summed over the runs; exits per request are KVM's exits "
               "during wrk's run (its connection set-up included) over wrk's requests: "
@@ -376,14 +382,14 @@ def run_line(rec):
     return line
 
 
-def server_record(system, conns, vmm, recs):
-    """What the guest's server spent over its runs (the vmm's --stats-json at its stop):
+def server_record(system, vmm, recs):
+    """What the guest's server spent over all its runs (every connection count) (the vmm's --stats-json at its stop):
     the worker's time busy, polling idle rings and asleep, and the vCPU's time blocked in
     WAIT doorbells, each as a share of wrk's wall time over those runs (between runs
     the worker polls at most --poll-us before it sleeps, so polling outside the runs is
     negligible)."""
     run_s = sum(r["wall_seconds"] for r in recs)
-    out = {"system": system, "conns": conns, "run_seconds": round(run_s, 3)}
+    out = {"system": system, "run_seconds": round(run_s, 3)}
     h = (vmm or {}).get("hostnet") or {}
     if not h or run_s <= 0:
         return out
@@ -409,28 +415,26 @@ def run(a, out_dir, env):
         print(f"bench: http: KVM's exit counters are not readable: {why_no_exits}")
     servers = []
     for system in SYSTEMS:
-        # a server per connection count: its --stats-json (worker polling, vCPU waits)
-        # then covers that count's runs alone
-        for conns in a.http_conns:
-            try:
-                server = Server(system, a, os.path.join(raw, f"http-server-{system}-{conns}"))
-            except RuntimeError as e:
-                print(f"bench: http: {e}", flush=True)
-                continue
-            mine = []
-            try:
-                for rep in range(1, a.repeats + 1):
+        try:
+            server = Server(system, a, os.path.join(raw, f"http-server-{system}"))
+        except RuntimeError as e:
+            print(f"bench: http: {e}", flush=True)
+            continue
+        mine = []
+        try:
+            for rep in range(1, a.repeats + 1):
+                for conns in a.http_conns:
                     idx += 1
                     rec = run_wrk(a, server, conns, os.path.join(raw, f"http-{idx:04d}"))
                     rec["rep"] = rep
                     mine.append(rec)
                     print(f"[http {idx}] {system} {conns} conns #{rep}: " + run_line(rec),
                           flush=True)
-            finally:
-                server.stop()
-            records += mine
-            if system != "native":
-                servers.append(server_record(system, conns, server.vmm_stats(), mine))
+        finally:
+            server.stop()
+        records += mine
+        if system != "native":
+            servers.append(server_record(system, server.vmm_stats(), mine))
     rows = summarize(records, a.http_conns, servers)
     with open(os.path.join(d, "results.json"), "w") as f:
         json.dump({"env": env, "runs": records, "servers": servers, "rows": rows}, f, indent=1)
