@@ -132,6 +132,13 @@ class WhereTheCpuWent(unittest.TestCase):
         self.assertIn("| 100 | native | – | – | – | – | – |", http.cpu_line(100, "native",
                                                                           rows[0]["native"]))
 
+    def test_the_window_is_inside_wrks_run_after_its_connections(self):
+        first, second = http.cpu_window(7, 10000, 2.0)  # wrk -d 7s: 5 s of connecting
+        self.assertAlmostEqual(first, 5.0 + 0.4)
+        self.assertAlmostEqual(second, 7 - 0.4)
+        first, second = http.cpu_window(3, 100, 2.0)
+        self.assertTrue(0.05 < first < second < 3)
+
     def test_the_servers_time_over_wrks(self):
         vmm = {"hostnet": {"worker_busy_ns": 3e9, "worker_poll_ns": 1e9,
                            "worker_sleep_ns": 2e9, "wait_ns": 5e8, "poll_loops": 7,
