@@ -5,8 +5,12 @@ host (bench/httpd.c, epoll over any number of connections, HTTP/1.1 keep-alive),
 
 Per run: wrk's requests/s, its latency percentiles (--latency: 50/75/90/99 %), its
 errors (connect, read, write, timeout, non-2xx), and for the guest KVM's exits during
-wrk's run (the VM's debugfs counters just before and just after) per request.  Each
-server starts once per system and serves every run; medians over --repeats.  Writes
+wrk's run (the VM's debugfs counters just before and just after) per request, and
+where the CPU went: each thread's CPU time over the middle of wrk's run (cputime.py:
+the vCPU, the worker, wrk, native-httpd; as CPUs and as µs per request) and, from the
+guest vmm's --stats-json at its stop, how long its worker was busy, polling and asleep
+and its vCPU blocked in WAIT.  Each server starts once per system and serves every run;
+medians over --repeats.  Writes
 OUT/raw/http-*.json, OUT/http/http.csv and OUT/http/http.md (the table and the targets:
 >= 0.8x native at 100 and 1,000 connections, 10,000 held without errors, exits per
 request <= 0.01).
