@@ -16,6 +16,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <sys/epoll.h>
@@ -28,6 +29,7 @@
 #include "chain.h"
 #include "clock.h"
 #include "hostnet.h"
+#include "idle_poll.h"
 #include "kick.h"
 #include "link.h"
 #include "policy.h"
@@ -305,9 +307,13 @@ static void run_loop(struct hn_worker *w)
 			idle_since = now;
 			atomic_store_explicit(&w->idle_since, now, memory_order_relaxed);
 		}
-		if (now - idle_since < poll_window) {
+		enum hn_idle_step step = hn_idle_step(now - idle_since, poll_window);
+		if (step != HN_IDLE_SLEEP) {
 			add_ns(&w->poll_loops, 1);
-			cpu_relax();
+			if (step == HN_IDLE_YIELD)
+				sched_yield(); /* idle_poll.h: others runnable here go first */
+			else
+				cpu_relax();
 			continue;
 		}
 		try_sleep(w, idle_since, ev);

@@ -135,7 +135,20 @@ def role(name):
         return "host end"
     if name == "native-bench":
         return "native threads"
+    if name == "native-httpd":
+        return "native httpd"
+    if name == "wrk":
+        return "wrk"
     return "other"
+
+
+def role_totals(cpu):
+    """{role: CPUs its threads took together} of one run (every thread, however idle)."""
+    out = {}
+    for t in cpu["threads"]:
+        r = role(t["name"])
+        out[r] = round(out.get(r, 0.0) + t["share"], 3)
+    return out
 
 
 def by_role(cpu):

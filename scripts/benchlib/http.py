@@ -5,8 +5,12 @@ host (bench/httpd.c, epoll over any number of connections, HTTP/1.1 keep-alive),
 
 Per run: wrk's requests/s, its latency percentiles (--latency: 50/75/90/99 %), its
 errors (connect, read, write, timeout, non-2xx), and for the guest KVM's exits during
-wrk's run (the VM's debugfs counters just before and just after) per request.  Each
-server starts once per system and serves every run; medians over --repeats.  Writes
+wrk's run (the VM's debugfs counters just before and just after) per request, and
+where the CPU went: each thread's CPU time over the middle of wrk's run (cputime.py:
+the vCPU, the worker, wrk, native-httpd; as CPUs and as µs per request) and, from the
+guest vmm's --stats-json at its stop, how long its worker was busy, polling and asleep
+and its vCPU blocked in WAIT.  Each server starts once per system and serves every run;
+medians over --repeats.  Writes
 OUT/raw/http-*.json, OUT/http/http.csv and OUT/http/http.md (the table and the targets:
 >= 0.8x native at 100 and 1,000 connections, 10,000 held without errors, exits per
 request <= 0.01).
@@ -21,7 +25,7 @@ import subprocess
 import time
 
 from .common import fmt, ratio
-from . import exitwindow, kvm_debugfs
+from . import cputime, exitwindow, kvm_debugfs
 
 DEFAULT_CONNS = [1, 100, 1000, 10000]
 SYSTEMS = ["native", "virtsocket"]
@@ -87,13 +91,15 @@ class Server:
 
     def __init__(self, system, a, scratch):
         self.system, self.log = system, scratch + ".stdout"
+        self.stats_json = scratch + ".stats.json" if system != "native" else None
         if system == "native":
             self.cmd = [os.path.join(a.build, "native-httpd"), "--keep-alive", "0"]
         else:
             self.cmd = [os.path.join(a.build, "vmm"), "--timeout", str(int(budget(a))),
                         "-m", GUEST_MEM,
                         "--max-sockets", str(GUEST_MAX_SOCKETS),
-                        "--max-backlog", str(GUEST_MAX_BACKLOG)]
+                        "--max-backlog", str(GUEST_MAX_BACKLOG),
+                        "--stats-json", self.stats_json]
             if a.poll_us is not None:
                 self.cmd += ["--poll-us", str(a.poll_us)]
             if a.spin_us is not None:
@@ -119,6 +125,18 @@ class Server:
         self.stop()
         raise RuntimeError(f"{self.system} httpd never listened: {self.text()[-500:]}")
 
+    def pids(self):
+        """The server's process and its children (the vmm's worker process)."""
+        return [self.p.pid] + cputime.children(self.p.pid)
+
+    def vmm_stats(self):
+        """The vmm's --stats-json, written as it stopped (None natively or missing)."""
+        try:
+            with open(self.stats_json) as f:
+                return json.load(f)
+        except (TypeError, OSError, ValueError):
+            return None
+
     def vm_counters(self):
         """KVM's counters of the vmm's VM now ({} natively or when unreadable)."""
         if self.system == "native":
@@ -142,6 +160,28 @@ class Server:
         self.out.close()
 
 
+def cpu_window(secs, conns, base):
+    """(first, second) read times after wrk's start: past its connection set-up (conns /
+    2000 s of its run) and LEAD of the rest, and LEAD before its end."""
+    setup = conns / 2000.0
+    return setup + cputime.LEAD * base, secs - cputime.LEAD * base
+
+
+def watch_cpu(p, pids, secs, conns, base, clock=time.monotonic, sleep=time.sleep):
+    """Two reads of the threads of pids (and of wrk, p) inside wrk's run; their shares
+    (cputime.shares) or None when wrk ended first."""
+    t0 = clock()
+    first_at, second_at = cpu_window(secs, conns, base)
+    reads = []
+    for at in (first_at, second_at):
+        while p.poll() is None and clock() - t0 < at:
+            sleep(min(0.05, max(0.001, at - (clock() - t0))))
+        if p.poll() is not None:
+            return None
+        reads.append((clock(), cputime.read_threads(pids + [p.pid]), cputime.read_cpus()))
+    return cputime.shares(*reads)
+
+
 def run_wrk(a, server, conns, scratch):
     secs = seconds_for(a, conns)
     threads = max(1, min(conns, getattr(a, "http_threads", None) or os.cpu_count() or 1))
@@ -149,18 +189,25 @@ def run_wrk(a, server, conns, scratch):
            "--timeout", WRK_TIMEOUT, f"http://127.0.0.1:{server.port}/"]
     before = server.vm_counters()
     t0 = time.monotonic()
+    cpu = None
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         preexec_fn=more_files)
     try:
-        p = subprocess.run(cmd, capture_output=True, text=True, timeout=secs + 120,
-                           preexec_fn=more_files)
-        status, out, err = p.returncode, p.stdout, p.stderr
-    except subprocess.TimeoutExpired as e:
-        status, out, err = 124, e.stdout or "", "wrk: killed at its time limit"
+        cpu = watch_cpu(p, server.pids(), int(secs + 0.999), conns, max(a.seconds, 2.0))
+        out, err = p.communicate(timeout=secs + 120)
+        status = p.returncode
+    except subprocess.TimeoutExpired:
+        p.kill()
+        out, err = p.communicate()
+        status, err = 124, "wrk: killed at its time limit"
     wall = time.monotonic() - t0
     after = server.vm_counters()
     res = parse_wrk(out)
     rec = {"system": server.system, "conns": conns, "threads": threads, "command": cmd, "status": status,
            "wall_seconds": round(wall, 3), "ok": status == 0 and res is not None,
-           "wrk": res, "stdout": out[-3000:], "stderr": err[-2000:]}
+           "wrk": res, "cpu": cpu, "stdout": out[-3000:], "stderr": err[-2000:]}
+    if cpu:
+        cpu["roles"] = cputime.role_totals(cpu)
     if before and after and res and res["requests"]:
         try:
             d = kvm_debugfs.diff(before, after)
@@ -182,8 +229,32 @@ def median_of(recs, get):
     return statistics.median(vals) if vals else None
 
 
-def summarize(records, conns_list):
+# The roles of the CPU table, in its order (cputime.role's names)
+CPU_ROLES = ["vCPUs", "workers", "native httpd", "wrk"]
+
+
+def cpu_summary(recs):
+    """Medians over the runs that have a CPU reading: {"share": {role: CPUs},
+    "us_per_request": {role: CPU microseconds per request}, "busy": CPUs busy in all},
+    or None."""
+    runs = [r for r in recs if r["ok"] and r.get("cpu") and r["wrk"]["requests_per_s"]]
+    if not runs:
+        return None
+    out = {"share": {}, "us_per_request": {}, "runs": len(runs),
+           "busy": statistics.median(sum(r["cpu"]["cpus_busy"]) for r in runs)}
+    for role in CPU_ROLES:
+        shares = [r["cpu"]["roles"][role] for r in runs if role in r["cpu"]["roles"]]
+        if shares:
+            out["share"][role] = statistics.median(shares)
+            out["us_per_request"][role] = statistics.median(
+                r["cpu"]["roles"][role] / r["wrk"]["requests_per_s"] * 1e6
+                for r in runs if role in r["cpu"]["roles"])
+    return out
+
+
+def summarize(records, conns_list, servers=()):
     rows = []
+    server = {x["system"]: x for x in servers}
     for conns in conns_list:
         row = {"conns": conns}
         for system in SYSTEMS:
@@ -197,7 +268,9 @@ def summarize(records, conns_list):
                 "exits_per_request": median_of(rs, lambda r: r.get("exits_per_request")),
                 "guest_exits_per_request": median_of(
                     rs, lambda r: r.get("guest_exits_per_request")),
+                "cpu": cpu_summary(rs),
             }
+        row["server"] = server.get("virtsocket")
         row["ratio"] = ratio(row["virtsocket"]["requests_per_s"], row["native"]["requests_per_s"])
         rows.append(row)
     return rows
@@ -227,6 +300,30 @@ def targets(rows):
     return out
 
 
+def cpu_line(conns, system, v):
+    """One row of the CPU table."""
+    c = v.get("cpu")
+    cells = []
+    for role in CPU_ROLES:
+        if c and role in c["share"]:
+            cells.append(f"{c['share'][role]:.2f} / {c['us_per_request'][role]:.0f}")
+        else:
+            cells.append("–")
+    busy = f"{c['busy']:.2f}" if c else "–"
+    return f"| {conns:,} | {system} | " + " | ".join(cells) + f" | {busy} |"
+
+
+def server_text(srv):
+    """The line under the CPU table: the guest server's worker and vCPU over its runs."""
+    if not srv or "worker_poll" not in srv:
+        return "(no vmm statistics for the guest's server)"
+    return (f"The guest's server over all its runs ({srv['run_seconds']:.0f} s of wrk, the vmm's "
+            f"statistics at its stop): the worker busy {fmt(srv['worker_busy'])}, in its poll "
+            f"window {fmt(srv['worker_poll'])} (wall time: spinning or yielding, "
+            f"{fmt(srv.get('poll_loops'))} looks), asleep {fmt(srv['worker_sleep'])}; the vCPU "
+            f"blocked in WAIT doorbells {fmt(srv.get('vcpu_wait'))} (shares of wrk's wall time).")
+
+
 def write_outputs(d, env, records, rows):
     with open(os.path.join(d, "http.csv"), "w", newline="") as f:
         w = csv.writer(f)
@@ -250,6 +347,16 @@ def write_outputs(d, env, records, rows):
                      f" | {fmt(r['ratio'])} | {fmt(n['p50_ms'])} / {fmt(n['p99_ms'])} | "
                      f"{fmt(v['p50_ms'])} / {fmt(v['p99_ms'])} | {n['errors']} / {v['errors']} | "
                      f"{fmt(v['guest_exits_per_request'])} / {fmt(v['exits_per_request'])} |")
+    lines += ["", "Where the CPU went (each thread's CPU time from /proc over the middle of "
+              f"wrk's run, {round(100 * (1 - 2 * cputime.LEAD))} % of it past its connection "
+              "set-up; CPUs = CPU-seconds per second, µs = CPU per request):", "",
+              "| connections | system | " + " | ".join(f"{r} CPUs / µs" for r in CPU_ROLES)
+              + " | CPUs busy (all) |",
+              "|---|---|" + "---|" * (len(CPU_ROLES) + 1)]
+    for r in rows:
+        for s in SYSTEMS:
+            lines.append(cpu_line(r["conns"], s, r[s]))
+    lines += ["", server_text(rows[0]["server"] if rows else None)]
     lines += ["", "Medians of the runs per point; errors are wrk's (connect, read, write, "
               "timeout, non-2xx), summed over the runs; exits per request are KVM's exits "
               "during wrk's run (its connection set-up included) over wrk's requests: "
@@ -263,6 +370,42 @@ def write_outputs(d, env, records, rows):
     return lines
 
 
+def run_line(rec):
+    """One run's progress line (after its label)."""
+    w = rec["wrk"] or {}
+    if not rec["ok"]:
+        return f"FAILED status {rec['status']}: {rec['stderr'][-200:]}"
+    line = (f"{fmt(w.get('requests_per_s'))} req/s, p99 "
+            f"{fmt((w.get('latency_ms') or {}).get('p99'))} ms, {w.get('errors_total')} errors")
+    if rec.get("exits_per_request") is not None:
+        line += f", {fmt(rec['exits_per_request'])} exits/req"
+    if rec.get("cpu"):
+        line += "; CPU " + ", ".join(f"{r} {v:.2f}" for r, v in sorted(rec["cpu"]["roles"].items())
+                                     if v >= 0.01)
+        line += " | busy " + " / ".join(f"{x:.2f}" for x in rec["cpu"]["cpus_busy"])
+    return line
+
+
+def server_record(system, vmm, recs):
+    """What the guest's server spent over all its runs (every connection count) (the vmm's --stats-json at its stop):
+    the worker's time busy, polling idle rings and asleep, and the vCPU's time blocked in
+    WAIT doorbells, each as a share of wrk's wall time over those runs (between runs
+    the worker polls at most --poll-us before it sleeps, so polling outside the runs is
+    negligible)."""
+    run_s = sum(r["wall_seconds"] for r in recs)
+    out = {"system": system, "run_seconds": round(run_s, 3)}
+    h = (vmm or {}).get("hostnet") or {}
+    if not h or run_s <= 0:
+        return out
+    for key, name in (("worker_busy_ns", "worker_busy"), ("worker_poll_ns", "worker_poll"),
+                      ("worker_sleep_ns", "worker_sleep"), ("wait_ns", "vcpu_wait")):
+        if key in h:
+            out[name] = round(h[key] / 1e9 / run_s, 3)
+    out["worker_wakeups"] = h.get("worker_wakeups")
+    out["poll_loops"] = h.get("poll_loops")
+    return out
+
+
 def run(a, out_dir, env):
     """The http workload; scripts/bench's exit status (0: every run worked)."""
     d = os.path.join(out_dir, "http")
@@ -274,32 +417,31 @@ def run(a, out_dir, env):
     why_no_exits = exitwindow.ensure_debugfs()
     if why_no_exits:
         print(f"bench: http: KVM's exit counters are not readable: {why_no_exits}")
+    servers = []
     for system in SYSTEMS:
         try:
             server = Server(system, a, os.path.join(raw, f"http-server-{system}"))
         except RuntimeError as e:
             print(f"bench: http: {e}", flush=True)
             continue
+        mine = []
         try:
             for rep in range(1, a.repeats + 1):
                 for conns in a.http_conns:
                     idx += 1
                     rec = run_wrk(a, server, conns, os.path.join(raw, f"http-{idx:04d}"))
                     rec["rep"] = rep
-                    records.append(rec)
-                    w = rec["wrk"] or {}
-                    print(f"[http {idx}] {system} {conns} conns #{rep}: "
-                          + (f"{fmt(w.get('requests_per_s'))} req/s, p99 "
-                             f"{fmt((w.get('latency_ms') or {}).get('p99'))} ms, "
-                             f"{w.get('errors_total')} errors" if rec["ok"] else
-                             f"FAILED status {rec['status']}: {rec['stderr'][-200:]}")
-                          + (f", {fmt(rec['exits_per_request'])} exits/req"
-                             if rec.get("exits_per_request") is not None else ""), flush=True)
+                    mine.append(rec)
+                    print(f"[http {idx}] {system} {conns} conns #{rep}: " + run_line(rec),
+                          flush=True)
         finally:
             server.stop()
-    rows = summarize(records, a.http_conns)
+        records += mine
+        if system != "native":
+            servers.append(server_record(system, server.vmm_stats(), mine))
+    rows = summarize(records, a.http_conns, servers)
     with open(os.path.join(d, "results.json"), "w") as f:
-        json.dump({"env": env, "runs": records, "rows": rows}, f, indent=1)
+        json.dump({"env": env, "runs": records, "servers": servers, "rows": rows}, f, indent=1)
     print("\n".join(write_outputs(d, env, records, rows)))
     expected = len(SYSTEMS) * a.repeats * len(a.http_conns)
     return 0 if len(records) == expected and all(r["ok"] for r in records) else 1

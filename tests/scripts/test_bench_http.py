@@ -90,5 +90,66 @@ class Targets(unittest.TestCase):
         self.assertFalse(got["10,000 connections held, no errors"])
 
 
+def threads(*named):
+    """cputime.shares' threads from (comm, share) pairs."""
+    return [{"name": n, "pid": 1, "tid": i, "share": x, "cpu": 0}
+            for i, (n, x) in enumerate(named)]
+
+
+def with_cpu(r, busy, *named):
+    cpu = {"window_s": 1.0, "cpus_busy": busy, "threads": threads(*named)}
+    cpu["roles"] = http.cputime.role_totals(cpu)
+    r["cpu"] = cpu
+    return r
+
+
+class WhereTheCpuWent(unittest.TestCase):
+    def test_roles_add_threads_up(self):
+        cpu = {"threads": threads(("wrk", 0.4), ("wrk", 0.3), ("wrk", 0.0), ("vmm", 0.5),
+                                  ("vmm", 0.0), ("hostnet-w0", 0.25), ("native-httpd", 0.1))}
+        self.assertEqual(http.cputime.role_totals(cpu),
+                         {"wrk": 0.7, "vCPUs": 0.5, "workers": 0.25, "native httpd": 0.1})
+
+    def test_shares_and_cpu_per_request_are_medians(self):
+        records = [with_cpu(rec("virtsocket", 100, rps), [0.9, 1.0], ("vmm", v),
+                            ("hostnet-w0", w), ("wrk", 0.3), ("wrk", 0.3))
+                   for rps, v, w in ((5000, 0.7, 0.5), (4000, 0.8, 0.4), (2000, 0.9, 0.6))]
+        records.append(rec("virtsocket", 100, 9999, ok=False))  # failed: not counted
+        c = http.summarize(records, [100])[0]["virtsocket"]["cpu"]
+        self.assertEqual(c["runs"], 3)
+        self.assertAlmostEqual(c["share"]["vCPUs"], 0.8)
+        self.assertAlmostEqual(c["share"]["workers"], 0.5)
+        self.assertAlmostEqual(c["share"]["wrk"], 0.6)
+        self.assertAlmostEqual(c["busy"], 1.9)
+        # CPU-seconds per second over requests per second: 0.7/5000, 0.8/4000, 0.9/2000 s
+        self.assertAlmostEqual(c["us_per_request"]["vCPUs"], 200.0)
+        self.assertAlmostEqual(c["us_per_request"]["workers"], 100.0)
+        self.assertNotIn("native httpd", c["share"])
+
+    def test_no_reading_no_figures(self):
+        rows = http.summarize([rec("native", 100, 1000)], [100])
+        self.assertIsNone(rows[0]["native"]["cpu"])
+        self.assertIn("| 100 | native | – | – | – | – | – |", http.cpu_line(100, "native",
+                                                                          rows[0]["native"]))
+
+    def test_the_window_is_inside_wrks_run_after_its_connections(self):
+        first, second = http.cpu_window(7, 10000, 2.0)  # wrk -d 7s: 5 s of connecting
+        self.assertAlmostEqual(first, 5.0 + 0.4)
+        self.assertAlmostEqual(second, 7 - 0.4)
+        first, second = http.cpu_window(3, 100, 2.0)
+        self.assertTrue(0.05 < first < second < 3)
+
+    def test_the_servers_time_over_wrks(self):
+        vmm = {"hostnet": {"worker_busy_ns": 3e9, "worker_poll_ns": 1e9,
+                           "worker_sleep_ns": 2e9, "wait_ns": 5e8, "poll_loops": 7,
+                           "worker_wakeups": 3}}
+        runs = [{"wall_seconds": 2.5}, {"wall_seconds": 2.5}]
+        srv = http.server_record("virtsocket", vmm, runs)
+        self.assertEqual((srv["worker_busy"], srv["worker_poll"], srv["worker_sleep"],
+                          srv["vcpu_wait"]), (0.6, 0.2, 0.4, 0.1))
+        self.assertIn("blocked in WAIT doorbells 0.1", http.server_text(srv))
+        self.assertNotIn("worker_poll", http.server_record("virtsocket", None, runs))
+
+
 if __name__ == "__main__":
     unittest.main()
