@@ -205,7 +205,7 @@ static uint32_t handle_events(struct hn_worker *w, const struct epoll_event *ev,
 			hn_linger_event(&w->exec.linger, ev[i].data.u64, hn_now_ns());
 		} else {
 			uint64_t t0 = hn_timing_start(&w->timing);
-			hn_ops_ready(&w->exec, (uint32_t)ev[i].data.u64);
+			hn_ops_ready(&w->exec, (uint32_t)ev[i].data.u64, ev[i].events);
 			hn_timing_end(&w->timing.events_ns, t0);
 			sockets++;
 		}
