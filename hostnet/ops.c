@@ -783,9 +783,11 @@ void hn_ops_ready(struct hn_exec *x, uint32_t handle, uint32_t events)
 	/* Edges first, lock second: an operation running right now on another
 	 * worker sees its "not ready" go stale (readiness.h).  Hang-ups and
 	 * errors are edges both ways, so EOF and errors are still delivered;
-	 * reads_stop_short goes before the edge that announces it. */
+	 * reads_stop_short goes before the edge that announces it.  (Not for
+	 * EPOLLHUP alone: a socket not yet connected reports it when it joins
+	 * the set; a FIN or reset behind data comes with EPOLLRDHUP.) */
 	const uint32_t both = EPOLLHUP | EPOLLERR | EPOLLRDHUP;
-	if (events & (EPOLLPRI | both))
+	if (events & (EPOLLPRI | EPOLLERR | EPOLLRDHUP))
 		atomic_store(&s->reads_stop_short, true);
 	if (events & (EPOLLIN | EPOLLPRI | both))
 		hn_readiness_edge(&s->rx);

@@ -60,7 +60,7 @@ struct hn_sock {
 	 * ACCEPT that would only hear EAGAIN parks without a system call. */
 	struct hn_readiness rx, tx;
 	atomic_bool reads_stop_short; /* urgent data (EPOLLPRI), the end of file or an
-	                            error (EPOLLRDHUP, EPOLLHUP, EPOLLERR) came: a read
+	                            error (EPOLLRDHUP, EPOLLERR) came: a read
 	                            stops short before it with more to report, so a
 	                            short read no longer proves the queue empty */
 };

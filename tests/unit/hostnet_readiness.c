@@ -1,0 +1,280 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Readiness memory (hostnet/readiness.h): a RECV, SEND or ACCEPT on a socket
+ * whose last try said "not ready" (EAGAIN, or a short stream read) with no
+ * readiness edge since parks without a system call, counted in
+ * syscalls_skipped.  Checked against real host sockets: the skipped calls are
+ * counted, a request parked that way still completes when data, an end of
+ * file, a reset, urgent data or a connection comes, and data racing the first
+ * try is never left waiting (a stress loop, the request on another worker
+ * than the socket's owner).
+ */
+#include "hostnet_guest.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+static struct tg_vm vm;
+static struct tg_queue *g;
+
+#define READINESS_TEST(name, queues)              \
+	static void name##_body(void);            \
+	Test(readiness, name, .timeout = 60)      \
+	{                                         \
+		signal(SIGPIPE, SIG_IGN);         \
+		tg_vm_init(&vm, queues, 0);       \
+		g = &vm.qs[0];                    \
+		name##_body();                    \
+		tg_vm_fini(&vm);                  \
+	}                                         \
+	static void name##_body(void)
+
+static uint64_t skipped(void)
+{
+	struct hostnet_stats st;
+	hostnet_get_stats(vm.hn, &st);
+	return st.syscalls_skipped;
+}
+
+/* Submit a blocking RECV of len bytes into gpa on queue q; returns its user_data. */
+static uint64_t submit_recv(struct tg_queue *q, uint32_t h, uint64_t gpa, uint32_t len)
+{
+	struct vs_sqe *e = tg_prep(q, VS_OP_RECV, h);
+	e->addr = gpa;
+	e->len = len;
+	uint64_t ud = e->user_data;
+	tg_submit(&vm, q);
+	return ud;
+}
+
+static int32_t nonblock_recv(uint32_t h, uint64_t gpa, uint32_t len)
+{
+	struct vs_sqe *e = tg_prep(g, VS_OP_RECV, h);
+	e->addr = gpa;
+	e->len = len;
+	e->flags = VS_SQE_NONBLOCK;
+	return tg_run(&vm, g, e, NULL);
+}
+
+static int32_t wait_result(struct tg_queue *q, uint64_t ud)
+{
+	struct vs_cqe c;
+	tg_wait_cqe(&vm, q, &c, 5000);
+	cr_assert_eq(c.user_data, ud, "completion for %llu, not %llu",
+		     (unsigned long long)c.user_data, (unsigned long long)ud);
+	return c.result;
+}
+
+/* EAGAIN once: the next RECV parks without a recv() call (one skipped), and
+ * still completes with the bytes the peer writes later. */
+READINESS_TEST(recv_parked_without_a_try_completes_when_data_comes, 1)
+{
+	int peer;
+	uint32_t h = (uint32_t)tg_tcp_pair(&vm, g, &peer);
+	uint64_t buf = tg_alloc(&vm, 64);
+	cr_assert_eq(nonblock_recv(h, buf, 64), -EAGAIN);
+	uint64_t s0 = skipped();
+	uint64_t ud = submit_recv(g, h, buf, 64);
+	tg_expect_nothing(&vm, g, 50);
+	cr_assert_eq(skipped() - s0, 1, "the RECV after EAGAIN made a system call (%llu skipped)",
+		     (unsigned long long)(skipped() - s0));
+	cr_assert_eq(write(peer, "ping", 4), 4);
+	cr_assert_eq(wait_result(g, ud), 4);
+	cr_assert_eq(memcmp(tg_ptr(&vm, buf), "ping", 4), 0);
+	/* That read was short (4 of 64): a NONBLOCK RECV now answers -EAGAIN
+	 * without a call, too. */
+	s0 = skipped();
+	cr_assert_eq(nonblock_recv(h, buf, 64), -EAGAIN);
+	cr_assert_eq(skipped() - s0, 1);
+	close(peer);
+}
+
+/* A short stream read empties the receive queue: the RECV the guest arms right
+ * after it (guest-lib's read-ahead) parks without the recv() that would say
+ * EAGAIN; the next request's bytes still arrive, exactly. */
+READINESS_TEST(short_read_counts_as_drained, 1)
+{
+	int peer;
+	uint32_t h = (uint32_t)tg_tcp_pair(&vm, g, &peer);
+	uint64_t buf = tg_alloc(&vm, 4096);
+	for (int round = 0; round < 20; round++) {
+		char msg[32];
+		int len = snprintf(msg, sizeof(msg), "GET /%d HTTP/1.1\r\n", round);
+		cr_assert_eq(write(peer, msg, (size_t)len), len);
+		usleep(20 * 1000); /* the owner worker has seen the edge by now */
+		cr_assert_eq(tg_io(&vm, g, VS_OP_RECV, h, buf, 4096, 0), len);
+		cr_assert_eq(memcmp(tg_ptr(&vm, buf), msg, (size_t)len), 0);
+		uint64_t s0 = skipped();
+		uint64_t ud = submit_recv(g, h, buf, 4096);
+		tg_expect_nothing(&vm, g, 10);
+		cr_assert_eq(skipped() - s0, 1, "round %d: the re-armed RECV tried recv()", round);
+		cr_assert_eq(write(peer, "x", 1), 1);
+		cr_assert_eq(wait_result(g, ud), 1);
+		cr_assert_eq(*(char *)tg_ptr(&vm, buf), 'x');
+	}
+	close(peer);
+}
+
+/* Parked without a try, then the peer shuts down: the RECV completes with 0.
+ * Data and FIN together before the first try: the short read does not hide
+ * the end of file behind it. */
+READINESS_TEST(eof_after_a_parked_recv_is_delivered, 1)
+{
+	int peer;
+	uint32_t h = (uint32_t)tg_tcp_pair(&vm, g, &peer);
+	uint64_t buf = tg_alloc(&vm, 64);
+	cr_assert_eq(nonblock_recv(h, buf, 64), -EAGAIN);
+	uint64_t s0 = skipped();
+	uint64_t ud = submit_recv(g, h, buf, 64);
+	tg_expect_nothing(&vm, g, 50);
+	cr_assert_geq(skipped() - s0, 1);
+	cr_assert_eq(shutdown(peer, SHUT_WR), 0);
+	cr_assert_eq(wait_result(g, ud), 0, "EOF");
+	close(peer);
+
+	h = (uint32_t)tg_tcp_pair(&vm, g, &peer);
+	cr_assert_eq(write(peer, "hello", 5), 5);
+	cr_assert_eq(shutdown(peer, SHUT_WR), 0);
+	usleep(50 * 1000); /* data and FIN seen by the owner before the first try */
+	cr_assert_eq(tg_io(&vm, g, VS_OP_RECV, h, buf, 64, 0), 5);
+	cr_assert_eq(tg_io(&vm, g, VS_OP_RECV, h, buf, 64, 0), 0, "EOF behind a short read");
+	close(peer);
+}
+
+/* Parked without a try after a short read, then the peer resets: -ECONNRESET. */
+READINESS_TEST(reset_after_a_parked_recv_is_delivered, 1)
+{
+	int peer;
+	uint32_t h = (uint32_t)tg_tcp_pair(&vm, g, &peer);
+	uint64_t buf = tg_alloc(&vm, 64);
+	cr_assert_eq(write(peer, "xyz", 3), 3);
+	usleep(20 * 1000);
+	cr_assert_eq(tg_io(&vm, g, VS_OP_RECV, h, buf, 64, 0), 3);
+	uint64_t s0 = skipped();
+	uint64_t ud = submit_recv(g, h, buf, 64);
+	tg_expect_nothing(&vm, g, 50);
+	cr_assert_eq(skipped() - s0, 1);
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+	cr_assert_eq(setsockopt(peer, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)), 0);
+	close(peer); /* RST */
+	cr_assert_eq(wait_result(g, ud), -ECONNRESET);
+	cr_assert_eq(tg_io(&vm, g, VS_OP_RECV, h, buf, 64, 0), 0);
+}
+
+/* Urgent data makes tcp_recvmsg stop short at its mark with data behind it:
+ * that short read must not park the next RECV. */
+READINESS_TEST(urgent_data_does_not_hide_what_follows, 1)
+{
+	int peer;
+	uint32_t h = (uint32_t)tg_tcp_pair(&vm, g, &peer);
+	uint64_t buf = tg_alloc(&vm, 64);
+	cr_assert_eq(send(peer, "ab", 2, 0), 2);
+	cr_assert_eq(send(peer, "!", 1, MSG_OOB), 1);
+	cr_assert_eq(send(peer, "cd", 2, 0), 2);
+	usleep(50 * 1000);
+	char got[8] = { 0 };
+	size_t n = 0;
+	while (n < 4) {
+		int32_t r = tg_io(&vm, g, VS_OP_RECV, h, buf, 64, 0);
+		cr_assert_gt(r, 0, "RECV after %zu bytes: %d", n, r);
+		cr_assert_leq(n + (size_t)r, 4);
+		memcpy(got + n, tg_ptr(&vm, buf), (size_t)r);
+		n += (size_t)r;
+	}
+	cr_assert_str_eq(got, "abcd", "the stream without its urgent byte");
+	close(peer);
+}
+
+/* ACCEPT after EAGAIN parks without accept4(); a client still gets through. */
+READINESS_TEST(accept_parked_without_a_try_completes, 1)
+{
+	int32_t l = tg_socket(&vm, g, VS_SOCK_STREAM);
+	struct vs_sqe *e = tg_prep(g, VS_OP_BIND, (uint32_t)l);
+	tg_sa_loopback(&e->u.addr, 0);
+	cr_assert_eq(tg_run(&vm, g, e, NULL), 0);
+	e = tg_prep(g, VS_OP_LISTEN, (uint32_t)l);
+	e->op_flags = 8;
+	cr_assert_eq(tg_run(&vm, g, e, NULL), 0);
+	uint64_t name = tg_alloc(&vm, 32);
+	cr_assert_eq(tg_io(&vm, g, VS_OP_GETSOCKNAME, (uint32_t)l, name, 0, 0), 0);
+	uint16_t port = ntohs(((struct vs_sockaddr *)tg_ptr(&vm, name))->port);
+
+	e = tg_prep(g, VS_OP_ACCEPT, (uint32_t)l);
+	e->flags = VS_SQE_NONBLOCK;
+	cr_assert_eq(tg_run(&vm, g, e, NULL), -EAGAIN);
+	uint64_t s0 = skipped();
+	e = tg_prep(g, VS_OP_ACCEPT, (uint32_t)l);
+	uint64_t ud = e->user_data;
+	tg_submit(&vm, g);
+	tg_expect_nothing(&vm, g, 50);
+	cr_assert_eq(skipped() - s0, 1, "the ACCEPT after EAGAIN called accept4()");
+
+	int client = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port),
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	cr_assert_eq(connect(client, (struct sockaddr *)&a, sizeof(a)), 0);
+	int32_t h = wait_result(g, ud);
+	cr_assert_gt(h, 0, "ACCEPT: %d", h);
+	cr_assert_eq(write(client, "hi", 2), 2);
+	uint64_t buf = tg_alloc(&vm, 16);
+	cr_assert_eq(tg_io(&vm, g, VS_OP_RECV, (uint32_t)h, buf, 16, 0), 2);
+	close(client);
+}
+
+/* ---- the race: data arriving while the first try runs ------------------- */
+
+#define STRESS_BYTES 3000u
+
+struct writer {
+	int fd;
+	atomic_bool stop;
+};
+
+/* One byte at a time, pattern i & 0xff, at irregular moments: some land before
+ * a RECV's try, some during it, some after it parked. */
+static void *write_slowly(void *arg)
+{
+	struct writer *w = arg;
+	unsigned seed = 1;
+	for (uint32_t i = 0; i < STRESS_BYTES && !atomic_load(&w->stop); i++) {
+		uint8_t b = (uint8_t)i;
+		if (write(w->fd, &b, 1) != 1)
+			break;
+		unsigned r = (unsigned)rand_r(&seed) % 8;
+		if (r < 3)
+			usleep(r * 30);
+	}
+	return NULL;
+}
+
+/* The socket belongs to worker 0 (made on queue 0), the RECVs run on worker 1
+ * (queue 1) while worker 0 handles the socket's events: every RECV completes
+ * (a lost edge would leave one parked for good), and the bytes come in order. */
+READINESS_TEST(data_racing_the_first_try_is_never_lost, 2)
+{
+	int peer;
+	uint32_t h = (uint32_t)tg_tcp_pair(&vm, g, &peer);
+	struct tg_queue *other = &vm.qs[1];
+	uint64_t buf = tg_alloc(&vm, 64);
+	struct writer w = { .fd = peer };
+	pthread_t t;
+	cr_assert_eq(pthread_create(&t, NULL, write_slowly, &w), 0);
+	uint32_t got = 0, recvs = 0;
+	while (got < STRESS_BYTES) {
+		uint64_t ud = submit_recv(other, h, buf, 64);
+		struct vs_cqe c;
+		tg_wait_cqe(&vm, other, &c, 5000);
+		cr_assert_eq(c.user_data, ud);
+		cr_assert_gt(c.result, 0, "RECV %u after %u bytes: %d", recvs, got, c.result);
+		const uint8_t *p = tg_ptr(&vm, buf);
+		for (int32_t i = 0; i < c.result; i++)
+			cr_assert_eq(p[i], (uint8_t)(got + (uint32_t)i), "byte %u", got + (uint32_t)i);
+		got += (uint32_t)c.result;
+		recvs++;
+	}
+	atomic_store(&w.stop, true);
+	pthread_join(t, NULL);
+	cr_log_info("%u bytes in %u RECVs, %llu recv calls skipped", got, recvs,
+		    (unsigned long long)skipped());
+	close(peer);
+}
