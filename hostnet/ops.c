@@ -138,8 +138,13 @@ static void defer(struct hn_exec *x, struct hn_sock *s)
 }
 
 /* Make a host socket object for fd, give it a handle, watch it with x's epoll.
+ * fresh: a new socket (SOCKET), not an accepted one.  A new datagram socket
+ * has nothing to receive before its first readiness edge (a RECVFROM before
+ * it waits without a try); a stream socket only once connected (until then
+ * recv() says ENOTCONN at once): try_connect() and try_listen() say so.
  * On failure fd is closed (and an autotuned socket's place given back). */
-static int open_socket(struct hn_exec *x, int fd, int type, bool autotuned, uint32_t *handle)
+static int open_socket(struct hn_exec *x, int fd, int type, bool autotuned, bool fresh,
+		       uint32_t *handle)
 {
 	struct hn_sock *s = hn_sock_new(fd, type);
 	if (!s) {
@@ -149,6 +154,8 @@ static int open_socket(struct hn_exec *x, int fd, int type, bool autotuned, uint
 		return -ENOMEM;
 	}
 	s->autotuned = autotuned;
+	if (fresh && type == SOCK_DGRAM)
+		hn_readiness_not(&s->rx, 0); /* no edge yet: epoll does not know it */
 	s->epfd = x->epfd;
 	/* Hold the lock until epoll knows the fd: a CLOSE naming the brand-new
 	 * handle (a guessing guest) must not close the fd before that. */
@@ -196,7 +203,7 @@ static int32_t do_socket(struct hn_exec *x, const struct hn_req *r)
 		return err;
 	}
 	uint32_t handle;
-	err = open_socket(x, fd, type, autotuned, &handle);
+	err = open_socket(x, fd, type, autotuned, true, &handle);
 	return err ? err : (int32_t)handle;
 }
 
@@ -400,18 +407,29 @@ static int32_t try_connect(struct hn_exec *x, struct hn_req *r)
 {
 	(void)x;
 	struct hn_sock *s = r->sock;
+	/* A stream connected in this call has received nothing before the edges
+	 * counted now: its first RECV (crr's, right behind its SEND) waits for
+	 * the next receive edge without a try.  (Not after a failure: recv()
+	 * then reports it at once, and a failure's edge may carry no EPOLLERR
+	 * once connect() has taken the error.) */
+	bool first = !r->started;
+	unsigned edges = atomic_load(&s->rx.edges);
 	if (!r->started) {
 		if (connect(s->fd, (struct sockaddr *)&r->sa, r->sa_len) == 0)
-			return 0;
+			goto connected;
 		if (errno != EINPROGRESS && errno != EINTR)
 			return -errno;
 		r->started = true; /* the kernel goes on connecting */
 	}
 	if (connect(s->fd, (struct sockaddr *)&r->sa, r->sa_len) == 0 || errno == EISCONN)
-		return 0;
+		goto connected;
 	if (errno == EALREADY || errno == EINPROGRESS || errno == EINTR)
 		return HN_PENDING;
 	return -errno;
+connected:
+	if (first && s->type == SOCK_STREAM)
+		hn_readiness_not(&s->rx, edges);
+	return 0;
 }
 
 static int32_t try_accept(struct hn_exec *x, struct hn_req *r)
@@ -440,7 +458,7 @@ static int32_t try_accept(struct hn_exec *x, struct hn_req *r)
 		return err;
 	}
 	uint32_t handle;
-	err = open_socket(x, fd, SOCK_STREAM, autotuned, &handle);
+	err = open_socket(x, fd, SOCK_STREAM, autotuned, false, &handle);
 	if (err)
 		return err;
 	if (r->sa_out)
@@ -501,12 +519,19 @@ static int32_t try_listen(struct hn_exec *x, struct hn_req *r)
 	}
 	hn_handles_unreserve(x->handles, 1);
 	s->backlog_places--;
+	/* No connection to accept before the first listen(): the first ACCEPT
+	 * waits for the next edge without a try.  (A LISTEN again, for another
+	 * backlog, may find connections waiting.) */
+	unsigned edges = atomic_load(&s->rx.edges);
 	if (listen(fd, (int)s->backlog_places - 1)) {
 		int err = -errno;
 		hn_handles_unreserve(x->handles, s->backlog_places);
 		s->backlog_places = 0;
 		return err;
 	}
+	if (!s->listening)
+		hn_readiness_not(&s->rx, edges);
+	s->listening = true;
 	return 0;
 }
 
@@ -783,15 +808,17 @@ void hn_ops_ready(struct hn_exec *x, uint32_t handle, uint32_t events)
 	/* Edges first, lock second: an operation running right now on another
 	 * worker sees its "not ready" go stale (readiness.h).  Hang-ups and
 	 * errors are edges both ways, so EOF and errors are still delivered;
-	 * reads_stop_short goes before the edge that announces it.  (Not for
-	 * EPOLLHUP alone: a socket not yet connected reports it when it joins
-	 * the set; a FIN or reset behind data comes with EPOLLRDHUP.) */
-	const uint32_t both = EPOLLHUP | EPOLLERR | EPOLLRDHUP;
-	if (events & (EPOLLPRI | EPOLLERR | EPOLLRDHUP))
+	 * reads_stop_short goes before the edge that announces it.  EPOLLHUP
+	 * alone is no receive edge: that is a socket not yet connected (TCP's
+	 * CLOSE state, reported when it joins the set); an end of file or a
+	 * reset always comes with EPOLLRDHUP or EPOLLERR (tcp_poll(),
+	 * datagram_poll()). */
+	const uint32_t ends = EPOLLERR | EPOLLRDHUP;
+	if (events & (EPOLLPRI | ends))
 		atomic_store(&s->reads_stop_short, true);
-	if (events & (EPOLLIN | EPOLLPRI | both))
+	if (events & (EPOLLIN | EPOLLPRI | ends))
 		hn_readiness_edge(&s->rx);
-	if (events & (EPOLLOUT | both))
+	if (events & (EPOLLOUT | EPOLLHUP | ends))
 		hn_readiness_edge(&s->tx);
 	pthread_mutex_lock(&s->lock);
 	if (!s->closed)

@@ -53,6 +53,7 @@ struct hn_sock {
 	uint32_t backlog_places; /* LISTEN: places reserved in the handle table for
 	                            connections waiting in its backlog */
 	bool autotuned;          /* keeps Linux's buffer autotuning, counted (sockbuf.h) */
+	bool listening;          /* a LISTEN succeeded (ACCEPT may find connections) */
 	bool deferred;           /* holds SENDs parked for the end of the worker's
 	                            pass (ops.c: gathered into one sendmsg) */
 	struct hn_req_list in, out, poll;
