@@ -274,6 +274,8 @@ static int32_t try_recv(struct hn_exec *x, struct hn_req *r)
 			return io_failed(r, &s->rx, edges);
 		if (read_drained(s, flags, n, asked))
 			hn_readiness_not(&s->rx, edges); /* WAITALL: no EAGAIN call next */
+		if (!(flags & MSG_PEEK))
+			s->consumed += (uint64_t)n;
 		if (r->bounce && n > 0) {
 			memcpy(r->buf + r->done, x->scratch, (size_t)n);
 			count(&x->bytes_copied, (uint64_t)n);
@@ -672,6 +674,7 @@ static void run_close(struct hn_exec *x, struct hn_req *r)
 	cancel_list(&s->in);
 	cancel_list(&s->poll);
 	int fd = s->fd, type = s->type, watched_by = s->epfd;
+	uint64_t consumed = s->consumed;
 	s->fd = -1;
 	if (s->autotuned) {
 		s->autotuned = false;
@@ -688,7 +691,7 @@ static void run_close(struct hn_exec *x, struct hn_req *r)
 	 * socket is gone from the table, its fd ours alone): post it first, then
 	 * close or linger. */
 	finish(r, 0);
-	hn_linger_close(&x->linger, fd, type, watched_by, place);
+	hn_linger_close(&x->linger, fd, type, watched_by, place, consumed);
 }
 
 /* The oldest parked request of r's queue with the target user_data: its queue's

@@ -54,6 +54,8 @@ struct hn_sock {
 	                            connections waiting in its backlog */
 	bool autotuned;          /* keeps Linux's buffer autotuning, counted (sockbuf.h) */
 	bool listening;          /* a LISTEN succeeded (ACCEPT may find connections) */
+	uint64_t consumed;       /* stream: bytes received and not peeked (CLOSE: was
+	                            anything left unread? linger.c) */
 	bool deferred;           /* holds SENDs parked for the end of the worker's
 	                            pass (ops.c: gathered into one sendmsg) */
 	struct hn_req_list in, out, poll;

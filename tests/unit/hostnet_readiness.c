@@ -328,6 +328,64 @@ READINESS_TEST(a_refused_connect_leaves_receives_to_fail_at_once, 1)
 	}
 }
 
+/* What the peer sees after the guest's CLOSE: a reset when data the guest
+ * never read was waiting (RFC 2525, as Linux does), an orderly end of file
+ * when it had read everything (counted in bytes: linger.c, no peek), also
+ * after the peer's own FIN, and after urgent data (counted received, never
+ * read: the peek decides). */
+static void close_and_expect(int32_t h, int peer, bool reset)
+{
+	cr_assert_eq(tg_op(&vm, g, VS_OP_CLOSE, (uint32_t)h), 0);
+	char c;
+	ssize_t r;
+	do
+		r = read(peer, &c, 1);
+	while (r > 0);
+	if (reset)
+		cr_assert(r < 0 && errno == ECONNRESET, "read after the close: %zd, errno %d", r, errno);
+	else
+		cr_assert_eq(r, 0, "read after the close: %zd, errno %d", r, errno);
+	close(peer);
+}
+
+READINESS_TEST(close_resets_only_with_unread_data, 1)
+{
+	int peer;
+	uint64_t buf = tg_alloc(&vm, 64);
+	/* 10 bytes sent, 4 read: reset */
+	int32_t h = tg_tcp_pair(&vm, g, &peer);
+	cr_assert_eq(write(peer, "0123456789", 10), 10);
+	usleep(20 * 1000);
+	cr_assert_eq(tg_io(&vm, g, VS_OP_RECV, (uint32_t)h, buf, 4, 0), 4);
+	close_and_expect(h, peer, true);
+	/* all read: an orderly close */
+	h = tg_tcp_pair(&vm, g, &peer);
+	cr_assert_eq(write(peer, "0123456789", 10), 10);
+	usleep(20 * 1000);
+	cr_assert_eq(tg_io(&vm, g, VS_OP_RECV, (uint32_t)h, buf, 64, 0), 10);
+	close_and_expect(h, peer, false);
+	/* all read, then the peer's FIN (counted as a byte received) */
+	h = tg_tcp_pair(&vm, g, &peer);
+	cr_assert_eq(write(peer, "0123456789", 10), 10);
+	cr_assert_eq(shutdown(peer, SHUT_WR), 0);
+	usleep(20 * 1000);
+	cr_assert_eq(tg_io(&vm, g, VS_OP_RECV, (uint32_t)h, buf, 64, 0), 10);
+	close_and_expect(h, peer, false);
+	/* a peeked byte is not read: reset */
+	h = tg_tcp_pair(&vm, g, &peer);
+	cr_assert_eq(write(peer, "x", 1), 1);
+	usleep(20 * 1000);
+	cr_assert_eq(tg_io(&vm, g, VS_OP_RECV, (uint32_t)h, buf, 64, VS_MSG_PEEK), 1);
+	close_and_expect(h, peer, true);
+	/* urgent byte, everything else read: the skipped byte is no unread data */
+	h = tg_tcp_pair(&vm, g, &peer);
+	cr_assert_eq(send(peer, "ab", 2, 0), 2);
+	cr_assert_eq(send(peer, "!", 1, MSG_OOB), 1);
+	usleep(20 * 1000);
+	cr_assert_eq(tg_io(&vm, g, VS_OP_RECV, (uint32_t)h, buf, 64, 0), 2);
+	close_and_expect(h, peer, false);
+}
+
 /* ---- the race: data arriving while the first try runs ------------------- */
 
 #define STRESS_BYTES 50000u
