@@ -66,6 +66,29 @@ static int32_t wait_result(struct tg_queue *q, uint64_t ud)
 	return c.result;
 }
 
+/* The peer writes msg; once the owner worker has seen its edge, a RECV of up
+ * to 64 bytes into buf gets it whole (a short read: the queue is empty). */
+static void deliver(int peer, uint32_t h, uint64_t buf, const char *msg)
+{
+	size_t len = strlen(msg);
+	cr_assert_eq(write(peer, msg, len), (ssize_t)len);
+	usleep(20 * 1000);
+	cr_assert_eq(tg_io(&vm, g, VS_OP_RECV, h, buf, 64, 0), (int32_t)len);
+	cr_assert_eq(memcmp(tg_ptr(&vm, buf), msg, len), 0);
+}
+
+/* A blocking RECV of 64 bytes into buf that parks without a recv() call (one
+ * more skipped) and waits; returns its user_data. */
+static uint64_t recv_parks_without_a_try(uint32_t h, uint64_t buf, const char *why)
+{
+	uint64_t s0 = skipped();
+	uint64_t ud = submit_recv(g, h, buf, 64);
+	tg_expect_nothing(&vm, g, 50);
+	cr_assert_eq(skipped() - s0, 1, "%s: the RECV called recv() (%llu skipped)", why,
+		     (unsigned long long)(skipped() - s0));
+	return ud;
+}
+
 /* EAGAIN once: the next RECV parks without a recv() call (one skipped), and
  * still completes with the bytes the peer writes later. */
 READINESS_TEST(recv_parked_without_a_try_completes_when_data_comes, 1)
@@ -74,17 +97,13 @@ READINESS_TEST(recv_parked_without_a_try_completes_when_data_comes, 1)
 	uint32_t h = (uint32_t)tg_tcp_pair(&vm, g, &peer);
 	uint64_t buf = tg_alloc(&vm, 64);
 	cr_assert_eq(nonblock_recv(h, buf, 64), -EAGAIN);
-	uint64_t s0 = skipped();
-	uint64_t ud = submit_recv(g, h, buf, 64);
-	tg_expect_nothing(&vm, g, 50);
-	cr_assert_eq(skipped() - s0, 1, "the RECV after EAGAIN made a system call (%llu skipped)",
-		     (unsigned long long)(skipped() - s0));
+	uint64_t ud = recv_parks_without_a_try(h, buf, "after EAGAIN");
 	cr_assert_eq(write(peer, "ping", 4), 4);
 	cr_assert_eq(wait_result(g, ud), 4);
 	cr_assert_eq(memcmp(tg_ptr(&vm, buf), "ping", 4), 0);
 	/* That read was short (4 of 64): a NONBLOCK RECV now answers -EAGAIN
 	 * without a call, too. */
-	s0 = skipped();
+	uint64_t s0 = skipped();
 	cr_assert_eq(nonblock_recv(h, buf, 64), -EAGAIN);
 	cr_assert_eq(skipped() - s0, 1);
 	close(peer);
@@ -97,18 +116,12 @@ READINESS_TEST(short_read_counts_as_drained, 1)
 {
 	int peer;
 	uint32_t h = (uint32_t)tg_tcp_pair(&vm, g, &peer);
-	uint64_t buf = tg_alloc(&vm, 4096);
+	uint64_t buf = tg_alloc(&vm, 64);
 	for (int round = 0; round < 20; round++) {
 		char msg[32];
-		int len = snprintf(msg, sizeof(msg), "GET /%d HTTP/1.1\r\n", round);
-		cr_assert_eq(write(peer, msg, (size_t)len), len);
-		usleep(20 * 1000); /* the owner worker has seen the edge by now */
-		cr_assert_eq(tg_io(&vm, g, VS_OP_RECV, h, buf, 4096, 0), len);
-		cr_assert_eq(memcmp(tg_ptr(&vm, buf), msg, (size_t)len), 0);
-		uint64_t s0 = skipped();
-		uint64_t ud = submit_recv(g, h, buf, 4096);
-		tg_expect_nothing(&vm, g, 10);
-		cr_assert_eq(skipped() - s0, 1, "round %d: the re-armed RECV tried recv()", round);
+		snprintf(msg, sizeof(msg), "GET /%d HTTP/1.1\r\n", round);
+		deliver(peer, h, buf, msg);
+		uint64_t ud = recv_parks_without_a_try(h, buf, "re-armed after a short read");
 		cr_assert_eq(write(peer, "x", 1), 1);
 		cr_assert_eq(wait_result(g, ud), 1);
 		cr_assert_eq(*(char *)tg_ptr(&vm, buf), 'x');
@@ -125,10 +138,7 @@ READINESS_TEST(eof_after_a_parked_recv_is_delivered, 1)
 	uint32_t h = (uint32_t)tg_tcp_pair(&vm, g, &peer);
 	uint64_t buf = tg_alloc(&vm, 64);
 	cr_assert_eq(nonblock_recv(h, buf, 64), -EAGAIN);
-	uint64_t s0 = skipped();
-	uint64_t ud = submit_recv(g, h, buf, 64);
-	tg_expect_nothing(&vm, g, 50);
-	cr_assert_geq(skipped() - s0, 1);
+	uint64_t ud = recv_parks_without_a_try(h, buf, "before EOF");
 	cr_assert_eq(shutdown(peer, SHUT_WR), 0);
 	cr_assert_eq(wait_result(g, ud), 0, "EOF");
 	close(peer);
@@ -148,13 +158,8 @@ READINESS_TEST(reset_after_a_parked_recv_is_delivered, 1)
 	int peer;
 	uint32_t h = (uint32_t)tg_tcp_pair(&vm, g, &peer);
 	uint64_t buf = tg_alloc(&vm, 64);
-	cr_assert_eq(write(peer, "xyz", 3), 3);
-	usleep(20 * 1000);
-	cr_assert_eq(tg_io(&vm, g, VS_OP_RECV, h, buf, 64, 0), 3);
-	uint64_t s0 = skipped();
-	uint64_t ud = submit_recv(g, h, buf, 64);
-	tg_expect_nothing(&vm, g, 50);
-	cr_assert_eq(skipped() - s0, 1);
+	deliver(peer, h, buf, "xyz");
+	uint64_t ud = recv_parks_without_a_try(h, buf, "before the reset");
 	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
 	cr_assert_eq(setsockopt(peer, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)), 0);
 	close(peer); /* RST */
@@ -360,9 +365,7 @@ READINESS_TEST(close_resets_only_with_unread_data, 1)
 	close_and_expect(h, peer, true);
 	/* all read: an orderly close */
 	h = tg_tcp_pair(&vm, g, &peer);
-	cr_assert_eq(write(peer, "0123456789", 10), 10);
-	usleep(20 * 1000);
-	cr_assert_eq(tg_io(&vm, g, VS_OP_RECV, (uint32_t)h, buf, 64, 0), 10);
+	deliver(peer, (uint32_t)h, buf, "0123456789");
 	close_and_expect(h, peer, false);
 	/* all read, then the peer's FIN (counted as a byte received) */
 	h = tg_tcp_pair(&vm, g, &peer);
