@@ -229,6 +229,7 @@ void hostnet_get_stats(const struct hostnet *hn, struct hostnet_stats *out)
 		const struct hn_worker *w = &hn->workers[i];
 		out->bytes_sent += load(&w->exec.bytes_sent);
 		out->send_calls += load(&w->exec.send_calls);
+		out->syscalls_skipped += load(&w->exec.syscalls_skipped);
 		out->bytes_received += load(&w->exec.bytes_received);
 		out->bytes_copied += load(&w->exec.bytes_copied);
 		out->worker_wakeups += load(&w->wakeups);

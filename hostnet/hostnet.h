@@ -110,6 +110,9 @@ struct hostnet_stats {
 	uint64_t bytes_sent;         /* payload bytes handed to send()/sendto() */
 	uint64_t send_calls;         /* send system calls made for SEND/SENDTO (fewer than
 	                                the requests when stream SENDs were gathered) */
+	uint64_t syscalls_skipped;   /* receive, send and accept calls not made: the socket's
+	                                last try said "not ready" and no readiness edge came
+	                                since (they would have said EAGAIN) */
 	uint64_t bytes_received;     /* payload bytes received into guest memory */
 	uint64_t bytes_copied;       /* payload bytes the VMM copied (bounce mode), each once:
 	                                a copy redone after EAGAIN is not counted again */

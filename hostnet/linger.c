@@ -12,15 +12,14 @@
 
 #include "clock.h"
 #include "handle_table.h"
+#include "tcpinfo.h"
 
-/* The connection's TCP state (TCP_ESTABLISHED...), or TCP_CLOSE if unknown. */
-static int tcp_state(int fd)
+/* The connection's TCP state (TCP_ESTABLISHED...), or TCP_CLOSE if unknown;
+ * *received as hn_tcp_info() says. */
+static int tcp_state(int fd, uint64_t *received)
 {
-	struct tcp_info ti;
-	socklen_t len = sizeof(ti);
-	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) || len < 1)
-		return TCP_CLOSE;
-	return ti.tcpi_state;
+	int st = hn_tcp_info(fd, received);
+	return st < 0 ? TCP_CLOSE : st;
 }
 
 /* Data the guest never read is waiting: a close then resets the connection
@@ -29,6 +28,19 @@ static bool has_unread(int fd)
 {
 	char b;
 	return recv(fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) > 0;
+}
+
+/* has_unread(), but without its system call when the counts settle it: all
+ * the connection received (less its FIN, counted as a byte) was consumed.
+ * More received than consumed is only a "maybe": urgent data counts as
+ * received and a read skips it, so the peek decides. */
+static bool may_have_unread(int fd, int st, uint64_t received, uint64_t consumed)
+{
+	bool fin = st == TCP_CLOSE_WAIT || st == TCP_LAST_ACK || st == TCP_CLOSING;
+	if (received != HN_TCP_UNKNOWN && consumed != HN_TCP_UNKNOWN &&
+	    received - fin <= consumed)
+		return false;
+	return has_unread(fd);
 }
 
 /* Close with a reset: the kernel frees the socket at once, no orphan. */
@@ -80,11 +92,14 @@ static int watch(struct hn_linger_set *l, int fd, int watched_by, uint32_t slot)
 	return epoll_ctl(l->epfd, EPOLL_CTL_ADD, fd, &ev);
 }
 
-void hn_linger_close(struct hn_linger_set *l, int fd, int type, int watched_by, bool place)
+void hn_linger_close(struct hn_linger_set *l, int fd, int type, int watched_by, bool place,
+		     uint64_t consumed)
 {
-	int st = type == SOCK_STREAM ? tcp_state(fd) : TCP_CLOSE;
+	uint64_t received = HN_TCP_UNKNOWN;
+	int st = type == SOCK_STREAM ? tcp_state(fd, &received) : TCP_CLOSE;
 	/* close() takes fd out of every epoll set (nothing else holds the socket) */
-	if (st == TCP_CLOSE || st == TCP_LISTEN || st == TCP_SYN_SENT || has_unread(fd)) {
+	if (st == TCP_CLOSE || st == TCP_LISTEN || st == TCP_SYN_SENT ||
+	    may_have_unread(fd, st, received, consumed)) {
 		close(fd); /* nothing the kernel would keep, or a reset that frees it */
 		if (place)
 			hn_handles_unreserve(l->handles, 1);
@@ -137,7 +152,8 @@ static void check(struct hn_linger_set *l, uint32_t slot, uint64_t now_ns)
 	struct hn_linger *e = &l->v[slot];
 	if (e->fd < 0)
 		return;
-	bool done = tcp_state(e->fd) == TCP_CLOSE;
+	uint64_t received;
+	bool done = tcp_state(e->fd, &received) == TCP_CLOSE;
 	/* Data for a socket the guest closed: the kernel would reset. */
 	bool reset = !done && has_unread(e->fd);
 	if (!done && !reset && now_ns < e->deadline_ns)

@@ -74,8 +74,11 @@ void hn_linger_release(struct hn_linger_set *l);
  * fd now (-1: none); it leaves that set either way.  place: the caller reserved
  * the place a lingering close takes (hn_handles_reserve(), before the guest
  * could take it back with a new socket); given back unless used.  false: no
- * place was left, a connection with work left is reset. */
-void hn_linger_close(struct hn_linger_set *l, int fd, int type, int watched_by, bool place);
+ * place was left, a connection with work left is reset.  consumed: the bytes
+ * the guest read from it (HN_TCP_UNKNOWN: unknown), so that a connection with
+ * nothing unread is seen without a peek. */
+void hn_linger_close(struct hn_linger_set *l, int fd, int type, int watched_by, bool place,
+		     uint64_t consumed);
 
 /* An epoll event with tag (HN_LINGER_IS_TAG): finish that socket if it is done. */
 void hn_linger_event(struct hn_linger_set *l, uint64_t tag, uint64_t now_ns);

@@ -138,8 +138,13 @@ static void defer(struct hn_exec *x, struct hn_sock *s)
 }
 
 /* Make a host socket object for fd, give it a handle, watch it with x's epoll.
+ * fresh: a new socket (SOCKET), not an accepted one.  A new datagram socket
+ * has nothing to receive before its first readiness edge (a RECVFROM before
+ * it waits without a try); a stream socket only once connected (until then
+ * recv() says ENOTCONN at once): try_connect() and try_listen() say so.
  * On failure fd is closed (and an autotuned socket's place given back). */
-static int open_socket(struct hn_exec *x, int fd, int type, bool autotuned, uint32_t *handle)
+static int open_socket(struct hn_exec *x, int fd, int type, bool autotuned, bool fresh,
+		       uint32_t *handle)
 {
 	struct hn_sock *s = hn_sock_new(fd, type);
 	if (!s) {
@@ -149,6 +154,8 @@ static int open_socket(struct hn_exec *x, int fd, int type, bool autotuned, uint
 		return -ENOMEM;
 	}
 	s->autotuned = autotuned;
+	if (fresh && type == SOCK_DGRAM)
+		hn_readiness_not(&s->rx, 0); /* no edge yet: epoll does not know it */
 	s->epfd = x->epfd;
 	/* Hold the lock until epoll knows the fd: a CLOSE naming the brand-new
 	 * handle (a guessing guest) must not close the fd before that. */
@@ -162,7 +169,7 @@ static int open_socket(struct hn_exec *x, int fd, int type, bool autotuned, uint
 		return err;
 	}
 	struct epoll_event ev = {
-		.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,
+		.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLPRI | EPOLLET,
 		.data.u64 = *handle,
 	};
 	if (epoll_ctl(x->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
@@ -196,7 +203,7 @@ static int32_t do_socket(struct hn_exec *x, const struct hn_req *r)
 		return err;
 	}
 	uint32_t handle;
-	err = open_socket(x, fd, type, autotuned, &handle);
+	err = open_socket(x, fd, type, autotuned, true, &handle);
 	return err ? err : (int32_t)handle;
 }
 
@@ -209,13 +216,39 @@ static void write_sockaddr(uint8_t *dst, const struct sockaddr_storage *ss, sock
 
 /* ---- the try_* functions: sock locked; result, -errno or HN_PENDING ----- */
 
-/* A send or receive call failed (not EINTR): wait for readiness, or end with
- * the bytes moved so far, or with the error if there were none. */
-static int32_t io_failed(const struct hn_req *r)
+/* A system call the direction's readiness says would fail with EAGAIN is not
+ * made (readiness.h): count it, the request waits for the next edge. */
+static bool skip_call(struct hn_exec *x, struct hn_readiness *d, unsigned *edges)
 {
-	if (errno == EAGAIN || errno == EWOULDBLOCK)
+	if (!hn_readiness_known_not(d, edges))
+		return false;
+	count(&x->syscalls_skipped, 1);
+	return true;
+}
+
+/* A send or receive call failed (not EINTR): wait for readiness (the direction
+ * not ready as of edges), or end with the bytes moved so far, or with the
+ * error if there were none. */
+static int32_t io_failed(const struct hn_req *r, struct hn_readiness *d, unsigned edges)
+{
+	if (errno == EAGAIN || errno == EWOULDBLOCK) {
+		hn_readiness_not(d, edges);
 		return HN_PENDING;
+	}
 	return r->done ? (int32_t)r->done : -errno;
+}
+
+/* A stream read that got fewer bytes than it asked for emptied the receive
+ * queue (the next one would say EAGAIN), unless the socket has had urgent
+ * data, an end of file or an error: tcp_recvmsg returns the data before an
+ * urgent mark, a FIN or a pending error short, and the next call reports
+ * what follows at once.  A peek empties nothing; EOF (0) and datagrams prove
+ * nothing.  The flag is read after the call and set before the edge that
+ * announces it is counted, so an edge already counted in `edges` is seen. */
+static bool read_drained(const struct hn_sock *s, int flags, ssize_t n, size_t asked)
+{
+	return s->type == SOCK_STREAM && !(flags & MSG_PEEK) && n > 0 && (size_t)n < asked &&
+	       !atomic_load(&s->reads_stop_short);
 }
 
 static int32_t try_recv(struct hn_exec *x, struct hn_req *r)
@@ -224,17 +257,25 @@ static int32_t try_recv(struct hn_exec *x, struct hn_req *r)
 	bool waitall = (r->op_flags & VS_MSG_WAITALL) && s->type == SOCK_STREAM;
 	int flags = MSG_DONTWAIT | (r->op_flags & VS_MSG_PEEK ? MSG_PEEK : 0);
 	for (;;) {
+		unsigned edges;
+		if (skip_call(x, &s->rx, &edges))
+			return HN_PENDING;
 		uint8_t *dst = r->bounce ? x->scratch : r->buf + r->done;
 		struct sockaddr_storage from;
 		socklen_t fromlen = sizeof(from);
 		memset(&from, 0, sizeof(from));
-		ssize_t n = recvfrom(s->fd, dst, r->len - r->done, flags,
+		size_t asked = r->len - r->done;
+		ssize_t n = recvfrom(s->fd, dst, asked, flags,
 				     r->sa_out ? (struct sockaddr *)&from : NULL,
 				     r->sa_out ? &fromlen : NULL);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
-			return io_failed(r);
+			return io_failed(r, &s->rx, edges);
+		if (read_drained(s, flags, n, asked))
+			hn_readiness_not(&s->rx, edges); /* WAITALL: no EAGAIN call next */
+		if (!(flags & MSG_PEEK))
+			s->consumed += (uint64_t)n;
 		if (r->bounce && n > 0) {
 			memcpy(r->buf + r->done, x->scratch, (size_t)n);
 			count(&x->bytes_copied, (uint64_t)n);
@@ -254,6 +295,9 @@ static int32_t try_send(struct hn_exec *x, struct hn_req *r)
 	bool dgram = s->type == SOCK_DGRAM;
 	const struct sockaddr *to = r->opcode == VS_OP_SENDTO ? (struct sockaddr *)&r->sa : NULL;
 	for (;;) {
+		unsigned edges;
+		if (skip_call(x, &s->tx, &edges))
+			return HN_PENDING;
 		uint32_t chunk = r->len - r->done;
 		const uint8_t *src = r->buf + r->done;
 		if (r->bounce) {
@@ -270,10 +314,12 @@ static int32_t try_send(struct hn_exec *x, struct hn_req *r)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
-			return io_failed(r);
+			return io_failed(r, &s->tx, edges);
 		count(&x->bytes_sent, (uint64_t)n);
 		if (r->bounce)
 			count(&x->bytes_copied, (uint64_t)n);
+		if (!dgram && (uint32_t)n < chunk)
+			hn_readiness_not(&s->tx, edges); /* the buffer is full: no EAGAIN call next */
 		r->done += (uint32_t)n;
 		if (dgram || r->done >= r->len)
 			return (int32_t)r->done;
@@ -304,11 +350,17 @@ static bool gatherable(const struct hn_sock *s, const struct hn_req *r)
  */
 static bool send_gathered(struct hn_exec *x, struct hn_sock *s)
 {
+	unsigned edges;
+	if (skip_call(x, &s->tx, &edges))
+		return false;
 	struct iovec iov[HN_GATHER_MAX];
 	unsigned n = 0;
+	uint64_t total = 0;
 	for (struct hn_req *r = s->out.head; r && n < HN_GATHER_MAX && gatherable(s, r);
-	     r = r->next, n++)
+	     r = r->next, n++) {
 		iov[n] = (struct iovec){ .iov_base = r->buf + r->done, .iov_len = r->len - r->done };
+		total += iov[n].iov_len;
+	}
 	struct msghdr msg = { .msg_iov = iov, .msg_iovlen = n };
 	ssize_t sent;
 	do {
@@ -316,8 +368,10 @@ static bool send_gathered(struct hn_exec *x, struct hn_sock *s)
 		sent = sendmsg(s->fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
 	} while (sent < 0 && errno == EINTR);
 	if (sent < 0) {
-		if (errno == EAGAIN || errno == EWOULDBLOCK)
+		if (errno == EAGAIN || errno == EWOULDBLOCK) {
+			hn_readiness_not(&s->tx, edges);
 			return false;
+		}
 		/* The head gets the error (or its count so far); the rest are
 		 * tried on their own and meet it themselves. */
 		struct hn_req *r = hn_req_list_pop(&s->out);
@@ -325,6 +379,8 @@ static bool send_gathered(struct hn_exec *x, struct hn_sock *s)
 		return true;
 	}
 	count(&x->bytes_sent, (uint64_t)sent);
+	if ((uint64_t)sent < total)
+		hn_readiness_not(&s->tx, edges); /* short: the socket buffer is full */
 	uint64_t left = (uint64_t)sent;
 	for (unsigned i = 0; i < n; i++) {
 		struct hn_req *r = s->out.head;
@@ -353,22 +409,36 @@ static int32_t try_connect(struct hn_exec *x, struct hn_req *r)
 {
 	(void)x;
 	struct hn_sock *s = r->sock;
+	/* A stream connected in this call has received nothing before the edges
+	 * counted now: its first RECV (crr's, right behind its SEND) waits for
+	 * the next receive edge without a try.  (Not after a failure: recv()
+	 * then reports it at once, and a failure's edge may carry no EPOLLERR
+	 * once connect() has taken the error.) */
+	bool first = !r->started;
+	unsigned edges = atomic_load(&s->rx.edges);
 	if (!r->started) {
 		if (connect(s->fd, (struct sockaddr *)&r->sa, r->sa_len) == 0)
-			return 0;
+			goto connected;
 		if (errno != EINPROGRESS && errno != EINTR)
 			return -errno;
 		r->started = true; /* the kernel goes on connecting */
 	}
 	if (connect(s->fd, (struct sockaddr *)&r->sa, r->sa_len) == 0 || errno == EISCONN)
-		return 0;
+		goto connected;
 	if (errno == EALREADY || errno == EINPROGRESS || errno == EINTR)
 		return HN_PENDING;
 	return -errno;
+connected:
+	if (first && s->type == SOCK_STREAM)
+		hn_readiness_not(&s->rx, edges);
+	return 0;
 }
 
 static int32_t try_accept(struct hn_exec *x, struct hn_req *r)
 {
+	unsigned edges;
+	if (skip_call(x, &r->sock->rx, &edges))
+		return HN_PENDING;
 	struct sockaddr_storage peer;
 	socklen_t len;
 	int fd;
@@ -377,8 +447,12 @@ static int32_t try_accept(struct hn_exec *x, struct hn_req *r)
 		fd = accept4(r->sock->fd, (struct sockaddr *)&peer, &len,
 			     SOCK_NONBLOCK | SOCK_CLOEXEC);
 	} while (fd < 0 && (errno == EINTR || errno == ECONNABORTED));
+	if (fd < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+		hn_readiness_not(&r->sock->rx, edges); /* the backlog is empty */
+		return HN_PENDING;
+	}
 	if (fd < 0)
-		return errno == EAGAIN || errno == EWOULDBLOCK ? HN_PENDING : -errno;
+		return -errno;
 	bool autotuned;
 	int err = hn_sockbuf_apply(x->sockbuf, fd, r->sock->autotuned, &autotuned);
 	if (err) {
@@ -386,7 +460,7 @@ static int32_t try_accept(struct hn_exec *x, struct hn_req *r)
 		return err;
 	}
 	uint32_t handle;
-	err = open_socket(x, fd, SOCK_STREAM, autotuned, &handle);
+	err = open_socket(x, fd, SOCK_STREAM, autotuned, false, &handle);
 	if (err)
 		return err;
 	if (r->sa_out)
@@ -400,6 +474,11 @@ static int32_t try_poll(struct hn_exec *x, struct hn_req *r)
 	struct pollfd p = { .fd = r->sock->fd, .events = (short)(r->op_flags & (POLLIN | POLLOUT)) };
 	if (poll(&p, 1, 0) < 0)
 		return -errno;
+	/* A fresh look: what it saw ready is worth a try again. */
+	if (p.revents & (POLLIN | POLLERR | POLLHUP))
+		hn_readiness_forget(&r->sock->rx);
+	if (p.revents & (POLLOUT | POLLERR | POLLHUP))
+		hn_readiness_forget(&r->sock->tx);
 	int32_t ready = p.revents & (int32_t)(r->op_flags | POLLERR | POLLHUP);
 	return ready ? ready : HN_PENDING;
 }
@@ -442,19 +521,31 @@ static int32_t try_listen(struct hn_exec *x, struct hn_req *r)
 	}
 	hn_handles_unreserve(x->handles, 1);
 	s->backlog_places--;
+	/* No connection to accept before the first listen(): the first ACCEPT
+	 * waits for the next edge without a try.  (A LISTEN again, for another
+	 * backlog, may find connections waiting.) */
+	unsigned edges = atomic_load(&s->rx.edges);
 	if (listen(fd, (int)s->backlog_places - 1)) {
 		int err = -errno;
 		hn_handles_unreserve(x->handles, s->backlog_places);
 		s->backlog_places = 0;
 		return err;
 	}
+	if (!s->listening)
+		hn_readiness_not(&s->rx, edges);
+	s->listening = true;
 	return 0;
 }
 
 static int32_t try_shutdown(struct hn_exec *x, struct hn_req *r)
 {
 	(void)x;
-	return shutdown(r->sock->fd, (int)r->op_flags) ? -errno : 0;
+	if (shutdown(r->sock->fd, (int)r->op_flags))
+		return -errno;
+	/* Receives now see EOF, sends EPIPE: no waiting for the owner's event. */
+	hn_readiness_forget(&r->sock->rx);
+	hn_readiness_forget(&r->sock->tx);
+	return 0;
 }
 
 static int32_t try_setsockopt(struct hn_exec *x, struct hn_req *r)
@@ -583,6 +674,7 @@ static void run_close(struct hn_exec *x, struct hn_req *r)
 	cancel_list(&s->in);
 	cancel_list(&s->poll);
 	int fd = s->fd, type = s->type, watched_by = s->epfd;
+	uint64_t consumed = s->consumed;
 	s->fd = -1;
 	if (s->autotuned) {
 		s->autotuned = false;
@@ -599,7 +691,7 @@ static void run_close(struct hn_exec *x, struct hn_req *r)
 	 * socket is gone from the table, its fd ours alone): post it first, then
 	 * close or linger. */
 	finish(r, 0);
-	hn_linger_close(&x->linger, fd, type, watched_by, place);
+	hn_linger_close(&x->linger, fd, type, watched_by, place, consumed);
 }
 
 /* The oldest parked request of r's queue with the target user_data: its queue's
@@ -711,11 +803,26 @@ void hn_ops_flush(struct hn_exec *x)
 	x->nr_deferred = 0;
 }
 
-void hn_ops_ready(struct hn_exec *x, uint32_t handle)
+void hn_ops_ready(struct hn_exec *x, uint32_t handle, uint32_t events)
 {
 	struct hn_sock *s = hn_handles_get(x->handles, handle);
 	if (!s)
 		return; /* closed since the event was queued */
+	/* Edges first, lock second: an operation running right now on another
+	 * worker sees its "not ready" go stale (readiness.h).  Hang-ups and
+	 * errors are edges both ways, so EOF and errors are still delivered;
+	 * reads_stop_short goes before the edge that announces it.  EPOLLHUP
+	 * alone is no receive edge: that is a socket not yet connected (TCP's
+	 * CLOSE state, reported when it joins the set); an end of file or a
+	 * reset always comes with EPOLLRDHUP or EPOLLERR (tcp_poll(),
+	 * datagram_poll()). */
+	const uint32_t ends = EPOLLERR | EPOLLRDHUP;
+	if (events & (EPOLLPRI | ends))
+		atomic_store(&s->reads_stop_short, true);
+	if (events & (EPOLLIN | EPOLLPRI | ends))
+		hn_readiness_edge(&s->rx);
+	if (events & (EPOLLOUT | EPOLLHUP | ends))
+		hn_readiness_edge(&s->tx);
 	pthread_mutex_lock(&s->lock);
 	if (!s->closed)
 		progress(x, s);

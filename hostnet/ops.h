@@ -37,6 +37,7 @@ struct hn_exec {
 	uint32_t nr_deferred;
 	struct hn_linger_set linger; /* closed connections still finishing */
 	atomic_uint_least64_t bytes_sent, bytes_received, bytes_copied, send_calls;
+	atomic_uint_least64_t syscalls_skipped; /* not made: known not ready (readiness.h) */
 };
 
 /* Run a validated request (on the caller's stack); it completes now or is
@@ -45,8 +46,9 @@ void hn_ops_submit(struct hn_exec *x, struct hn_req *req);
 /* End of a pass over a queue's new requests: send what hn_ops_submit()
  * deferred, each socket's SENDs gathered into one sendmsg. */
 void hn_ops_flush(struct hn_exec *x);
-/* The socket behind handle became ready: retry what waits on it. */
-void hn_ops_ready(struct hn_exec *x, uint32_t handle);
+/* The socket behind handle became ready (events: the epoll_event's mask):
+ * count the edges (readiness.h), retry what waits on it. */
+void hn_ops_ready(struct hn_exec *x, uint32_t handle, uint32_t events);
 /* Close every socket in the table at destroy time (workers already joined):
  * parked requests are dropped without completions. */
 void hn_ops_close_all(struct hn_handle_table *handles, uint32_t max_sockets);

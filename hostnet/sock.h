@@ -17,6 +17,10 @@
  * (Consecutive stream SENDs at the head of out go out together, in order, in
  * one sendmsg: still the head first.)
  *
+ * Readiness: events bump the socket's per-direction edge counters (rx, tx),
+ * and a direction whose last try said "not ready" is not tried again until
+ * the next edge (readiness.h).
+ *
  * Lifetime: reference counted.  The handle table holds one reference, every
  * request naming the socket holds one; the last put closes the fd.
  * Lock order: sock->lock, then a queue's lock or the handle table's lock.
@@ -29,6 +33,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "readiness.h"
 #include "req.h"
 
 /* SO_SNDBUF / SO_RCVBUF of every guest socket, and the most SETSOCKOPT may
@@ -48,9 +53,19 @@ struct hn_sock {
 	uint32_t backlog_places; /* LISTEN: places reserved in the handle table for
 	                            connections waiting in its backlog */
 	bool autotuned;          /* keeps Linux's buffer autotuning, counted (sockbuf.h) */
+	bool listening;          /* a LISTEN succeeded (ACCEPT may find connections) */
+	uint64_t consumed;       /* stream: bytes received and not peeked (CLOSE: was
+	                            anything left unread? linger.c) */
 	bool deferred;           /* holds SENDs parked for the end of the worker's
 	                            pass (ops.c: gathered into one sendmsg) */
 	struct hn_req_list in, out, poll;
+	/* What the last try of each direction said (readiness.h): a receive or
+	 * ACCEPT that would only hear EAGAIN parks without a system call. */
+	struct hn_readiness rx, tx;
+	atomic_bool reads_stop_short; /* urgent data (EPOLLPRI), the end of file or an
+	                            error (EPOLLRDHUP, EPOLLERR) came: a read
+	                            stops short before it with more to report, so a
+	                            short read no longer proves the queue empty */
 };
 
 /* A new socket object with one reference (the caller's).  NULL: -ENOMEM. */

@@ -62,7 +62,10 @@ int hn_worker_init(struct hn_worker *w, struct hn_worker_env *env, uint32_t inde
 	if (w->exec.epfd < 0)
 		return -errno;
 	w->evfd = env->kick_fds[index]; /* the link's: the doorbell side kicks it */
-	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = HN_EVENTFD_TAG };
+	/* Edge-triggered: every kick (write) is an edge of its own, so the
+	 * counter need not be read back to zero (a system call per wake-up);
+	 * it cannot overflow (one per kick, 2^64). */
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLET, .data.u64 = HN_EVENTFD_TAG };
 	if (epoll_ctl(w->exec.epfd, EPOLL_CTL_ADD, w->evfd, &ev) < 0)
 		return -errno;
 	w->queues = calloc(max_queues, sizeof(*w->queues));
@@ -200,14 +203,12 @@ static uint32_t handle_events(struct hn_worker *w, const struct epoll_event *ev,
 	uint32_t sockets = 0;
 	for (int i = 0; i < n; i++) {
 		if (ev[i].data.u64 == HN_EVENTFD_TAG) {
-			uint64_t v;
-			ssize_t r = read(w->evfd, &v, sizeof(v)); /* reset the kick counter */
-			(void)r;
+			/* a kick: the rings are looked at anyway */
 		} else if (HN_LINGER_IS_TAG(ev[i].data.u64)) {
 			hn_linger_event(&w->exec.linger, ev[i].data.u64, hn_now_ns());
 		} else {
 			uint64_t t0 = hn_timing_start(&w->timing);
-			hn_ops_ready(&w->exec, (uint32_t)ev[i].data.u64);
+			hn_ops_ready(&w->exec, (uint32_t)ev[i].data.u64, ev[i].events);
 			hn_timing_end(&w->timing.events_ns, t0);
 			sockets++;
 		}

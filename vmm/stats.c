@@ -23,6 +23,7 @@ static const struct {
 	HN(completions, "completions", false),
 	HN(bytes_sent, "bytes sent", false),
 	HN(send_calls, "send syscalls", false),
+	HN(syscalls_skipped, "syscalls skipped (not ready)", false),
 	HN(bytes_received, "bytes received", false),
 	HN(bytes_copied, "bytes copied", false),
 	HN(wait_ns, "vcpu wait time", true),
