@@ -13,13 +13,15 @@
  * 4 ms tick), against 1,400/s for a guest that never spins and 4,000/s
  * natively; the spins there failed 1.7 times per round trip.
  *
- * So a spin that did not pay (it reached its cap, or it succeeded only
- * after the cap had passed: the vCPU was off its CPU meanwhile) makes the
- * next waits go straight to WAIT, where the vCPU thread sleeps and the
- * host scheduler treats it as the interactive thread it is: 1 wait after
- * the first miss, then 2, 4, ... up to VS_SPIN_BACKOFF_MAX after
- * consecutive ones; a spin that pays starts the count again.  A calm host,
- * where spins pay, never skips one.
+ * So spins that do not pay (one reached its cap, or succeeded only after
+ * the cap had passed: the vCPU was off its CPU meanwhile) make the next
+ * waits go straight to WAIT, where the vCPU thread sleeps and the host
+ * scheduler treats it as the interactive thread it is.  One miss alone
+ * skips nothing: a calm host has a long round trip now and then (0.2-1 %
+ * of rr's waits in the sandbox), and a WAIT after each would land in the
+ * p99; misses on a busy host come in runs.  The second miss in a row skips
+ * 1 wait, the next ones 2, 4, ... up to VS_SPIN_BACKOFF_MAX; a spin that
+ * pays starts the count again.
  */
 #ifndef VS_GUESTLIB_SPIN_BACKOFF_H
 #define VS_GUESTLIB_SPIN_BACKOFF_H
@@ -35,7 +37,7 @@
 
 struct vs_spin_backoff {
 	uint16_t skip; /* waits left that go straight to WAIT */
-	uint16_t next; /* waits the next miss skips (0: none yet) */
+	uint16_t next; /* waits the next miss skips (0: no miss in a row yet) */
 };
 
 enum vs_spin_outcome {
@@ -59,9 +61,10 @@ static inline void vs_spin_backoff_note(struct vs_spin_backoff *b, enum vs_spin_
 	if (o == VS_SPIN_PAID) {
 		b->next = 0;
 	} else if (o == VS_SPIN_MISSED) {
-		b->skip = b->next ? b->next : 1;
-		b->next = b->skip >= VS_SPIN_BACKOFF_MAX / 2 ? VS_SPIN_BACKOFF_MAX
-							     : (uint16_t)(b->skip * 2);
+		b->skip = b->next; /* the first miss in a row: 0 */
+		b->next = b->next == 0 ? 1
+			: b->next >= VS_SPIN_BACKOFF_MAX / 2 ? VS_SPIN_BACKOFF_MAX
+							     : (uint16_t)(b->next * 2);
 	}
 }
 
