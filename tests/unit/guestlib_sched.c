@@ -229,6 +229,21 @@ Test(guestlib_sched, adaptive_spin_ends_at_the_cap, .timeout = 60)
 	fvm_stop();
 }
 
+/* A guest socket connected to a host socket of the test's own (*peer, accepted
+ * on the loopback listener *l). */
+static int connect_host_peer(int *l, int *peer)
+{
+	*l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t alen = sizeof(a);
+	cr_assert(bind(*l, (struct sockaddr *)&a, sizeof(a)) == 0 && listen(*l, 1) == 0);
+	cr_assert(getsockname(*l, (struct sockaddr *)&a, &alen) == 0);
+	int s = fvm_connect_tcp(ntohs(a.sin_port));
+	*peer = accept(*l, NULL, NULL);
+	cr_assert_geq(*peer, 0);
+	return s;
+}
+
 /* A host peer that answers each 1-byte request after 300 ms. */
 static void *slow_echo(void *arg)
 {
@@ -253,14 +268,8 @@ Test(guestlib_sched, adaptive_spin_catches_what_a_sleeping_host_completes, .time
 	fvm_start(&(struct fvm_opts){ .notify = VS_NOTIFY_ADAPTIVE,
 				      .poll_us = 100000,         /* host polls 100 ms */
 				      .spin_ns = 2000000000u }); /* cap: 2 s */
-	int l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t alen = sizeof(a);
-	cr_assert(bind(l, (struct sockaddr *)&a, sizeof(a)) == 0 && listen(l, 1) == 0);
-	cr_assert(getsockname(l, (struct sockaddr *)&a, &alen) == 0);
-	int s = fvm_connect_tcp(ntohs(a.sin_port));
-	int peer = accept(l, NULL, NULL);
-	cr_assert_geq(peer, 0);
+	int l, peer;
+	int s = connect_host_peer(&l, &peer);
 	pthread_t t;
 	pthread_create(&t, NULL, slow_echo, &peer);
 	uint8_t *buf = fvm_alloc(1);
@@ -312,14 +321,8 @@ Test(guestlib_sched, adaptive_stops_spinning_when_spins_do_not_pay, .timeout = 6
 	fvm_start(&(struct fvm_opts){ .notify = VS_NOTIFY_ADAPTIVE,
 				      .poll_us = 1000000,      /* host polls 1 s */
 				      .spin_ns = 10000000u }); /* cap: 10 ms */
-	int l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t alen = sizeof(a);
-	cr_assert(bind(l, (struct sockaddr *)&a, sizeof(a)) == 0 && listen(l, 1) == 0);
-	cr_assert(getsockname(l, (struct sockaddr *)&a, &alen) == 0);
-	int s = fvm_connect_tcp(ntohs(a.sin_port));
-	int peer = accept(l, NULL, NULL);
-	cr_assert_geq(peer, 0);
+	int l, peer;
+	int s = connect_host_peer(&l, &peer);
 	uint8_t *buf = fvm_alloc(1);
 	struct vs_stats before, after;
 	struct timespec cpu0, cpu1;
