@@ -110,6 +110,7 @@ static void stats_add(struct vs_stats *sum, const struct vs_stats *s)
 	sum->doorbells_wait += s->doorbells_wait;
 	sum->doorbells_skipped += s->doorbells_skipped;
 	sum->spin_hits += s->spin_hits;
+	sum->spins_skipped += s->spins_skipped;
 	sum->bounce_bytes += s->bounce_bytes;
 	sum->bad_completions += s->bad_completions;
 }

@@ -137,10 +137,15 @@ static bool spin(struct vs_queue_state *q, vs_wait_cond cond, void *arg, uint64_
 {
 	if (q->no_spin)
 		return false;
+	if (!vs_spin_backoff_allows(&q->spin_backoff)) { /* spin_backoff.h */
+		q->stats.spins_skipped++;
+		return false;
+	}
 	uint64_t now = vs_lib.t.now_ns(vs_lib.t.ctx);
-	uint64_t until = now + vs_lib.t.spin_ns;
-	if (until > deadline)
-		until = deadline;
+	const uint64_t cap = now + vs_lib.t.spin_ns;
+	uint64_t until = cap < deadline ? cap : deadline;
+	enum vs_spin_outcome outcome = until == cap ? VS_SPIN_MISSED : VS_SPIN_NEUTRAL;
+	bool hit = false;
 	while (now < until) {
 		for (int i = 0; i < 16; i++)
 			vs_cpu_relax();
@@ -149,13 +154,20 @@ static bool spin(struct vs_queue_state *q, vs_wait_cond cond, void *arg, uint64_
 			return false;
 		if (cond(q, arg) == 0) {
 			q->stats.spin_hits++;
-			return true;
+			hit = true;
+			/* past the cap: the vCPU was off its CPU while it "spun" */
+			now = vs_lib.t.now_ns(vs_lib.t.ctx);
+			outcome = now <= cap ? VS_SPIN_PAID : VS_SPIN_MISSED;
+			break;
 		}
-		if (must_ring(q))
-			return false;
+		if (must_ring(q)) {
+			outcome = VS_SPIN_NEUTRAL;
+			break;
+		}
 		now = vs_lib.t.now_ns(vs_lib.t.ctx);
 	}
-	return false;
+	vs_spin_backoff_note(&q->spin_backoff, outcome);
+	return hit;
 }
 
 /* Ring WAIT (with SUBMIT if requests are not handed over yet), asking the

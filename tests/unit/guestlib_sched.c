@@ -229,6 +229,21 @@ Test(guestlib_sched, adaptive_spin_ends_at_the_cap, .timeout = 60)
 	fvm_stop();
 }
 
+/* A guest socket connected to a host socket of the test's own (*peer, accepted
+ * on the loopback listener *l). */
+static int connect_host_peer(int *l, int *peer)
+{
+	*l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t alen = sizeof(a);
+	cr_assert(bind(*l, (struct sockaddr *)&a, sizeof(a)) == 0 && listen(*l, 1) == 0);
+	cr_assert(getsockname(*l, (struct sockaddr *)&a, &alen) == 0);
+	int s = fvm_connect_tcp(ntohs(a.sin_port));
+	*peer = accept(*l, NULL, NULL);
+	cr_assert_geq(*peer, 0);
+	return s;
+}
+
 /* A host peer that answers each 1-byte request after 300 ms. */
 static void *slow_echo(void *arg)
 {
@@ -253,14 +268,8 @@ Test(guestlib_sched, adaptive_spin_catches_what_a_sleeping_host_completes, .time
 	fvm_start(&(struct fvm_opts){ .notify = VS_NOTIFY_ADAPTIVE,
 				      .poll_us = 100000,         /* host polls 100 ms */
 				      .spin_ns = 2000000000u }); /* cap: 2 s */
-	int l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t alen = sizeof(a);
-	cr_assert(bind(l, (struct sockaddr *)&a, sizeof(a)) == 0 && listen(l, 1) == 0);
-	cr_assert(getsockname(l, (struct sockaddr *)&a, &alen) == 0);
-	int s = fvm_connect_tcp(ntohs(a.sin_port));
-	int peer = accept(l, NULL, NULL);
-	cr_assert_geq(peer, 0);
+	int l, peer;
+	int s = connect_host_peer(&l, &peer);
 	pthread_t t;
 	pthread_create(&t, NULL, slow_echo, &peer);
 	uint8_t *buf = fvm_alloc(1);
@@ -282,6 +291,62 @@ Test(guestlib_sched, adaptive_spin_catches_what_a_sleeping_host_completes, .time
 	cr_assert_geq(spun, 1, "no receive was caught by the spin");
 	vs_close(s);
 	shutdown(peer, SHUT_RDWR);
+	pthread_join(t, NULL);
+	close(peer);
+	close(l);
+	fvm_stop();
+}
+
+/* A host peer that sends a byte every 30 ms, 24 times. */
+static void *ticker(void *arg)
+{
+	int fd = *(int *)arg;
+	for (char c = 'a'; c < 'a' + 24; c++) {
+		usleep(30000);
+		if (write(fd, &c, 1) != 1)
+			break;
+	}
+	return NULL;
+}
+
+/* Adaptive, data that always comes after the spin cap (as on a busy host,
+ * where the spinning vCPU keeps a CPU from the worker and the peer): after
+ * a spin that did not pay the next waits go straight to WAIT, 1, 2, 4 ...
+ * of them after the first two (spin_backoff.h), instead of each burning
+ * its cap.  24 receives while the host polls (no doorbell needed to hand
+ * them over, so each wait would spin): about 6 spins and 18 skipped, where
+ * every receive used to spin. */
+Test(guestlib_sched, adaptive_stops_spinning_when_spins_do_not_pay, .timeout = 60)
+{
+	fvm_start(&(struct fvm_opts){ .notify = VS_NOTIFY_ADAPTIVE,
+				      .poll_us = 1000000,      /* host polls 1 s */
+				      .spin_ns = 10000000u }); /* cap: 10 ms */
+	int l, peer;
+	int s = connect_host_peer(&l, &peer);
+	uint8_t *buf = fvm_alloc(1);
+	struct vs_stats before, after;
+	struct timespec cpu0, cpu1;
+	vs_get_stats(&before);
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu0); /* the "vCPU" is this thread */
+	pthread_t t;
+	pthread_create(&t, NULL, ticker, &peer);
+	for (unsigned i = 0; i < 24; i++) {
+		cr_assert_eq(vs_recv(s, buf, 1, 0), 1);
+		cr_assert_eq(buf[0], 'a' + i);
+	}
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu1);
+	vs_get_stats(&after);
+	double spun = (double)(cpu1.tv_sec - cpu0.tv_sec) + (cpu1.tv_nsec - cpu0.tv_nsec) / 1e9;
+	uint64_t skipped = after.spins_skipped - before.spins_skipped;
+	cr_log_info("24 late receives: %llu spins skipped, %llu caught, %.3f s of CPU",
+		    (unsigned long long)skipped,
+		    (unsigned long long)(after.spin_hits - before.spin_hits), spun);
+	cr_assert_geq(skipped, 12, "only %llu of 24 waits skipped a spin that never pays",
+		      (unsigned long long)skipped);
+	/* 6 spins: <= 0.06 s (0.036 s seen); a spin per receive: up to 0.24 s
+	 * (0.092 s seen on a busy machine, where this thread lost its CPU) */
+	cr_assert_lt(spun, 0.07, "the guest spun %.3f s for 24 late receives", spun);
+	vs_close(s);
 	pthread_join(t, NULL);
 	close(peer);
 	close(l);

@@ -119,6 +119,8 @@ struct vs_stats {
 	uint64_t doorbells_wait;    /* ... carrying VS_DB_WAIT */
 	uint64_t doorbells_skipped; /* adaptive: hand-overs without a doorbell (host polling) */
 	uint64_t spin_hits;         /* adaptive: waits that the CQ spin satisfied */
+	uint64_t spins_skipped;     /* adaptive: waits that went to WAIT at once: recent
+	                               spins did not pay (busy host) */
 	uint64_t bounce_bytes;      /* payload bytes copied through the bounce area */
 	uint64_t bad_completions;   /* CQEs naming no request of ours (host bug) */
 };
