@@ -19,25 +19,6 @@ static int32_t socket_tcp(struct tg_vm *vm, struct tg_queue *g)
 	return tg_socket(vm, g, VS_SOCK_STREAM);
 }
 
-/* A guest listener on 127.0.0.1 with backlog 128; returns its handle. */
-static int32_t guest_listener(struct tg_vm *vm, struct tg_queue *g, uint16_t *port)
-{
-	int32_t l = socket_tcp(vm, g);
-	cr_assert_gt(l, 0);
-	struct vs_sqe *e = tg_prep(g, VS_OP_BIND, (uint32_t)l);
-	tg_sa_loopback(&e->u.addr, 0);
-	cr_assert_eq(tg_run(vm, g, e, NULL), 0);
-	e = tg_prep(g, VS_OP_LISTEN, (uint32_t)l);
-	e->op_flags = 128;
-	cr_assert_eq(tg_run(vm, g, e, NULL), 0);
-	uint64_t sa = tg_alloc(vm, sizeof(struct vs_sockaddr));
-	e = tg_prep(g, VS_OP_GETSOCKNAME, (uint32_t)l);
-	e->addr = sa;
-	cr_assert_eq(tg_run(vm, g, e, NULL), 0);
-	*port = ntohs(((struct vs_sockaddr *)tg_ptr(vm, sa))->port);
-	return l;
-}
-
 /* Host clients that got connected to 127.0.0.1:port within 300 ms. */
 static int host_clients_connected(uint16_t port, int n, int *fds)
 {
@@ -68,7 +49,7 @@ Test(amplification, waiting_connections_count_against_max_sockets, .timeout = 30
 	tg_vm_init(&vm, 1, 0);
 	struct tg_queue *g = &vm.qs[0];
 	uint16_t port;
-	int32_t l = guest_listener(&vm, g, &port);
+	int32_t l = tg_guest_listener(&vm, g, 128, &port);
 	int fds[20];
 	int connected = host_clients_connected(port, 20, fds);
 	/* The listener's handle, the waiting connections, one place for ACCEPT. */
@@ -219,7 +200,7 @@ Test(amplification, connect_stuff_close_loop_stays_within_the_limit, .timeout = 
 	tg_vm_init(&vm, 1, 0);
 	struct tg_queue *g = &vm.qs[0];
 	uint16_t port;
-	int32_t l = guest_listener(&vm, g, &port);
+	int32_t l = tg_guest_listener(&vm, g, 128, &port);
 	uint32_t len = 1u << 20;
 	uint64_t buf = tg_alloc(&vm, len);
 	uint64_t queued = 0;
@@ -260,7 +241,7 @@ Test(amplification, bytes_one_connection_can_queue_are_bounded, .timeout = 30)
 	tg_vm_init(&vm, 1, 0);
 	struct tg_queue *g = &vm.qs[0];
 	uint16_t port;
-	int32_t l = guest_listener(&vm, g, &port);
+	int32_t l = tg_guest_listener(&vm, g, 128, &port);
 	int32_t c = socket_tcp(&vm, g);
 	cr_assert_eq(tg_connect(&vm, g, (uint32_t)c, port), 0);
 	int32_t a = tg_io(&vm, g, VS_OP_ACCEPT, (uint32_t)l, 0, 0, 0);

@@ -84,18 +84,8 @@ Test(sock_buffer, accepted_sockets_count_against_the_budget, .timeout = 30)
 	struct tg_vm vm;
 	tg_vm_init(&vm, 1, 0);
 	struct tg_queue *g = &vm.qs[0];
-	int32_t l = tg_socket(&vm, g, VS_SOCK_STREAM); /* place 1 */
-	struct vs_sqe *e = tg_prep(g, VS_OP_BIND, (uint32_t)l);
-	tg_sa_loopback(&e->u.addr, 0);
-	cr_assert_eq(tg_run(&vm, g, e, NULL), 0);
-	e = tg_prep(g, VS_OP_LISTEN, (uint32_t)l);
-	e->op_flags = 4;
-	cr_assert_eq(tg_run(&vm, g, e, NULL), 0);
-	uint64_t sa = tg_alloc(&vm, sizeof(struct vs_sockaddr));
-	e = tg_prep(g, VS_OP_GETSOCKNAME, (uint32_t)l);
-	e->addr = sa;
-	cr_assert_eq(tg_run(&vm, g, e, NULL), 0);
-	uint16_t port = ntohs(((struct vs_sockaddr *)tg_ptr(&vm, sa))->port);
+	uint16_t port;
+	int32_t l = tg_guest_listener(&vm, g, 4, &port); /* place 1 */
 	int32_t a[2];
 	int c[2];
 	for (int i = 0; i < 2; i++) {

@@ -220,18 +220,9 @@ Test(chain, accept_recv_send_on_the_accepted_socket, .timeout = 60)
 	struct tg_vm vm;
 	tg_vm_init(&vm, 1, 0);
 	struct tg_queue *g = &vm.qs[0];
-	int32_t ls = tg_socket(&vm, g, VS_SOCK_STREAM);
-	struct vs_sqe *e = tg_prep(g, VS_OP_BIND, (uint32_t)ls);
-	tg_sa_loopback(&e->u.addr, 0);
-	cr_assert_eq(tg_run(&vm, g, e, NULL), 0);
-	e = tg_prep(g, VS_OP_LISTEN, (uint32_t)ls);
-	e->op_flags = 4;
-	cr_assert_eq(tg_run(&vm, g, e, NULL), 0);
-	e = tg_prep(g, VS_OP_GETSOCKNAME, (uint32_t)ls);
-	uint64_t sa_gpa = tg_alloc(&vm, sizeof(struct vs_sockaddr));
-	e->addr = sa_gpa;
-	cr_assert_eq(tg_run(&vm, g, e, NULL), 0);
-	uint16_t port = ntohs(((struct vs_sockaddr *)tg_ptr(&vm, sa_gpa))->port);
+	uint16_t port;
+	int32_t ls = tg_guest_listener(&vm, g, 4, &port);
+	struct vs_sqe *e;
 
 	uint64_t in, uds[4];
 	uds[0] = link_prep(g, VS_OP_ACCEPT, (uint32_t)ls, false)->user_data;

@@ -354,6 +354,23 @@ int32_t tg_tcp_pair(struct tg_vm *vm, struct tg_queue *g, int *peer)
 	return h;
 }
 
+int32_t tg_guest_listener(struct tg_vm *vm, struct tg_queue *g, uint32_t backlog,
+			  uint16_t *port)
+{
+	int32_t l = tg_socket(vm, g, VS_SOCK_STREAM);
+	cr_assert_gt(l, 0);
+	struct vs_sqe *e = tg_prep(g, VS_OP_BIND, (uint32_t)l);
+	tg_sa_loopback(&e->u.addr, 0);
+	cr_assert_eq(tg_run(vm, g, e, NULL), 0);
+	e = tg_prep(g, VS_OP_LISTEN, (uint32_t)l);
+	e->op_flags = backlog;
+	cr_assert_eq(tg_run(vm, g, e, NULL), 0);
+	uint64_t sa = tg_alloc(vm, sizeof(struct vs_sockaddr));
+	cr_assert_eq(tg_io(vm, g, VS_OP_GETSOCKNAME, (uint32_t)l, sa, 0, 0), 0);
+	*port = ntohs(((struct vs_sockaddr *)tg_ptr(vm, sa))->port);
+	return l;
+}
+
 int tg_count_fds(void)
 {
 	int n = 0;

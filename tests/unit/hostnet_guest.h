@@ -176,6 +176,11 @@ int tg_listener(uint16_t *port);
  * control exactly when the host side reads or writes.  Returns the handle. */
 int32_t tg_tcp_pair(struct tg_vm *vm, struct tg_queue *g, int *peer);
 
+/* A guest TCP listener on 127.0.0.1 (an ephemeral port, *port) with the
+ * given backlog.  Returns the handle. */
+int32_t tg_guest_listener(struct tg_vm *vm, struct tg_queue *g, uint32_t backlog,
+			  uint16_t *port);
+
 int tg_count_fds(void);
 
 void tg_fill_pattern(uint8_t *p, size_t n, uint32_t seed);

@@ -224,16 +224,9 @@ READINESS_TEST(peek_and_waitall_short_reads, 1)
 /* ACCEPT on a new listener parks without accept4(); a client still gets through. */
 READINESS_TEST(accept_parked_without_a_try_completes, 1)
 {
-	int32_t l = tg_socket(&vm, g, VS_SOCK_STREAM);
-	struct vs_sqe *e = tg_prep(g, VS_OP_BIND, (uint32_t)l);
-	tg_sa_loopback(&e->u.addr, 0);
-	cr_assert_eq(tg_run(&vm, g, e, NULL), 0);
-	e = tg_prep(g, VS_OP_LISTEN, (uint32_t)l);
-	e->op_flags = 8;
-	cr_assert_eq(tg_run(&vm, g, e, NULL), 0);
-	uint64_t name = tg_alloc(&vm, 32);
-	cr_assert_eq(tg_io(&vm, g, VS_OP_GETSOCKNAME, (uint32_t)l, name, 0, 0), 0);
-	uint16_t port = ntohs(((struct vs_sockaddr *)tg_ptr(&vm, name))->port);
+	uint16_t port;
+	int32_t l = tg_guest_listener(&vm, g, 8, &port);
+	struct vs_sqe *e;
 
 	/* Nothing can wait before the first LISTEN: even the first ACCEPT
 	 * (NONBLOCK: -EAGAIN) makes no call, nor the one after it. */
