@@ -3,8 +3,8 @@
  * httpd (httpd.h): one epoll set over the listener and every connection.
  *
  * Per event the server does only that connection's work: the listener's event
- * accepts up to HTTPD_ACCEPT_BATCH connections, a connection's event reads what
- * is there (non-blocking) and answers each complete request in its buffer.  Nothing walks all
+ * accepts until EAGAIN, a connection's event reads what is there (non-blocking)
+ * and answers each complete request in its buffer.  Nothing walks all
  * connections, so 10,000 idle ones cost memory (one struct conn each, about
  * 4 KiB) and no time.  Responses are prebuilt; a response goes out whole
  * (waiting for room if the socket's buffer is full), which keeps the loop
@@ -29,13 +29,6 @@
 #define HTTPD_BACKLOG  4096
 #define HTTPD_REQ_MAX  4096u   /* request line + headers we accept */
 #define HTTPD_EVENTS   256
-/* Connections accepted per listener event.  Not "until EAGAIN": 1,000 clients that
- * connect at once would then all be accepted before any request is answered, and in
- * the guest every accept is a round trip to the host (about a millisecond in the
- * nested sandbox), which stalled whole wrk runs for a second or more.  The listener
- * is level-triggered, so the rest are reported at the next wait, next to the
- * requests of the connections accepted so far. */
-#define HTTPD_ACCEPT_BATCH 32
 
 const char httpd_usage[] =
 	"[--size BYTES] [--keep-alive] PORT [TEXT [MAX_REQUESTS]]\n"
@@ -379,12 +372,10 @@ static bool grow_slots(struct server *sv, int fd)
 	return true;
 }
 
-/* Accept waiting connections, at most HTTPD_ACCEPT_BATCH of them. */
-static int accept_some(struct server *sv)
+/* Accept every waiting connection. */
+static int accept_all(struct server *sv)
 {
-	for (unsigned n = 0;; n++) {
-		if (n == HTTPD_ACCEPT_BATCH)
-			return 0; /* the rest after the requests already here */
+	for (;;) {
 		int fd = accept(sv->lfd, NULL, NULL);
 		if (fd < 0) {
 			if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ||
@@ -470,7 +461,7 @@ int httpd_run(const char *prog, const struct httpd_opts *o)
 		for (int i = 0; i < n; i++) {
 			int fd = (int)ev[i].data.u64;
 			if (fd == sv.lfd) {
-				if (accept_some(&sv) < 0)
+				if (accept_all(&sv) < 0)
 					return HTTPD_EXIT_FAIL;
 			} else if ((size_t)fd < sv.nr_slots && sv.by_fd[fd]) {
 				conn_ready(&sv, sv.by_fd[fd]);
