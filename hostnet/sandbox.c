@@ -190,13 +190,13 @@ static int add_pinned_rules(scmp_filter_ctx ctx, const struct hn_sandbox_fds *fd
 {
 	int err = 0;
 
-	/* worker.c: reset its own eventfd's kick counter; nothing else is read
-	 * with read(2).  A whole process's filter serves every worker (each
-	 * reads its own) and the process's main thread (event_fd: its quit
-	 * eventfd, vmm/worker_proc.c). */
-	err = err ? err : ALLOW(ctx, SCMP_SYS(read), SCMP_A0_32(SCMP_CMP_EQ, (uint32_t)fds->event_fd));
-	for (uint32_t i = 0; whole_process && i < fds->nr_kick_fds && !err; i++)
-		err = ALLOW(ctx, SCMP_SYS(read), SCMP_A0_32(SCMP_CMP_EQ, (uint32_t)fds->kick_fds[i]));
+	/* read(2): only the worker process's main thread, on its quit eventfd
+	 * (event_fd of a whole process's filter, vmm/worker_proc.c).  The
+	 * workers read nothing: their kick eventfds are edge-triggered in
+	 * their epoll sets, so a kick is seen without reading the counter back
+	 * (worker.c). */
+	if (whole_process)
+		err = err ? err : ALLOW(ctx, SCMP_SYS(read), SCMP_A0_32(SCMP_CMP_EQ, (uint32_t)fds->event_fd));
 
 	/* hn_worker_kick(): any worker's eventfd (a completion for a queue
 	 * another worker serves).  Stderr: hostnet's log lines (queue broken,

@@ -24,10 +24,11 @@
 
 #include <stdint.h>
 
-/* What a worker may read(2) and write(2): nothing else goes through them
- * (socket payloads go through sendto/recvfrom). */
+/* What a worker may write(2), and its process read(2): nothing else goes
+ * through them (socket payloads go through sendto/recvfrom). */
 struct hn_sandbox_fds {
-	int event_fd;          /* its own eventfd: read to reset the kick counter */
+	int event_fd;          /* a worker process's quit eventfd (read by its main
+	                          thread); unused by a worker thread's own filter */
 	const int *kick_fds;   /* every worker's eventfd: written to kick one */
 	uint32_t nr_kick_fds;
 };
@@ -54,7 +55,7 @@ int hn_sandbox_install_worker(const struct hn_sandbox_fds *fds);
  * The same allow-list for every thread of the calling process at once
  * (SECCOMP_FILTER_FLAG_TSYNC), for a process that runs nothing but hostnet
  * (vmm/worker_proc.c): read(2) is allowed on event_fd (the process's own
- * quit eventfd) and on every kick fd.  0 or -errno (also when a thread
+ * quit eventfd) only.  0 or -errno (also when a thread
  * already has another filter).
  */
 int hn_sandbox_install_process(const struct hn_sandbox_fds *fds);
