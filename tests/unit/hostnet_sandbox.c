@@ -111,6 +111,7 @@ Test(sandbox, without_seccomp_the_workers_are_not_filtered, .timeout = 30)
 typedef int (*attempt_fn)(void);
 
 static int devnull_fd = -1;
+static int own_event_fd = -1; /* the thread's kick eventfd (its filter's event_fd) */
 static pid_t parent_pid; /* asked before the filter: getppid is not allowed */
 
 static int try_socket_unix(void)
@@ -176,6 +177,16 @@ static int try_read_other_fd(void)
 {
 	char c;
 	return read(devnull_fd, &c, 1) == 0 ? 0 : 10;
+}
+
+/* A worker sees its kicks as epoll edges and never reads its eventfd back:
+ * its filter leaves read(2) to the worker process's quit eventfd. */
+static int try_read_own_eventfd(void)
+{
+	uint64_t v = 1;
+	if (write(own_event_fd, &v, sizeof(v)) != (ssize_t)sizeof(v))
+		return 11; /* writing (a kick) is allowed */
+	return read(own_event_fd, &v, sizeof(v)) == (ssize_t)sizeof(v) ? 0 : 10;
 }
 
 static int try_openat(void)
@@ -250,6 +261,7 @@ static void run_child(attempt_fn attempt, bool filter, struct outcome *o)
 		parent_pid = getppid();
 		struct child_thread c = { .filter = filter, .attempt = attempt, .result = 98 };
 		c.event_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+		own_event_fd = c.event_fd;
 		sigset_t all, old;
 		sigfillset(&all);
 		pthread_sigmask(SIG_SETMASK, &all, &old);
@@ -315,6 +327,7 @@ Test(sandbox, a_forbidden_call_ends_the_process_with_73_and_one_line, .timeout =
 	expect_stopped(try_exec_memory, SYS_mmap, "mmap");
 	expect_stopped(try_write_other_fd, SYS_write, "write");
 	expect_stopped(try_read_other_fd, SYS_read, "read");
+	expect_stopped(try_read_own_eventfd, SYS_read, "read");
 }
 
 Test(sandbox, opening_a_file_fails_with_eacces_without_a_report, .timeout = 30)
