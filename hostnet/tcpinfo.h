@@ -12,8 +12,8 @@
 
 #define HN_TCP_UNKNOWN UINT64_MAX
 
-/* fd's TCP state (TCP_ESTABLISHED..., as in <netinet/tcp.h>), or -1 if the
- * kernel would not say.  *received: tcpi_bytes_received (payload in order,
+/* fd's TCP state (TCP_ESTABLISHED..., as in <netinet/tcp.h>), or -errno if
+ * the kernel would not say.  *received: tcpi_bytes_received (payload in order,
  * plus one for a FIN), HN_TCP_UNKNOWN from a kernel older than 4.1. */
 int hn_tcp_info(int fd, uint64_t *received);
 
