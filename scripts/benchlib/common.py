@@ -104,7 +104,7 @@ def parse_result(stdout):
 # The vmm's register dump under a report ("vmm:   rax ...", "vmm:   cr0 ...").
 _REGISTER_DUMP = re.compile(r"^vmm:\s+(r[a-z0-9]{1,2}|rflags|cr0|cs)\s")
 # What the vmm adds when the host's emulated SVM, not the guest, lost the guest's state.
-_SANDBOX_FAULT = "emulated AMD SVM"
+SANDBOX_FAULT = "emulated AMD SVM"
 
 
 def why(rec):
@@ -116,7 +116,7 @@ def why(rec):
            if x.startswith("vmm:") and not _REGISTER_DUMP.match(x)]
     if vmm:
         text = " ".join(x[len("vmm:"):].strip() for x in vmm)
-        if any(_SANDBOX_FAULT in x for x in vmm):
+        if any(SANDBOX_FAULT in x for x in vmm):
             text = "sandbox fault (docs/nested-sandbox.md): " + text
         return text
     for text in (rec["stdout_tail"], rec["stderr_tail"]):

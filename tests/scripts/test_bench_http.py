@@ -90,6 +90,85 @@ class Targets(unittest.TestCase):
         self.assertFalse(got["10,000 connections held, no errors"])
 
 
+TRIPLE_FAULT_IN_SANDBOX = """httpd: listening on 127.0.0.1:35687
+vmm: vCPU 0 at RIP 0xfff0: the guest stopped with a triple fault (KVM_EXIT_SHUTDOWN) after 192 hypercalls
+vmm:   rax 0000000000000000 rbx 0000000000000000 rcx 0000000000000000 rdx 0000000000060fb1
+vmm:   cr0 0000000000000010 cr2 0000000000000000 cr3 0000000000000000 cr4 0000000000000000 efer 0
+vmm: this host's KVM runs on an emulated AMD SVM (kvm_amd nrips=0), which now and then gives a guest the hypervisor's own registers
+"""
+
+
+class FakeServer:
+    """A server for serve(): dies under the runs named in `dies_at` (1-based, counted
+    over all servers), with `log` as what it printed."""
+    def __init__(self, n, runs, dies_at, log):
+        self.n, self.runs, self.dies_at, self.log, self.stopped = n, runs, dies_at, log, False
+
+    def run(self, conns):
+        self.runs.append((self.n, conns))
+        r = rec("virtsocket", conns, 100.0)
+        if len(self.runs) in self.dies_at:
+            r["ok"] = False
+            r["server_died"] = http.server_death("virtsocket", 1, self.log)
+            r["sandbox_fault"] = r["server_died"].startswith("sandbox fault")
+        return r
+
+    def stop(self):
+        assert not self.stopped, "a server stopped twice"
+        self.stopped = True
+
+
+def serve(dies_at, log, repeats=2, conns=(100, 1000)):
+    runs, servers = [], []
+
+    def start(n):
+        servers.append(FakeServer(n, runs, dies_at, log))
+        return servers[-1]
+    recs, used = http.serve("virtsocket", repeats, list(conns), start,
+                            lambda srv, c: srv.run(c), lambda r: None)
+    return recs, used, runs, servers
+
+
+class ServerDeaths(unittest.TestCase):
+    def test_a_sandbox_fault_is_named_without_the_register_dump(self):
+        why = http.server_death("virtsocket", 1, TRIPLE_FAULT_IN_SANDBOX)
+        self.assertTrue(why.startswith("sandbox fault (docs/nested-sandbox.md): "), why)
+        self.assertIn("triple fault", why)
+        self.assertNotIn("rax", why)
+
+    def test_a_death_of_ours_is_not_called_a_sandbox_fault(self):
+        why = http.server_death("virtsocket", 134, "vmm: guest exception on cpu 0: #PF\n")
+        self.assertEqual(why, "virtsocket server exited with status 134: guest exception on "
+                              "cpu 0: #PF")
+
+    def test_a_run_lost_to_a_sandbox_fault_is_run_again_on_a_new_server(self):
+        recs, used, runs, servers = serve({2}, TRIPLE_FAULT_IN_SANDBOX)
+        # the 1,000-connection run of repeat 1 died, was run again on server 1
+        self.assertEqual(runs, [(0, 100), (0, 1000), (1, 1000), (1, 100), (1, 1000)])
+        self.assertEqual(len(used), 2)
+        self.assertTrue(all(s.stopped for s in servers))
+        self.assertTrue(recs[1]["retried"] and not recs[1]["ok"])
+        rows = http.summarize(recs, [100, 1000])
+        self.assertEqual(rows[1]["virtsocket"]["runs"], 2)
+        self.assertEqual(rows[1]["virtsocket"]["ok_runs"], 2)
+        self.assertEqual(rows[1]["virtsocket"]["sandbox_faults"], 1)
+
+    def test_a_death_of_ours_is_kept_failed_and_not_run_again(self):
+        recs, used, runs, _ = serve({1}, "vmm: guest exception on cpu 0: #PF\n")
+        self.assertEqual(runs, [(0, 100), (1, 1000), (1, 100), (1, 1000)])
+        rows = http.summarize(recs, [100, 1000])
+        self.assertEqual((rows[0]["virtsocket"]["runs"], rows[0]["virtsocket"]["ok_runs"]),
+                         (2, 1))
+        self.assertFalse(any(r.get("retried") for r in recs))
+
+    def test_a_server_that_keeps_dying_is_given_up(self):
+        recs, used, runs, servers = serve(set(range(1, 99)), "vmm: guest exception\n",
+                                          repeats=5)
+        self.assertEqual(len(used), http.SERVER_RESTARTS + 1)
+        self.assertEqual(len(runs), http.SERVER_RESTARTS + 1)
+        self.assertTrue(all(s.stopped for s in servers))
+
+
 def threads(*named):
     """cputime.shares' threads from (comm, share) pairs."""
     return [{"name": n, "pid": 1, "tid": i, "share": x, "cpu": 0}
