@@ -97,7 +97,12 @@ int crr_chain_exchange(const struct bench_opts *o, const void *req, void *rep)
 	}
 	unsigned n = o->nodelay ? L__COUNT : L__COUNT - 1;
 	/* Long: a connect and a round trip at least.  Spinning on the CQ would
-	 * take the CPU the host's worker and the peer need meanwhile. */
+	 * take the CPU the host's worker and the peer need meanwhile: tried with
+	 * vs_wait() (2 ms cap, nested sandbox, 2026-12-06): 64 B at 0.55x
+	 * native (703 and 652 against 1,285 and 1,151/s; the WAIT build 0.58x
+	 * in the same boot), still 1.12 exits per connection (spins missed,
+	 * then WAIT), and the sandbox wedged in both boots that ran it.  So one
+	 * WAIT exit (~85 us there) per connection. */
 	int r = vs_wait_long(n, -1);
 	if (r < 0) {
 		printf("%s: waiting for the connection's chain: %s\n", o->name, strerror(-r));

@@ -14,12 +14,13 @@
 #include "handle_table.h"
 #include "tcpinfo.h"
 
-/* The connection's TCP state (TCP_ESTABLISHED...), or TCP_CLOSE if unknown;
- * *received as hn_tcp_info() says. */
-static int tcp_state(int fd, uint64_t *received)
+/* The connection's TCP_INFO; state TCP_CLOSE if the kernel would not say. */
+static struct hn_tcp_look tcp_look(int fd)
 {
-	int st = hn_tcp_info(fd, received);
-	return st < 0 ? TCP_CLOSE : st;
+	struct hn_tcp_look t;
+	if (hn_tcp_info(fd, &t) < 0)
+		t.state = TCP_CLOSE;
+	return t;
 }
 
 /* Data the guest never read is waiting: a close then resets the connection
@@ -27,20 +28,26 @@ static int tcp_state(int fd, uint64_t *received)
 static bool has_unread(int fd)
 {
 	char b;
-	return recv(fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) > 0;
+	return recv(fd, &b, 1, MSG_DONTWAIT | MSG_PEEK) > 0;
 }
 
-/* has_unread(), but without its system call when the counts settle it: all
- * the connection received (less its FIN, counted as a byte) was consumed.
- * More received than consumed is only a "maybe": urgent data counts as
- * received and a read skips it, so the peek decides. */
-static bool may_have_unread(int fd, int st, uint64_t received, uint64_t consumed)
+/* Do the counts settle that nothing is left unread: all the connection
+ * received (less its FIN, counted as a byte) was consumed?  More received than
+ * consumed is only a "maybe": urgent data counts as received and a read skips
+ * it (then only a peek tells, and close() would count it as unread). */
+static bool all_read(const struct hn_tcp_look *t, uint64_t consumed)
 {
-	bool fin = st == TCP_CLOSE_WAIT || st == TCP_LAST_ACK || st == TCP_CLOSING;
-	if (received != HN_TCP_UNKNOWN && consumed != HN_TCP_UNKNOWN &&
-	    received - fin <= consumed)
-		return false;
-	return has_unread(fd);
+	bool fin = t->state == TCP_CLOSE_WAIT || t->state == TCP_LAST_ACK ||
+		   t->state == TCP_CLOSING;
+	return t->received != HN_TCP_UNKNOWN && consumed != HN_TCP_UNKNOWN &&
+	       t->received - fin <= consumed;
+}
+
+/* No connection the kernel would keep: closed, reset, a listener, a connect
+ * still going. */
+static bool no_connection(const struct hn_tcp_look *t)
+{
+	return t->state == TCP_CLOSE || t->state == TCP_LISTEN || t->state == TCP_SYN_SENT;
 }
 
 /* Close with a reset: the kernel frees the socket at once, no orphan. */
@@ -95,12 +102,19 @@ static int watch(struct hn_linger_set *l, int fd, int watched_by, uint32_t slot)
 void hn_linger_close(struct hn_linger_set *l, int fd, int type, int watched_by, bool place,
 		     uint64_t consumed)
 {
-	uint64_t received = HN_TCP_UNKNOWN;
-	int st = type == SOCK_STREAM ? tcp_state(fd, &received) : TCP_CLOSE;
-	/* close() takes fd out of every epoll set (nothing else holds the socket) */
-	if (st == TCP_CLOSE || st == TCP_LISTEN || st == TCP_SYN_SENT ||
-	    may_have_unread(fd, st, received, consumed)) {
-		close(fd); /* nothing the kernel would keep, or a reset that frees it */
+	struct hn_tcp_look t = { .state = TCP_CLOSE, .received = HN_TCP_UNKNOWN };
+	if (type == SOCK_STREAM)
+		t = tcp_look(fd);
+	bool read_all = all_read(&t, consumed);
+	/* close() takes fd out of every epoll set (nothing else holds the socket).
+	 * At once: nothing the kernel would keep; data left unread (close()
+	 * resets); or every byte read and every byte the guest sent acknowledged
+	 * by the peer (owes_nothing): the orphan close() leaves holds no payload,
+	 * only its FIN, which goes at once (a FIN of ours not yet acknowledged
+	 * counts as unacked: such a connection lingers).  Only a connection that
+	 * still owes the peer data lingers, so that data stays counted. */
+	if (no_connection(&t) || (!read_all && has_unread(fd)) || (read_all && t.owes_nothing)) {
+		close(fd);
 		if (place)
 			hn_handles_unreserve(l->handles, 1);
 		return;
@@ -152,8 +166,7 @@ static void check(struct hn_linger_set *l, uint32_t slot, uint64_t now_ns)
 	struct hn_linger *e = &l->v[slot];
 	if (e->fd < 0)
 		return;
-	uint64_t received;
-	bool done = tcp_state(e->fd, &received) == TCP_CLOSE;
+	bool done = tcp_look(e->fd).state == TCP_CLOSE;
 	/* Data for a socket the guest closed: the kernel would reset. */
 	bool reset = !done && has_unread(e->fd);
 	if (!done && !reset && now_ns < e->deadline_ns)

@@ -2,12 +2,11 @@
 /*
  * Closing a guest's TCP socket without leaving an uncounted orphan.
  *
- * close() on a connection the kernel still has work on (unsent or unacked
- * data, a FIN to send or to wait for) leaves an orphan that keeps its send
- * queue until the peer takes it or minutes of retries run out.  A guest that
- * fills sockets with data and closes them would hold that memory outside its
- * --max-sockets.  So CLOSE of such a connection (SO_LINGER-like, without
- * blocking the worker):
+ * close() on a connection the kernel still has data on (unsent, or sent and
+ * not yet acknowledged) leaves an orphan that keeps its send queue until the
+ * peer takes it or minutes of retries run out.  A guest that fills sockets
+ * with data and closes them would hold that memory outside its --max-sockets.
+ * So CLOSE of such a connection (SO_LINGER-like, without blocking the worker):
  *   - takes one reserved place in the handle table (handle_table.h) for it,
  *     and sends the FIN after the data (shutdown(SHUT_WR));
  *   - keeps the fd, watched by the closing worker, until the connection is
@@ -18,6 +17,12 @@
  *   - with data the guest never read, or data arriving after the CLOSE, it is
  *     reset as the kernel resets a closed socket in that case (the peer sees
  *     ECONNRESET, as it would with a plain close()).
+ * A connection that owes the peer nothing (TCP_INFO: no byte unsent, none
+ * unacknowledged) and has nothing unread is closed at once, like the host's
+ * own programs close: its orphan holds no payload, only the FIN close() sends
+ * (and, once that is acknowledged, the kernel's TIME_WAIT entry); data that
+ * comes after it is reset by the kernel.  crr's connections end this way: one
+ * TCP_INFO and the close(), not a lingering close's five calls.
  * Other sockets (UDP, listeners, never connected) are closed at once.
  */
 #ifndef VS_HOSTNET_LINGER_H

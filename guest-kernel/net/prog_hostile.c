@@ -42,6 +42,7 @@ static struct vs_queue *rq;         /* queue RQ in the ring slot */
 static uint32_t sq_tail, cq_head;   /* our private producer/consumer indices */
 static uint64_t next_ud = 1;
 static uint8_t io_buf[256] __attribute__((aligned(64)));
+static uint8_t stuff_buf[64 << 10]; /* case_amplification()'s sends */
 static uint8_t io_buf2[256] __attribute__((aligned(64)));
 
 static void report(const char *name, long got, long want)
@@ -351,7 +352,7 @@ static void case_ports(void)
 }
 
 /* The issue-12 loop: connect to our own listener, stuff, close, again.  The
- * waiting connections and the closed ones still holding data count against
+ * waiting connections and the closed ones still owing data count against
  * --max-sockets, so SOCKET must meet -EMFILE; the places come back once the
  * lingering closes end (reset after 10 s: nobody reads). */
 static void case_amplification(void)
@@ -382,11 +383,17 @@ static void case_amplification(void)
 		e.u.addr = name;
 		raw(&e);
 		mdelay(2);
-		e = sqe(VS_OP_SEND, (uint32_t)c);
-		e.flags = VS_SQE_NONBLOCK;
-		e.addr = (uint64_t)(uintptr_t)io_buf;
-		e.len = sizeof(io_buf);
-		raw(&e);
+		/* Stuff it until it takes no more: a connection whose every byte the
+		 * peer acknowledged closes at once (hostnet/linger.h), one that still
+		 * owes data lingers and counts. */
+		for (int k = 0; k < 256; k++) {
+			e = sqe(VS_OP_SEND, (uint32_t)c);
+			e.flags = VS_SQE_NONBLOCK;
+			e.addr = (uint64_t)(uintptr_t)stuff_buf;
+			e.len = sizeof(stuff_buf);
+			if (raw(&e) < (long)sizeof(stuff_buf))
+				break;
+		}
 		raw_close((uint32_t)c);
 	}
 	report("amplification-emfile", emfile, 1);

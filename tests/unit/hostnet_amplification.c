@@ -171,6 +171,45 @@ Test(amplification, a_connection_closed_on_a_stuck_peer_is_reset_in_time, .timeo
 	tg_vm_fini(&vm);
 }
 
+/* crr's connection: a request sent, its answer read, then CLOSE while the
+ * peer has not closed yet.  The peer acknowledged every byte (its answer
+ * carries the ACK) and nothing is unread: the host closes it at once (no
+ * lingering place, none of a lingering close's calls), and the peer still
+ * gets everything, then an orderly end of file; what it sends afterwards is
+ * reset, as a closed socket's data is. */
+Test(amplification, a_connection_that_owes_nothing_is_closed_at_once, .timeout = 30)
+{
+	tg_max_sockets = MAX;
+	struct tg_vm vm;
+	tg_vm_init(&vm, 1, 0);
+	struct tg_queue *g = &vm.qs[0];
+	int peer;
+	int32_t h = tg_tcp_pair(&vm, g, &peer);
+	uint64_t buf = tg_alloc(&vm, 64);
+	memcpy(tg_ptr(&vm, buf), "request", 7);
+	cr_assert_eq(tg_io(&vm, g, VS_OP_SEND, (uint32_t)h, buf, 7, 0), 7);
+	char got[16];
+	cr_assert_eq(read(peer, got, sizeof(got)), 7);
+	cr_assert_eq(memcmp(got, "request", 7), 0);
+	cr_assert_eq(write(peer, "answer", 6), 6);
+	cr_assert_eq(tg_io(&vm, g, VS_OP_RECV, (uint32_t)h, buf, 6, VS_MSG_WAITALL), 6);
+	cr_assert_eq(tg_op(&vm, g, VS_OP_CLOSE, (uint32_t)h), 0);
+	/* The peer has not closed: a lingering close would still hold a place. */
+	for (uint32_t i = 0; i < MAX; i++)
+		cr_assert_gt(socket_tcp(&vm, g), 0, "SOCKET %u of %u: the closed connection "
+			     "still takes a place", i + 1, MAX);
+	cr_assert_eq(socket_tcp(&vm, g), -EMFILE);
+	cr_assert_eq(read(peer, got, sizeof(got)), 0, "the peer sees an orderly end of file");
+	/* Data for the closed socket: the kernel answers with a reset. */
+	ssize_t r;
+	for (int i = 0; i < 100 && (r = send(peer, "late", 4, MSG_NOSIGNAL)) > 0; i++)
+		usleep(10 * 1000);
+	cr_assert(r < 0 && (errno == ECONNRESET || errno == EPIPE),
+		  "writing to the closed connection: %zd, errno %d", r, errno);
+	close(peer);
+	tg_vm_fini(&vm);
+}
+
 /* Kernel TCP sockets on 127.0.0.1:port's connections (both ends), apart
  * from TIME_WAIT entries (no buffers, no process). */
 static int sockets_on_port(uint16_t port)
