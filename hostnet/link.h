@@ -39,6 +39,16 @@ struct hn_link_queue {
 	atomic_uint wake_at;
 	atomic_uint wake_any;  /* sticky: two WAITs met on this queue (a guest using
 	                          one queue from two vCPUs): every completion wakes */
+	/* The seq value the WAIT loaded last before going to sleep on it (the
+	 * doorbell side), and the seq value the last FUTEX_WAKE followed (the
+	 * worker side, under the queue's lock).  A wake-up empties the futex, so a
+	 * WAIT can be asleep again only on a value loaded since: sleep_seq <
+	 * woken_seq means nobody sleeps, and the completions that follow a wake
+	 * (the rest of the pass, until the vCPU thread runs and leaves `waiters`)
+	 * make no FUTEX_WAKE of their own.  (Not for wake_any or a broken queue.) */
+	atomic_uint sleep_seq;
+	atomic_uint woken_seq;
+	atomic_uint_least64_t wake_calls; /* FUTEX_WAKEs made for completions */
 	/* hn_now_ns() of the last wake of a sleeping WAIT (timing.h): the WAIT
 	 * that wakes measures how long the hand-back to its vCPU took. */
 	atomic_uint_least64_t woken_ns;
@@ -48,6 +58,7 @@ struct hn_link_queue {
  * thread only (private memory, a cache line each). */
 struct hn_link_counters {
 	atomic_uint_least64_t doorbells, wait_ns;
+	atomic_uint_least64_t kicks;    /* doorbells that found the worker going to sleep */
 	atomic_uint_least64_t wait_wakes, wait_wake_ns; /* WAITs woken by a completion */
 } __attribute__((aligned(64)));
 
