@@ -35,21 +35,32 @@ static void post_recvs(struct tg_vm *vm, struct tg_queue *g, int32_t h, unsigned
 	tg_submit(vm, g);
 }
 
+/* A TCP pair, n RECVs parked on it, then a WAIT for wait_min (5 s) in a
+ * thread of its own; the statistics just before the WAIT in *before. */
+static pthread_t park_then_wait(struct tg_vm *vm, struct tg_queue *g, unsigned n,
+				uint32_t wait_min, int *peer, struct hostnet_stats *before,
+				struct waiter *w)
+{
+	int32_t h = tg_tcp_pair(vm, g, peer);
+	post_recvs(vm, g, h, n);
+	g->q->ctrl.wait_min = wait_min;
+	usleep(20000); /* the RECVs are parked */
+	hostnet_get_stats(vm->hn, before);
+	*w = (struct waiter){ vm, 5000, 0 };
+	pthread_t t;
+	pthread_create(&t, NULL, wait_thread, w);
+	return t;
+}
+
 Test(wake_policy, one_wake_up_per_wait_not_per_completion, .timeout = 30)
 {
 	struct tg_vm vm;
 	tg_vm_init(&vm, 1, 0);
 	struct tg_queue *g = &vm.qs[0];
 	int peer;
-	int32_t h = tg_tcp_pair(&vm, g, &peer);
-	post_recvs(&vm, g, h, 3);
-	g->q->ctrl.wait_min = 3;
-	usleep(20000); /* the RECVs are parked */
 	struct hostnet_stats before, after;
-	hostnet_get_stats(vm.hn, &before);
-	struct waiter w = { &vm, 5000, 0 };
-	pthread_t t;
-	pthread_create(&t, NULL, wait_thread, &w);
+	struct waiter w;
+	pthread_t t = park_then_wait(&vm, g, 3, 3, &peer, &before, &w);
 	for (const char *p = "abc"; *p; p++) {
 		usleep(30000); /* the WAIT is asleep: each byte completes one RECV */
 		cr_assert_eq(write(peer, p, 1), 1);
@@ -79,16 +90,10 @@ Test(wake_policy, one_futex_wake_per_sleep_not_per_completion_after_it, .timeout
 	tg_vm_init(&vm, 1, 0);
 	struct tg_queue *g = &vm.qs[0];
 	int peer;
-	int32_t h = tg_tcp_pair(&vm, g, &peer);
 	enum { N = 48 };
-	post_recvs(&vm, g, h, N);
-	g->q->ctrl.wait_min = 1;
-	usleep(20000); /* the RECVs are parked */
 	struct hostnet_stats before, after;
-	hostnet_get_stats(vm.hn, &before);
-	struct waiter w = { &vm, 5000, 0 };
-	pthread_t t;
-	pthread_create(&t, NULL, wait_thread, &w);
+	struct waiter w;
+	pthread_t t = park_then_wait(&vm, g, N, 1, &peer, &before, &w);
 	usleep(50000); /* the WAIT is asleep */
 	char bytes[N];
 	memset(bytes, 'x', sizeof(bytes));
