@@ -102,11 +102,11 @@ static int64_t wait_queue(struct hostnet_link *l, uint32_t q, uint32_t wait_ms)
 			r = r ? r : -ETIMEDOUT;
 			break;
 		}
-		/* About to sleep: say on what, then look once more (link.h: a
-		 * worker that does not see sleep_seq yet bumped seq before it,
+		/* About to sleep: count it, then look once more (link.h: a
+		 * worker that does not see the count yet bumped seq before it,
 		 * and this look sees its completion).  Not before the first
 		 * look: a WAIT that will not sleep must not draw a FUTEX_WAKE. */
-		atomic_store(&lq->sleep_seq, seq);
+		atomic_fetch_add(&lq->sleeps, 1);
 		r = ready_for(l, q);
 		if (r < 0 || r >= min)
 			break;

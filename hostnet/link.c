@@ -80,16 +80,16 @@ static bool worth_waking(struct hn_link_queue *lq)
 }
 
 /* Has a WAIT gone to sleep since the last wake-up (link.h)?  seq_cst: a WAIT
- * stores sleep_seq after loading seq and before its last look at the queue;
- * if that store is not seen here, the look sees this completion, and a
- * futex_wait on a value from before the bump returns at once. */
-static bool slept_since_wake(struct hn_link_queue *lq)
+ * counts its sleep after loading seq and before its last look at the queue;
+ * if that count is not seen here, the look sees this completion, and a
+ * futex_wait on a value from before the bump returns at once.  *sleeps is
+ * the count seen, for the caller to remember once it wakes. */
+static bool slept_since_wake(struct hn_link_queue *lq, unsigned *sleeps)
 {
+	*sleeps = atomic_load(&lq->sleeps);
 	if (atomic_load(&lq->broken) || atomic_load(&lq->wake_any))
 		return true;
-	unsigned since = atomic_load(&lq->sleep_seq) -
-			 atomic_load_explicit(&lq->woken_seq, memory_order_relaxed);
-	return (int)since >= 0;
+	return *sleeps != atomic_load_explicit(&lq->sleeps_woken, memory_order_relaxed);
 }
 
 void hn_link_notify(struct hn_link_queue *lq)
@@ -98,9 +98,10 @@ void hn_link_notify(struct hn_link_queue *lq)
 	 * waiters) before its last look at the queue is seen here, or it sees
 	 * the new seq and does not sleep.  A completion short of its target
 	 * still bumps seq: the WAIT, if it is just about to sleep, looks again. */
-	unsigned seq = atomic_fetch_add(&lq->seq, 1) + 1;
-	if (atomic_load(&lq->waiters) && worth_waking(lq) && slept_since_wake(lq)) {
-		atomic_store_explicit(&lq->woken_seq, seq, memory_order_relaxed);
+	unsigned sleeps;
+	atomic_fetch_add(&lq->seq, 1);
+	if (atomic_load(&lq->waiters) && worth_waking(lq) && slept_since_wake(lq, &sleeps)) {
+		atomic_store_explicit(&lq->sleeps_woken, sleeps, memory_order_relaxed);
 		atomic_fetch_add_explicit(&lq->wake_calls, 1, memory_order_relaxed);
 		/* A system call follows anyway: the stamp costs nothing here. */
 		atomic_store_explicit(&lq->woken_ns, hn_now_ns(), memory_order_relaxed);
