@@ -47,6 +47,14 @@ static int64_t ready(const struct hostnet_link *l, uint32_t q)
 	return used > VS_CQ_ENTRIES ? -EAGAIN : (int64_t)used;
 }
 
+/* ready() for a WAIT: a queue about to break counts as empty (the worker
+ * wakes the WAIT once it has broken it). */
+static int64_t ready_for(const struct hostnet_link *l, uint32_t q)
+{
+	int64_t r = ready(l, q);
+	return r == -EAGAIN ? 0 : r;
+}
+
 static struct timespec deadline_after(uint32_t ms)
 {
 	struct timespec t;
@@ -87,15 +95,21 @@ static int64_t wait_queue(struct hostnet_link *l, uint32_t q, uint32_t wait_ms)
 			r = -EINTR;
 			break;
 		}
-		r = ready(l, q);
-		if (r == -EAGAIN)
-			r = 0; /* about to break: the worker wakes us when it has */
+		r = ready_for(l, q);
 		if (r < 0 || r >= min)
 			break; /* enough completions, or -EIO: broken queue */
 		if (wait_ms == 0) {
 			r = r ? r : -ETIMEDOUT;
 			break;
 		}
+		/* About to sleep: count it, then look once more (link.h: a
+		 * worker that does not see the count yet bumped seq before it,
+		 * and this look sees its completion).  Not before the first
+		 * look: a WAIT that will not sleep must not draw a FUTEX_WAKE. */
+		atomic_fetch_add(&lq->sleeps, 1);
+		r = ready_for(l, q);
+		if (r < 0 || r >= min)
+			break;
 		/* Not private: the worker that wakes us may be another process.
 		 * Absolute CLOCK_MONOTONIC deadline (FUTEX_WAIT_BITSET). */
 		long e = syscall(SYS_futex, &lq->seq, FUTEX_WAIT_BITSET, seq,
@@ -150,10 +164,18 @@ int64_t hostnet_link_doorbell(struct hostnet_link *l, uint64_t a0, uint64_t a1, 
 	 * requests meanwhile (sched.c) must not take the flag of the sleep being
 	 * ended for a new one and ring again.  Safe for the sleep protocol: a
 	 * worker always sets the flag, fences and looks at the rings once more
-	 * before it sleeps (worker.c). */
-	__atomic_fetch_and(&ctrl_of(l, queue)->flags, ~VS_QF_NEED_WAKEUP, __ATOMIC_SEQ_CST);
-	hn_link_stamp_kick(l->sh, queue % l->workers);
-	hn_kick(l->kick_fds[queue % l->workers]);
+	 * before it sleeps (worker.c).  So a flag that was clear means the worker
+	 * is awake and looks at the rings again before it can sleep: no kick (a
+	 * write(2) here and an event for the worker's epoll_wait, per doorbell,
+	 * while it is busy).  A guest that clears the flag itself only keeps its
+	 * own worker asleep. */
+	uint32_t was = __atomic_fetch_and(&ctrl_of(l, queue)->flags, ~VS_QF_NEED_WAKEUP,
+					  __ATOMIC_SEQ_CST);
+	if (was & VS_QF_NEED_WAKEUP) {
+		atomic_fetch_add_explicit(&l->qc[queue].kicks, 1, memory_order_relaxed);
+		hn_link_stamp_kick(l->sh, queue % l->workers);
+		hn_kick(l->kick_fds[queue % l->workers]);
+	}
 
 	if (flags & VS_DB_WAIT)
 		return wait_queue(l, queue, VS_DB_ARG_WAIT_MS(a2));

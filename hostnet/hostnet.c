@@ -221,6 +221,7 @@ void hostnet_get_stats(const struct hostnet *hn, struct hostnet_stats *out)
 		out->queue[i].requests = load(&q->requests);
 		out->queue[i].batches = load(&q->batches);
 		out->queue[i].completions = load(&q->completions);
+		out->wake_calls += load(&q->link->wake_calls);
 		for (unsigned b = 0; b < HOSTNET_BATCH_BUCKETS; b++)
 			out->batch_hist[b] += load(&q->batch_hist[b]);
 	}

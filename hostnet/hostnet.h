@@ -137,6 +137,10 @@ struct hostnet_stats {
 	uint64_t kick_wake_ns;       /* ... total time from the kick to the worker running */
 	uint64_t wait_wakes;         /* doorbell WAITs woken by a completion */
 	uint64_t wait_wake_ns;       /* ... total time from the futex wake to the vCPU thread */
+	uint64_t wake_calls;         /* FUTEX_WAKEs the workers made for WAITs (at most one
+	                                per sleep: not one per completion after it) */
+	uint64_t kicks;              /* doorbells that kicked a worker (NEED_WAKEUP was set:
+	                                it was going to sleep); the others found it awake */
 	uint64_t poll_loops;         /* idle worker loops in poll windows (period:
 	                                worker_poll_ns / poll_loops) */
 	/* cfg.timings only (0 otherwise): worker time per phase of the request path. */

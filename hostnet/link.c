@@ -79,14 +79,30 @@ static bool worth_waking(struct hn_link_queue *lq)
 	return (int32_t)(tail - atomic_load(&lq->wake_at)) >= 0;
 }
 
+/* Has a WAIT gone to sleep since the last wake-up (link.h)?  seq_cst: a WAIT
+ * counts its sleep after loading seq and before its last look at the queue;
+ * if that count is not seen here, the look sees this completion, and a
+ * futex_wait on a value from before the bump returns at once.  *sleeps is
+ * the count seen, for the caller to remember once it wakes. */
+static bool slept_since_wake(struct hn_link_queue *lq, unsigned *sleeps)
+{
+	*sleeps = atomic_load(&lq->sleeps);
+	if (atomic_load(&lq->broken) || atomic_load(&lq->wake_any))
+		return true;
+	return *sleeps != atomic_load_explicit(&lq->sleeps_woken, memory_order_relaxed);
+}
+
 void hn_link_notify(struct hn_link_queue *lq)
 {
 	/* seq_cst on both sides: a WAIT that registered (its target, then
 	 * waiters) before its last look at the queue is seen here, or it sees
 	 * the new seq and does not sleep.  A completion short of its target
 	 * still bumps seq: the WAIT, if it is just about to sleep, looks again. */
+	unsigned sleeps;
 	atomic_fetch_add(&lq->seq, 1);
-	if (atomic_load(&lq->waiters) && worth_waking(lq)) {
+	if (atomic_load(&lq->waiters) && worth_waking(lq) && slept_since_wake(lq, &sleeps)) {
+		atomic_store_explicit(&lq->sleeps_woken, sleeps, memory_order_relaxed);
+		atomic_fetch_add_explicit(&lq->wake_calls, 1, memory_order_relaxed);
 		/* A system call follows anyway: the stamp costs nothing here. */
 		atomic_store_explicit(&lq->woken_ns, hn_now_ns(), memory_order_relaxed);
 		syscall(SYS_futex, &lq->seq, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
@@ -135,6 +151,7 @@ void hostnet_link_get_stats(const struct hostnet_link *l, struct hostnet_stats *
 	out->doorbells = out->doorbells_bad;
 	out->wait_ns = 0;
 	out->wait_wakes = 0;
+	out->kicks = 0;
 	out->wait_wake_ns = 0;
 	out->nr_queues = l->nr_queues;
 	for (uint32_t i = 0; i < l->nr_queues; i++) {
@@ -144,6 +161,7 @@ void hostnet_link_get_stats(const struct hostnet_link *l, struct hostnet_stats *
 		out->doorbells += qs->doorbells;
 		out->wait_ns += qs->wait_ns;
 		out->wait_wakes += load(&l->qc[i].wait_wakes);
+		out->kicks += load(&l->qc[i].kicks);
 		out->wait_wake_ns += load(&l->qc[i].wait_wake_ns);
 	}
 }

@@ -39,6 +39,17 @@ struct hn_link_queue {
 	atomic_uint wake_at;
 	atomic_uint wake_any;  /* sticky: two WAITs met on this queue (a guest using
 	                          one queue from two vCPUs): every completion wakes */
+	/* How many times a WAIT was about to sleep (the doorbell side counts one
+	 * before its last look at the queue), and that count as the last
+	 * FUTEX_WAKE saw it (the worker side, under the queue's lock).  A wake-up
+	 * empties the futex, so while the two are equal nobody went to sleep
+	 * since, and the completions that follow a wake (the rest of the pass,
+	 * until the vCPU thread runs and leaves `waiters`) make no FUTEX_WAKE of
+	 * their own.  Equal or not, never older or newer: no order to wrap
+	 * around after 2^31 completions.  (Not for wake_any or a broken queue.) */
+	atomic_uint sleeps;
+	atomic_uint sleeps_woken;
+	atomic_uint_least64_t wake_calls; /* FUTEX_WAKEs made for completions */
 	/* hn_now_ns() of the last wake of a sleeping WAIT (timing.h): the WAIT
 	 * that wakes measures how long the hand-back to its vCPU took. */
 	atomic_uint_least64_t woken_ns;
@@ -48,6 +59,7 @@ struct hn_link_queue {
  * thread only (private memory, a cache line each). */
 struct hn_link_counters {
 	atomic_uint_least64_t doorbells, wait_ns;
+	atomic_uint_least64_t kicks;    /* doorbells that found the worker going to sleep */
 	atomic_uint_least64_t wait_wakes, wait_wake_ns; /* WAITs woken by a completion */
 } __attribute__((aligned(64)));
 

@@ -64,7 +64,8 @@ void hn_queue_destroy(struct hn_queue *q)
 void hn_queue_set_flags(struct hn_queue *q, uint32_t set, uint32_t clear)
 {
 	/* Read-modify-write on the shared word: several host threads update it.
-	 * The host never makes a decision from it (the guest can write it). */
+	 * The workers never make a decision from it (the guest can write it); the
+	 * doorbell only whether to kick this guest's own worker (doorbell.c). */
 	if (set)
 		__atomic_fetch_or(&q->ring->ctrl.flags, set, __ATOMIC_SEQ_CST);
 	if (clear)

@@ -41,6 +41,8 @@ static const struct {
 	HN(kick_wake_ns, "kick to worker running", true),
 	HN(wait_wakes, "completions that woke a WAIT", false),
 	HN(wait_wake_ns, "completion to WAIT returning", true),
+	HN(wake_calls, "futex wakes for WAITs", false),
+	HN(kicks, "doorbells that kicked a worker", false),
 	HN(t_take_ns, "timed: take SQEs", true),
 	HN(t_validate_ns, "timed: validate", true),
 	HN(t_run_ns, "timed: run (syscalls)", true),

@@ -9,6 +9,7 @@
 
 #include <netinet/tcp.h>
 #include <pthread.h>
+#include <string.h>
 
 struct waiter {
 	struct tg_vm *vm;
@@ -34,21 +35,32 @@ static void post_recvs(struct tg_vm *vm, struct tg_queue *g, int32_t h, unsigned
 	tg_submit(vm, g);
 }
 
+/* A TCP pair, n RECVs parked on it, then a WAIT for wait_min (5 s) in a
+ * thread of its own; the statistics just before the WAIT in *before. */
+static pthread_t park_then_wait(struct tg_vm *vm, struct tg_queue *g, unsigned n,
+				uint32_t wait_min, int *peer, struct hostnet_stats *before,
+				struct waiter *w)
+{
+	int32_t h = tg_tcp_pair(vm, g, peer);
+	post_recvs(vm, g, h, n);
+	g->q->ctrl.wait_min = wait_min;
+	usleep(20000); /* the RECVs are parked */
+	hostnet_get_stats(vm->hn, before);
+	*w = (struct waiter){ vm, 5000, 0 };
+	pthread_t t;
+	pthread_create(&t, NULL, wait_thread, w);
+	return t;
+}
+
 Test(wake_policy, one_wake_up_per_wait_not_per_completion, .timeout = 30)
 {
 	struct tg_vm vm;
 	tg_vm_init(&vm, 1, 0);
 	struct tg_queue *g = &vm.qs[0];
 	int peer;
-	int32_t h = tg_tcp_pair(&vm, g, &peer);
-	post_recvs(&vm, g, h, 3);
-	g->q->ctrl.wait_min = 3;
-	usleep(20000); /* the RECVs are parked */
 	struct hostnet_stats before, after;
-	hostnet_get_stats(vm.hn, &before);
-	struct waiter w = { &vm, 5000, 0 };
-	pthread_t t;
-	pthread_create(&t, NULL, wait_thread, &w);
+	struct waiter w;
+	pthread_t t = park_then_wait(&vm, g, 3, 3, &peer, &before, &w);
 	for (const char *p = "abc"; *p; p++) {
 		usleep(30000); /* the WAIT is asleep: each byte completes one RECV */
 		cr_assert_eq(write(peer, p, 1), 1);
@@ -66,6 +78,82 @@ Test(wake_policy, one_wake_up_per_wait_not_per_completion, .timeout = 30)
 		cr_assert_eq(c.result, 1);
 	}
 	close(peer);
+	tg_vm_fini(&vm);
+}
+
+/* A pass that completes many requests after a WAIT's target makes one
+ * FUTEX_WAKE, not one per completion until the woken vCPU thread runs and
+ * leaves the futex's waiters (link.c: slept_since_wake). */
+Test(wake_policy, one_futex_wake_per_sleep_not_per_completion_after_it, .timeout = 30)
+{
+	struct tg_vm vm;
+	tg_vm_init(&vm, 1, 0);
+	struct tg_queue *g = &vm.qs[0];
+	int peer;
+	enum { N = 48 };
+	struct hostnet_stats before, after;
+	struct waiter w;
+	pthread_t t = park_then_wait(&vm, g, N, 1, &peer, &before, &w);
+	usleep(50000); /* the WAIT is asleep */
+	char bytes[N];
+	memset(bytes, 'x', sizeof(bytes));
+	cr_assert_eq(write(peer, bytes, N), N); /* one event: N RECVs complete in one pass */
+	pthread_join(t, NULL);
+	cr_assert_geq(w.result, 1, "WAIT returned %lld", (long long)w.result);
+	/* Reap without a WAIT of our own (it would be a sleep of its own). */
+	uint64_t t0 = tg_now_ms();
+	while (__atomic_load_n(&g->q->ctrl.cq_tail, __ATOMIC_ACQUIRE) - g->cq_head < N &&
+	       tg_now_ms() - t0 < 5000)
+		usleep(1000);
+	hostnet_get_stats(vm.hn, &after);
+	struct vs_cqe c;
+	for (unsigned i = 0; i < N; i++) {
+		cr_assert(tg_reap(g, &c), "completion %u of %u missing", i, N);
+		cr_assert_eq(c.result, 1);
+	}
+	cr_assert_eq(after.wake_calls - before.wake_calls, 1,
+		     "%llu FUTEX_WAKEs for one sleeping WAIT and %u completions",
+		     (unsigned long long)(after.wake_calls - before.wake_calls), N);
+	close(peer);
+	tg_vm_fini(&vm);
+}
+
+/* A doorbell kicks the worker (an eventfd write) only when it was going to
+ * sleep (NEED_WAKEUP set); one that finds it awake in its poll window does
+ * not, and what it was rung for still runs. */
+Test(wake_policy, doorbells_kick_only_a_worker_going_to_sleep, .timeout = 30)
+{
+	struct tg_vm vm;
+	tg_vm_init(&vm, 1, 3000000); /* a 3 s poll window: awake */
+	struct tg_queue *g = &vm.qs[0];
+	usleep(20000);
+	cr_assert_eq(tg_flags(g) & VS_QF_NEED_WAKEUP, 0u, "the worker is in its poll window");
+	struct hostnet_stats before, after;
+	hostnet_get_stats(vm.hn, &before);
+	for (unsigned i = 0; i < 50; i++) {
+		tg_prep(g, VS_OP_NOP, 0);
+		tg_publish(g);
+		cr_assert_geq(tg_doorbell(&vm, 0, VS_DB_WAIT, 2000), 1);
+		struct vs_cqe c;
+		cr_assert(tg_reap(g, &c));
+		cr_assert_eq(c.result, 0);
+	}
+	hostnet_get_stats(vm.hn, &after);
+	cr_assert_eq(after.doorbells - before.doorbells, 50);
+	cr_assert_eq(after.kicks - before.kicks, 0, "%llu kicks of an awake worker",
+		     (unsigned long long)(after.kicks - before.kicks));
+	tg_vm_fini(&vm);
+
+	tg_vm_init(&vm, 1, 0); /* sleeps at once */
+	g = &vm.qs[0];
+	usleep(20000);
+	cr_assert(tg_flags(g) & VS_QF_NEED_WAKEUP, "the worker is asleep");
+	hostnet_get_stats(vm.hn, &before);
+	tg_prep(g, VS_OP_NOP, 0);
+	tg_publish(g);
+	cr_assert_geq(tg_doorbell(&vm, 0, VS_DB_WAIT, 2000), 1, "the kick woke the worker");
+	hostnet_get_stats(vm.hn, &after);
+	cr_assert_eq(after.kicks - before.kicks, 1);
 	tg_vm_fini(&vm);
 }
 
