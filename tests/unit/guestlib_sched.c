@@ -300,16 +300,41 @@ Test(guestlib_sched, adaptive_spin_catches_what_a_sleeping_host_completes, .time
 	fvm_stop();
 }
 
-/* A host peer that sends a byte every 30 ms, 24 times. */
+/* A host peer that sends a byte every gap_us, 24 times. */
+struct ticker {
+	int fd;
+	useconds_t gap_us;
+};
+
 static void *ticker(void *arg)
 {
-	int fd = *(int *)arg;
+	const struct ticker *t = arg;
 	for (char c = 'a'; c < 'a' + 24; c++) {
-		usleep(30000);
-		if (write(fd, &c, 1) != 1)
+		usleep(t->gap_us);
+		if (write(t->fd, &c, 1) != 1)
 			break;
 	}
 	return NULL;
+}
+
+/* The ticker's 24 bytes, one blocking receive each. */
+static void receive_ticks(int s)
+{
+	uint8_t *buf = fvm_alloc(1);
+	for (unsigned i = 0; i < 24; i++) {
+		cr_assert_eq(vs_recv(s, buf, 1, 0), 1);
+		cr_assert_eq(buf[0], 'a' + i);
+	}
+}
+
+/* After a ticker test: the guest socket s, the ticker thread t, the host ends. */
+static void end_ticker(int s, pthread_t t, int peer, int l)
+{
+	vs_close(s);
+	pthread_join(t, NULL);
+	close(peer);
+	close(l);
+	fvm_stop();
 }
 
 /* Adaptive, data that always comes after the spin cap (as on a busy host,
@@ -326,17 +351,14 @@ Test(guestlib_sched, adaptive_stops_spinning_when_spins_do_not_pay, .timeout = 6
 				      .spin_ns = 10000000u }); /* cap: 10 ms */
 	int l, peer;
 	int s = connect_host_peer(&l, &peer);
-	uint8_t *buf = fvm_alloc(1);
 	struct vs_stats before, after;
 	struct timespec cpu0, cpu1;
 	vs_get_stats(&before);
 	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu0); /* the "vCPU" is this thread */
 	pthread_t t;
-	pthread_create(&t, NULL, ticker, &peer);
-	for (unsigned i = 0; i < 24; i++) {
-		cr_assert_eq(vs_recv(s, buf, 1, 0), 1);
-		cr_assert_eq(buf[0], 'a' + i);
-	}
+	struct ticker every_30ms = { peer, 30000 };
+	pthread_create(&t, NULL, ticker, &every_30ms);
+	receive_ticks(s);
 	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu1);
 	vs_get_stats(&after);
 	double spun = (double)(cpu1.tv_sec - cpu0.tv_sec) + (cpu1.tv_nsec - cpu0.tv_nsec) / 1e9;
@@ -349,23 +371,7 @@ Test(guestlib_sched, adaptive_stops_spinning_when_spins_do_not_pay, .timeout = 6
 	/* 6 spins: <= 0.06 s (0.036 s seen); a spin per receive: up to 0.24 s
 	 * (0.092 s seen on a busy machine, where this thread lost its CPU) */
 	cr_assert_lt(spun, 0.07, "the guest spun %.3f s for 24 late receives", spun);
-	vs_close(s);
-	pthread_join(t, NULL);
-	close(peer);
-	close(l);
-	fvm_stop();
-}
-
-/* A host peer that sends a byte every 50 ms, 24 times. */
-static void *slow_ticker(void *arg)
-{
-	int fd = *(int *)arg;
-	for (char c = 'a'; c < 'a' + 24; c++) {
-		usleep(50000);
-		if (write(fd, &c, 1) != 1)
-			break;
-	}
-	return NULL;
+	end_ticker(s, t, peer, l);
 }
 
 /* Adaptive, the same late data as above, but with VS_SPIN_CROWD receives
@@ -390,15 +396,12 @@ Test(guestlib_sched, adaptive_crowded_waits_keep_spinning, .timeout = 60)
 		cr_assert_eq(vs_prep_recv(idle[i], sink + i, 1, 0, 100 + i), 0);
 	}
 	cr_assert_eq(vs_flush(), 0);
-	uint8_t *buf = fvm_alloc(1);
 	struct vs_stats before, after;
 	vs_get_stats(&before);
 	pthread_t t;
-	pthread_create(&t, NULL, slow_ticker, &peer);
-	for (unsigned i = 0; i < 24; i++) {
-		cr_assert_eq(vs_recv(s, buf, 1, 0), 1);
-		cr_assert_eq(buf[0], 'a' + i);
-	}
+	struct ticker every_50ms = { peer, 50000 };
+	pthread_create(&t, NULL, ticker, &every_50ms);
+	receive_ticks(s);
 	vs_get_stats(&after);
 	uint64_t skipped = after.spins_skipped - before.spins_skipped;
 	uint64_t hits = after.spin_hits - before.spin_hits;
@@ -422,11 +425,7 @@ Test(guestlib_sched, adaptive_crowded_waits_keep_spinning, .timeout = 60)
 		cr_assert_geq(vs_wait(VS_SPIN_CROWD - got, 5000), 1);
 		got += (unsigned)vs_reap(c + got, VS_SPIN_CROWD - got);
 	}
-	vs_close(s);
-	pthread_join(t, NULL);
-	close(peer);
-	close(l);
-	fvm_stop();
+	end_ticker(s, t, peer, l);
 }
 
 /* Adaptive: while the host worker polls (NEED_WAKEUP clear), the guest waits
