@@ -74,6 +74,9 @@ void plat_counters(struct plat_counters *c)
 	c->doorbells_skipped = s.doorbells_skipped;
 	c->spin_hits = s.spin_hits;
 	c->spins_skipped = s.spins_skipped;
+	c->spins_crowded = s.spins_crowded;
+	c->spins_capped = s.spins_capped;
+	c->spins_late = s.spins_late;
 	c->bounce_bytes = s.bounce_bytes;
 }
 
@@ -92,6 +95,9 @@ void plat_out_counters(struct bench_out *b, const struct plat_counters *x,
 	out_u64(b, "doorbells_skipped", y->doorbells_skipped - x->doorbells_skipped);
 	out_u64(b, "spin_hits", y->spin_hits - x->spin_hits);
 	out_u64(b, "spins_skipped", y->spins_skipped - x->spins_skipped);
+	out_u64(b, "spins_crowded", y->spins_crowded - x->spins_crowded);
+	out_u64(b, "spins_capped", y->spins_capped - x->spins_capped);
+	out_u64(b, "spins_late", y->spins_late - x->spins_late);
 	out_u64(b, "bounce_bytes", y->bounce_bytes - x->bounce_bytes);
 	out_ratio(b, "doorbells_per_request", y->doorbells - x->doorbells,
 		  y->requests - x->requests);

@@ -137,12 +137,16 @@ static bool spin(struct vs_queue_state *q, vs_wait_cond cond, void *arg, uint64_
 {
 	if (q->no_spin)
 		return false;
-	if (!vs_spin_backoff_allows(&q->spin_backoff)) { /* spin_backoff.h */
+	/* (every request is handed over: published = with the host) */
+	bool crowd = vs_spin_crowded(q->stats.requests - q->stats.completions);
+	if (crowd) {
+		q->stats.spins_crowded++;
+	} else if (!vs_spin_backoff_allows(&q->spin_backoff)) { /* spin_backoff.h */
 		q->stats.spins_skipped++;
 		return false;
 	}
 	uint64_t now = vs_lib.t.now_ns(vs_lib.t.ctx);
-	const uint64_t cap = now + vs_lib.t.spin_ns;
+	const uint64_t cap = now + (uint64_t)vs_lib.t.spin_ns * (crowd ? VS_SPIN_CROWD_CAP_X : 1u);
 	uint64_t until = cap < deadline ? cap : deadline;
 	enum vs_spin_outcome outcome = until == cap ? VS_SPIN_MISSED : VS_SPIN_NEUTRAL;
 	bool hit = false;
@@ -158,6 +162,8 @@ static bool spin(struct vs_queue_state *q, vs_wait_cond cond, void *arg, uint64_
 			/* past the cap: the vCPU was off its CPU while it "spun" */
 			now = vs_lib.t.now_ns(vs_lib.t.ctx);
 			outcome = now <= cap ? VS_SPIN_PAID : VS_SPIN_MISSED;
+			if (now > cap)
+				q->stats.spins_late++;
 			break;
 		}
 		if (must_ring(q)) {
@@ -166,7 +172,10 @@ static bool spin(struct vs_queue_state *q, vs_wait_cond cond, void *arg, uint64_
 		}
 		now = vs_lib.t.now_ns(vs_lib.t.ctx);
 	}
-	vs_spin_backoff_note(&q->spin_backoff, outcome);
+	if (!hit && outcome == VS_SPIN_MISSED)
+		q->stats.spins_capped++;
+	if (!crowd)
+		vs_spin_backoff_note(&q->spin_backoff, outcome);
 	return hit;
 }
 

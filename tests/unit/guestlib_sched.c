@@ -5,6 +5,7 @@
  * the fake doorbell and hostnet saw.
  */
 #include "guestlib_fake_vm.h"
+#include "../../guest-lib/src/spin_backoff.h" /* VS_SPIN_CROWD */
 
 #include <pthread.h>
 
@@ -223,6 +224,8 @@ Test(guestlib_sched, adaptive_spin_ends_at_the_cap, .timeout = 60)
 	cr_log_info("poll of 1.5 s: %.3f s of CPU, %llu WAIT doorbells", spun,
 		    (unsigned long long)(after.doorbells_wait - before.doorbells_wait));
 	cr_assert_geq(after.doorbells_wait - before.doorbells_wait, 1);
+	cr_assert_geq(after.spins_capped - before.spins_capped, 1, "a spin to the cap not counted");
+	cr_assert_eq(after.spins_late - before.spins_late, 0, "nothing came, yet a late hit");
 	/* ~0.1 s: the cap; spinning to the deadline burns up to 1.5 s. */
 	cr_assert_lt(spun, 0.5, "the guest spun for %.3f s with a 100 ms cap", spun);
 	vs_close(s);
@@ -297,16 +300,41 @@ Test(guestlib_sched, adaptive_spin_catches_what_a_sleeping_host_completes, .time
 	fvm_stop();
 }
 
-/* A host peer that sends a byte every 30 ms, 24 times. */
+/* A host peer that sends a byte every gap_us, 24 times. */
+struct ticker {
+	int fd;
+	useconds_t gap_us;
+};
+
 static void *ticker(void *arg)
 {
-	int fd = *(int *)arg;
+	const struct ticker *t = arg;
 	for (char c = 'a'; c < 'a' + 24; c++) {
-		usleep(30000);
-		if (write(fd, &c, 1) != 1)
+		usleep(t->gap_us);
+		if (write(t->fd, &c, 1) != 1)
 			break;
 	}
 	return NULL;
+}
+
+/* The ticker's 24 bytes, one blocking receive each. */
+static void receive_ticks(int s)
+{
+	uint8_t *buf = fvm_alloc(1);
+	for (unsigned i = 0; i < 24; i++) {
+		cr_assert_eq(vs_recv(s, buf, 1, 0), 1);
+		cr_assert_eq(buf[0], 'a' + i);
+	}
+}
+
+/* After a ticker test: the guest socket s, the ticker thread t, the host ends. */
+static void end_ticker(int s, pthread_t t, int peer, int l)
+{
+	vs_close(s);
+	pthread_join(t, NULL);
+	close(peer);
+	close(l);
+	fvm_stop();
 }
 
 /* Adaptive, data that always comes after the spin cap (as on a busy host,
@@ -323,17 +351,14 @@ Test(guestlib_sched, adaptive_stops_spinning_when_spins_do_not_pay, .timeout = 6
 				      .spin_ns = 10000000u }); /* cap: 10 ms */
 	int l, peer;
 	int s = connect_host_peer(&l, &peer);
-	uint8_t *buf = fvm_alloc(1);
 	struct vs_stats before, after;
 	struct timespec cpu0, cpu1;
 	vs_get_stats(&before);
 	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu0); /* the "vCPU" is this thread */
 	pthread_t t;
-	pthread_create(&t, NULL, ticker, &peer);
-	for (unsigned i = 0; i < 24; i++) {
-		cr_assert_eq(vs_recv(s, buf, 1, 0), 1);
-		cr_assert_eq(buf[0], 'a' + i);
-	}
+	struct ticker every_30ms = { peer, 30000 };
+	pthread_create(&t, NULL, ticker, &every_30ms);
+	receive_ticks(s);
 	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu1);
 	vs_get_stats(&after);
 	double spun = (double)(cpu1.tv_sec - cpu0.tv_sec) + (cpu1.tv_nsec - cpu0.tv_nsec) / 1e9;
@@ -346,11 +371,61 @@ Test(guestlib_sched, adaptive_stops_spinning_when_spins_do_not_pay, .timeout = 6
 	/* 6 spins: <= 0.06 s (0.036 s seen); a spin per receive: up to 0.24 s
 	 * (0.092 s seen on a busy machine, where this thread lost its CPU) */
 	cr_assert_lt(spun, 0.07, "the guest spun %.3f s for 24 late receives", spun);
-	vs_close(s);
-	pthread_join(t, NULL);
-	close(peer);
-	close(l);
-	fvm_stop();
+	end_ticker(s, t, peer, l);
+}
+
+/* Adaptive, the same late data as above, but with VS_SPIN_CROWD receives
+ * pending on other (silent) connections, as a server's wait under load with
+ * one armed per connection: the backoff leaves such waits alone, and their
+ * cap is VS_SPIN_CROWD_CAP_X spin caps (spin_backoff.h).  Data 50 ms apart,
+ * a 20 ms cap: with the backoff judging these waits, most would skip their
+ * spin (and with the plain cap none would catch its byte); here every one
+ * spins and catches it, no WAIT rung. */
+Test(guestlib_sched, adaptive_crowded_waits_keep_spinning, .timeout = 60)
+{
+	fvm_start(&(struct fvm_opts){ .notify = VS_NOTIFY_ADAPTIVE,
+				      .poll_us = 2000000,      /* host polls 2 s */
+				      .spin_ns = 20000000u }); /* cap: 20 ms, crowded 80 */
+	int l, peer;
+	int s = connect_host_peer(&l, &peer);
+	int idle[VS_SPIN_CROWD];
+	uint8_t *sink = fvm_alloc(VS_SPIN_CROWD);
+	uint16_t echo = fvm_tcp_echo(); /* (socat forks one per connection) */
+	for (unsigned i = 0; i < VS_SPIN_CROWD; i++) {
+		idle[i] = fvm_connect_tcp(echo);
+		cr_assert_eq(vs_prep_recv(idle[i], sink + i, 1, 0, 100 + i), 0);
+	}
+	cr_assert_eq(vs_flush(), 0);
+	struct vs_stats before, after;
+	vs_get_stats(&before);
+	pthread_t t;
+	struct ticker every_50ms = { peer, 50000 };
+	pthread_create(&t, NULL, ticker, &every_50ms);
+	receive_ticks(s);
+	vs_get_stats(&after);
+	uint64_t skipped = after.spins_skipped - before.spins_skipped;
+	uint64_t hits = after.spin_hits - before.spin_hits;
+	uint64_t waits = after.doorbells_wait - before.doorbells_wait;
+	cr_log_info("24 late receives, %u others pending: %llu spins caught, %llu skipped, "
+		    "%llu crowded, %llu WAITs", VS_SPIN_CROWD, (unsigned long long)hits,
+		    (unsigned long long)skipped,
+		    (unsigned long long)(after.spins_crowded - before.spins_crowded),
+		    (unsigned long long)waits);
+	cr_assert_eq(skipped, 0, "%llu crowded waits skipped their spin",
+		     (unsigned long long)skipped);
+	/* (a receive whose thread lost its CPU past the cap may WAIT: a few) */
+	cr_assert_geq(hits, 20, "only %llu of 24 crowded spins caught their byte",
+		      (unsigned long long)hits);
+	cr_assert_leq(waits, 4, "%llu WAITs for 24 crowded receives", (unsigned long long)waits);
+	for (unsigned i = 0; i < VS_SPIN_CROWD; i++)
+		cr_assert_eq(vs_close(idle[i]), 0);
+	struct vs_completion c[VS_SPIN_CROWD];
+	unsigned got = 0;
+	while (got < VS_SPIN_CROWD) {
+		cr_assert_geq(vs_wait(VS_SPIN_CROWD - got, 5000), 1);
+		got += (unsigned)vs_reap(c + got, VS_SPIN_CROWD - got);
+	}
+	end_ticker(s, t, peer, l);
 }
 
 /* Adaptive: while the host worker polls (NEED_WAKEUP clear), the guest waits
