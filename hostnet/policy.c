@@ -230,12 +230,14 @@ static bool is_loopback(const struct endpoint *e)
 	return !memcmp(e->addr, v6_loopback, 16);
 }
 
-/* Linux sends to an unspecified destination (0.0.0.0, and it treats the
- * rest of 0.0.0.0/8 alike, or ::) via loopback: judge it as 127.0.0.1 / ::1. */
+/* Linux sends to an unspecified destination (0.0.0.0 or ::) via loopback:
+ * judge it as 127.0.0.1 / ::1.  Only the address itself: since Linux 5.3 the
+ * rest of 0.0.0.0/8 is routed like any other address (0.0.255.1 leaves by the
+ * default route), so it is judged as what it is. */
 static void unspecified_as_loopback(struct endpoint *e)
 {
 	static const uint8_t v6_any[16];
-	if (e->family == 4 && e->addr[0] == 0) {
+	if (e->family == 4 && !memcmp(e->addr, v6_any, 4)) {
 		memcpy(e->addr, (const uint8_t[4]){ 127, 0, 0, 1 }, 4);
 	} else if (e->family == 6 && !memcmp(e->addr, v6_any, 16)) {
 		e->addr[15] = 1;

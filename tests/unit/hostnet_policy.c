@@ -123,6 +123,11 @@ Test(policy, default_is_loopback_only, .timeout = 10)
 	/* Unspecified destinations reach loopback: judged as it. */
 	cr_assert(peer(&p, false, "0.0.0.0", 80));
 	cr_assert(peer(&p, true, "::", 80));
+	/* ...but not the rest of 0.0.0.0/8: Linux routes 0.0.255.1 by the
+	 * default route (found by fuzz_requests, seed connect-zeronet) */
+	cr_assert_not(peer(&p, false, "0.0.255.1", 1));
+	cr_assert_not(peer(&p, false, "0.1.2.3", 80));
+	cr_assert_not(peer(&p, true, "::ffff:0.0.255.1", 1), "v4-mapped, judged as 0.0.255.1");
 	cr_assert_not(peer(&p, false, "128.0.0.1", 80));
 	cr_assert_not(peer(&p, true, "::100:2", 80), "IPv4-compatible: judged as 1.0.0.2");
 	cr_assert_not(peer(&p, true, "::ffff:10.0.0.1", 80), "v4-mapped is judged as IPv4");
