@@ -139,9 +139,11 @@ static bool spin(struct vs_queue_state *q, vs_wait_cond cond, void *arg, uint64_
 		return false;
 	/* (every request is handed over: published = with the host) */
 	bool crowd = vs_spin_crowded(q->stats.requests - q->stats.completions);
-	if (crowd) {
+	/* crowded waits are judged apart from a flow's (spin_backoff.h) */
+	struct vs_spin_backoff *backoff = crowd ? &q->crowd_backoff : &q->spin_backoff;
+	if (crowd)
 		q->stats.spins_crowded++;
-	} else if (!vs_spin_backoff_allows(&q->spin_backoff)) { /* spin_backoff.h */
+	if (!vs_spin_backoff_allows(backoff)) {
 		q->stats.spins_skipped++;
 		return false;
 	}
@@ -174,8 +176,7 @@ static bool spin(struct vs_queue_state *q, vs_wait_cond cond, void *arg, uint64_
 	}
 	if (!hit && outcome == VS_SPIN_MISSED)
 		q->stats.spins_capped++;
-	if (!crowd)
-		vs_spin_backoff_note(&q->spin_backoff, outcome);
+	vs_spin_backoff_note(backoff, outcome);
 	return hit;
 }
 

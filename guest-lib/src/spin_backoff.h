@@ -41,8 +41,12 @@
  * load with a receive or POLL armed per connection, the wait is for whichever
  * of them comes first: the vCPU's time there is throughput, not one flow's
  * latency, and the worker that keeps a CPU from the spin is producing the
- * very completions it waits for.  Such waits always spin (up to the cap) and
- * their outcome counts for nothing.  Measured under wrk against the guest's
+ * very completions it waits for.  Such waits spin up to a longer cap and
+ * are judged apart, with a count of their own: under load a crowded spin
+ * nearly always pays, and a flow's misses must not cost it; on a quiet server
+ * holding many idle connections it reaches its cap before each request, and
+ * without a count it would spin VS_SPIN_CROWD_CAP_X caps per request (the
+ * busy-host trouble above, on a server).  Measured under wrk against the guest's
  * httpd (guest-lib/README.md, "Adaptive waits"): with the backoff judging
  * those waits too, 80 % of them skipped their spin, after runs of spins
  * that reached the cap (not late hits: 53 caps, 4 late hits in 3 s), and a
