@@ -176,8 +176,29 @@ static bool spin(struct vs_queue_state *q, vs_wait_cond cond, void *arg, uint64_
 	}
 	if (!hit && outcome == VS_SPIN_MISSED)
 		q->stats.spins_capped++;
+	if (crowd && !hit && outcome == VS_SPIN_MISSED) {
+		q->crowd_capped_ns = now; /* judged once its WAIT returns */
+		return false;
+	}
 	vs_spin_backoff_note(backoff, outcome);
 	return hit;
+}
+
+/*
+ * A crowded spin that reached its cap, judged by the WAIT after it.  Under
+ * load the worker that produces the completions loses its CPU now and then
+ * for longer than the cap, and the WAIT returns within a spin cap of it: the
+ * spin nearly paid, and skipping the next spins would only turn them into
+ * WAITs.  On a quiet server the WAIT sleeps until the next request: a miss.
+ */
+static void judge_crowded_cap(struct vs_queue_state *q)
+{
+	if (q->crowd_capped_ns == 0)
+		return;
+	uint64_t waited = vs_lib.t.now_ns(vs_lib.t.ctx) - q->crowd_capped_ns;
+	q->crowd_capped_ns = 0;
+	vs_spin_backoff_note(&q->crowd_backoff,
+			     waited <= vs_lib.t.spin_ns ? VS_SPIN_PAID : VS_SPIN_MISSED);
 }
 
 /* Ring WAIT (with SUBMIT if requests are not handed over yet), asking the
@@ -229,10 +250,12 @@ int vs_sched_wait(struct vs_queue_state *q, vs_wait_cond cond, void *arg, int64_
 
 		uint64_t now = vs_lib.t.now_ns(vs_lib.t.ctx);
 		if (now >= deadline) {
+			q->crowd_capped_ns = 0; /* no WAIT to judge it by */
 			err = hand_over(q); /* the caller waited: its requests go out */
 			return err ? err : -VS_ETIMEDOUT;
 		}
 		int64_t r = ring_wait(q, need, wait_ms_until(now, deadline));
+		judge_crowded_cap(q);
 		if (r < 0 && r != -VS_ETIMEDOUT && r != -VS_EAGAIN)
 			return (int)r;
 	}
