@@ -28,7 +28,7 @@ static struct hn_tcp_look tcp_look(int fd)
 static bool has_unread(int fd)
 {
 	char b;
-	return recv(fd, &b, 1, MSG_DONTWAIT | MSG_PEEK) > 0;
+	return recv(fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) > 0;
 }
 
 /* Do the counts settle that nothing is left unread: all the connection

@@ -236,10 +236,10 @@ static bool is_loopback(const struct endpoint *e)
  * default route), so it is judged as what it is. */
 static void unspecified_as_loopback(struct endpoint *e)
 {
-	static const uint8_t v6_any[16];
-	if (e->family == 4 && !memcmp(e->addr, v6_any, 4)) {
+	static const uint8_t any[16]; /* 0.0.0.0 in its first 4 bytes, :: in all */
+	if (e->family == 4 && !memcmp(e->addr, any, 4)) {
 		memcpy(e->addr, (const uint8_t[4]){ 127, 0, 0, 1 }, 4);
-	} else if (e->family == 6 && !memcmp(e->addr, v6_any, 16)) {
+	} else if (e->family == 6 && !memcmp(e->addr, any, 16)) {
 		e->addr[15] = 1;
 	}
 }

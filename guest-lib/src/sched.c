@@ -174,11 +174,12 @@ static bool spin(struct vs_queue_state *q, vs_wait_cond cond, void *arg, uint64_
 		}
 		now = vs_lib.t.now_ns(vs_lib.t.ctx);
 	}
-	if (!hit && outcome == VS_SPIN_MISSED)
+	if (!hit && outcome == VS_SPIN_MISSED) {
 		q->stats.spins_capped++;
-	if (crowd && !hit && outcome == VS_SPIN_MISSED) {
-		q->crowd_capped_ns = now; /* judged once its WAIT returns */
-		return false;
+		if (crowd) {
+			q->crowd_capped_ns = now; /* judged once its WAIT returns */
+			return false;
+		}
 	}
 	vs_spin_backoff_note(backoff, outcome);
 	return hit;

@@ -48,8 +48,8 @@
  * without a count it would spin VS_SPIN_CROWD_CAP_X caps per request (the
  * busy-host trouble above, on a server).  A crowded spin that reached its cap
  * is judged by the WAIT after it (sched.c): back within one spin cap, the
- * host was only busy a moment (paid); a longer sleep is a miss.  Measured under wrk against the guest's
- * httpd (guest-lib/README.md, "Adaptive waits"): with the backoff judging
+ * host was only busy a moment (paid); a longer sleep is a miss.
+ * Measured under wrk against the guest's httpd (guest-lib/README.md, "Adaptive waits"): with the backoff judging
  * those waits too, 80 % of them skipped their spin, after runs of spins
  * that reached the cap (not late hits: 53 caps, 4 late hits in 3 s), and a
  * WAIT that any completion ends (an async SEND's) came back without the
