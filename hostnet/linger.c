@@ -75,11 +75,18 @@ int hn_linger_init(struct hn_linger_set *l, struct hn_handle_table *handles, int
 	return 0;
 }
 
+/* The VM is going away: the guest can make no more sockets, so what a
+ * lingering connection still owes its peer no longer needs counting against
+ * --max-sockets.  A plain close() leaves it to the kernel, as any host program
+ * that closes and exits does: the data already queued (the guest was told it
+ * was sent) and then the FIN still go out, bounded by the kernel's own orphan
+ * limits.  A reset here would cut off a peer still reading a response that
+ * the guest finished before it exited. */
 void hn_linger_release(struct hn_linger_set *l)
 {
 	for (uint32_t i = 0; l->v && i < l->cap; i++)
 		if (l->v[i].fd >= 0)
-			reset_close(l->v[i].fd);
+			close(l->v[i].fd);
 	l->n = 0;
 	free(l->v);
 	l->v = NULL;

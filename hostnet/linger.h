@@ -24,6 +24,9 @@
  * comes after it is reset by the kernel.  crr's connections end this way: one
  * TCP_INFO and the close(), not a lingering close's five calls.
  * Other sockets (UDP, listeners, never connected) are closed at once.
+ * When the VM stops, the connections still lingering are closed plainly
+ * (hn_linger_release): the kernel delivers what they owe, as it does for a
+ * host program that exits.
  */
 #ifndef VS_HOSTNET_LINGER_H
 #define VS_HOSTNET_LINGER_H
@@ -70,8 +73,8 @@ struct hn_linger_set {
 /* 0 or -ENOMEM; hn_linger_release() undoes it (also after a failure). */
 int hn_linger_init(struct hn_linger_set *l, struct hn_handle_table *handles, int epfd,
 		   uint32_t cap);
-/* Reset every lingering socket and free the set (the VM ends: places are
- * not given back). */
+/* Close every lingering socket plainly (the kernel delivers what it owes)
+ * and free the set (the VM ends: places are not given back). */
 void hn_linger_release(struct hn_linger_set *l);
 
 /* Close fd (a guest socket of type, nothing but the caller's): at once, or

@@ -171,6 +171,30 @@ Test(amplification, a_connection_closed_on_a_stuck_peer_is_reset_in_time, .timeo
 	tg_vm_fini(&vm);
 }
 
+/* The VM stops while a closed connection still owes its peer data (the vmm
+ * exits right after a guest server's last response): the peer still gets
+ * every byte the guest was told was sent, then an orderly end of file, as
+ * from a host program that closes and exits.  (CI once saw curl reset here.) */
+Test(amplification, a_connection_lingering_when_the_vm_stops_is_still_delivered,
+     .timeout = 30)
+{
+	tg_max_sockets = MAX;
+	struct tg_vm vm;
+	tg_vm_init(&vm, 1, 0);
+	struct tg_queue *g = &vm.qs[0];
+	int peer;
+	uint32_t sent;
+	int32_t h = stuffed_connection(&vm, g, &peer, &sent);
+	cr_assert_eq(tg_op(&vm, g, VS_OP_CLOSE, (uint32_t)h), 0);
+	tg_vm_fini(&vm);
+	int err;
+	uint64_t got = read_to_end(peer, &err);
+	cr_assert_eq(err, 0, "the peer sees %s after %llu of %u bytes", strerror(err),
+		     (unsigned long long)got, sent);
+	cr_assert_eq(got, sent, "every byte sent is delivered");
+	close(peer);
+}
+
 /* crr's connection: a request sent, its answer read, then CLOSE while the
  * peer has not closed yet.  The peer acknowledged every byte (its answer
  * carries the ACK) and nothing is unread: the host closes it at once (no
