@@ -21,7 +21,8 @@ LEAD = 0.2  # share of the planned period before the first read and after the se
 
 
 def read_threads(pids, proc="/proc"):
-    """{tid: (pid, comm, CPU seconds, CPU it last ran on)} of every thread of pids."""
+    """{tid: (pid, comm, CPU seconds, CPU it last ran on, seconds in guest mode or None)}
+    of every thread of pids."""
     hz = os.sysconf("SC_CLK_TCK")
     out = {}
     for pid in pids:
@@ -37,8 +38,10 @@ def read_threads(pids, proc="/proc"):
                 continue
             comm = s[s.index("(") + 1:s.rindex(")")]
             f = s[s.rindex(")") + 2:].split()
-            # fields 14, 15 (utime, stime) and 39 (processor), counted from 3 here
-            out[int(tid)] = (pid, comm, (int(f[11]) + int(f[12])) / hz, int(f[36]))
+            # fields 14, 15 (utime, stime), 39 (processor) and 43 (guest_time: a vCPU
+            # thread's time running its guest, part of utime), counted from 3 here
+            guest = int(f[40]) / hz if len(f) > 40 else None
+            out[int(tid)] = (pid, comm, (int(f[11]) + int(f[12])) / hz, int(f[36]), guest)
     return out
 
 
@@ -114,10 +117,13 @@ def shares(first, second):
     (t0, th0, c0), (t1, th1, c1) = first, second
     window = t1 - t0
     threads = []
-    for tid, (pid, comm, secs, cpu) in th1.items():
+    for tid, (pid, comm, secs, cpu, guest) in th1.items():
         if tid in th0 and window > 0:
-            threads.append({"name": comm, "pid": pid, "tid": tid,
-                            "share": round((secs - th0[tid][2]) / window, 3), "cpu": cpu})
+            t = {"name": comm, "pid": pid, "tid": tid,
+                 "share": round((secs - th0[tid][2]) / window, 3), "cpu": cpu}
+            if guest is not None and th0[tid][4] is not None:
+                t["guest_share"] = round((guest - th0[tid][4]) / window, 3)
+            threads.append(t)
     threads.sort(key=lambda t: -t["share"])
     busy = [round((b1 - b0) / (n1 - n0), 3) if n1 > n0 else 0.0
             for (b0, n0), (b1, n1) in zip(c0, c1)]
@@ -148,6 +154,18 @@ def role_totals(cpu):
     for t in cpu["threads"]:
         r = role(t["name"])
         out[r] = round(out.get(r, 0.0) + t["share"], 3)
+    return out
+
+
+def guest_totals(cpu):
+    """{role: CPUs its threads spent in guest mode} of one run: the part of a vCPU
+    thread's time that ran the guest (spinning in it included); the rest went to KVM's
+    exits and the vmm's own code.  Only roles with such time."""
+    out = {}
+    for t in cpu["threads"]:
+        if t.get("guest_share"):
+            r = role(t["name"])
+            out[r] = round(out.get(r, 0.0) + t["guest_share"], 3)
     return out
 
 

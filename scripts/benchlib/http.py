@@ -238,6 +238,7 @@ def run_wrk(a, server, conns, scratch):
         rec["sandbox_fault"] = death.startswith("sandbox fault")
     if cpu:
         cpu["roles"] = cputime.role_totals(cpu)
+        cpu["guest_roles"] = cputime.guest_totals(cpu)
     if before and after and res and res["requests"]:
         try:
             d = kvm_debugfs.diff(before, after)
@@ -270,7 +271,7 @@ def cpu_summary(recs):
     runs = [r for r in recs if r["ok"] and r.get("cpu") and r["wrk"]["requests_per_s"]]
     if not runs:
         return None
-    out = {"share": {}, "us_per_request": {}, "runs": len(runs),
+    out = {"share": {}, "us_per_request": {}, "guest_us_per_request": {}, "runs": len(runs),
            "busy": statistics.median(sum(r["cpu"]["cpus_busy"]) for r in runs)}
     for role in CPU_ROLES:
         shares = [r["cpu"]["roles"][role] for r in runs if role in r["cpu"]["roles"]]
@@ -279,6 +280,10 @@ def cpu_summary(recs):
             out["us_per_request"][role] = statistics.median(
                 r["cpu"]["roles"][role] / r["wrk"]["requests_per_s"] * 1e6
                 for r in runs if role in r["cpu"]["roles"])
+        guest = [r["cpu"]["guest_roles"][role] / r["wrk"]["requests_per_s"] * 1e6
+                 for r in runs if role in r["cpu"].get("guest_roles", {})]
+        if guest:
+            out["guest_us_per_request"][role] = statistics.median(guest)
     return out
 
 
@@ -340,7 +345,11 @@ def cpu_line(conns, system, v):
     cells = []
     for role in CPU_ROLES:
         if c and role in c["share"]:
-            cells.append(f"{c['share'][role]:.2f} / {c['us_per_request'][role]:.0f}")
+            cell = f"{c['share'][role]:.2f} / {c['us_per_request'][role]:.0f}"
+            guest = c.get("guest_us_per_request", {}).get(role)
+            if guest is not None:
+                cell += f" (guest mode {guest:.0f})"
+            cells.append(cell)
         else:
             cells.append("–")
     busy = f"{c['busy']:.2f}" if c else "–"
@@ -383,7 +392,9 @@ def write_outputs(d, env, records, rows):
                      f"{fmt(v['guest_exits_per_request'])} / {fmt(v['exits_per_request'])} |")
     lines += ["", "Where the CPU went (each thread's CPU time from /proc over the middle of "
               f"wrk's run, {round(100 * (1 - 2 * cputime.LEAD))} % of it past its connection "
-              "set-up; CPUs = CPU-seconds per second, µs = CPU per request):", "",
+              "set-up; CPUs = CPU-seconds per second, µs = CPU per request; guest mode = the "
+              "vCPU threads' µs running the guest, its spinning included, the rest being KVM's "
+              "exits and the vmm's own code):", "",
               "| connections | system | " + " | ".join(f"{r} CPUs / µs" for r in CPU_ROLES)
               + " | CPUs busy (all) |",
               "|---|---|" + "---|" * (len(CPU_ROLES) + 1)]

@@ -175,9 +175,11 @@ def threads(*named):
             for i, (n, x) in enumerate(named)]
 
 
-def with_cpu(r, busy, *named):
+def with_cpu(r, busy, *named, guest=None):
     cpu = {"window_s": 1.0, "cpus_busy": busy, "threads": threads(*named)}
     cpu["roles"] = http.cputime.role_totals(cpu)
+    if guest is not None:
+        cpu["guest_roles"] = {"vCPUs": guest}
     r["cpu"] = cpu
     return r
 
@@ -204,6 +206,16 @@ class WhereTheCpuWent(unittest.TestCase):
         self.assertAlmostEqual(c["us_per_request"]["vCPUs"], 200.0)
         self.assertAlmostEqual(c["us_per_request"]["workers"], 100.0)
         self.assertNotIn("native httpd", c["share"])
+
+    def test_vcpu_time_in_guest_mode_per_request(self):
+        records = [with_cpu(rec("virtsocket", 100, rps), [1.0, 1.0], ("vmm", 0.8),
+                            ("hostnet-w0", 0.5), guest=g)
+                   for rps, g in ((4000, 0.2), (4000, 0.4), (4000, 0.6))]
+        row = http.summarize(records, [100])[0]
+        self.assertAlmostEqual(row["virtsocket"]["cpu"]["guest_us_per_request"]["vCPUs"], 100.0)
+        self.assertNotIn("workers", row["virtsocket"]["cpu"]["guest_us_per_request"])
+        self.assertIn("| 0.80 / 200 (guest mode 100) | 0.50 / 125 |",
+                      http.cpu_line(100, "virtsocket", row["virtsocket"]))
 
     def test_no_reading_no_figures(self):
         rows = http.summarize([rec("native", 100, 1000)], [100])

@@ -118,11 +118,13 @@ class SameCommandAsTheMatrix(unittest.TestCase):
 
 
 def fake_proc(root, threads, cpus):
-    """A /proc with threads {(pid, tid): (comm, utime+stime ticks, cpu)} and cpus
-    [(busy, idle)] ticks."""
-    for (pid, tid), (comm, ticks, cpu) in threads.items():
+    """A /proc with threads {(pid, tid): (comm, utime+stime ticks, cpu[, guest ticks])}
+    and cpus [(busy, idle)] ticks; without guest ticks a stat ends at field 39."""
+    for (pid, tid), (comm, ticks, cpu, *guest) in threads.items():
         os.makedirs(f"{root}/{pid}/task/{tid}", exist_ok=True)
         fields = ["S", "1"] + ["0"] * 9 + [str(ticks), "0"] + ["0"] * 23 + [str(cpu)]
+        if guest:
+            fields += ["0", "0", "0", str(guest[0]), "0"]  # fields 40-42, 43, 44
         with open(f"{root}/{pid}/task/{tid}/stat", "w") as f:
             f.write(f"{tid} ({comm}) " + " ".join(fields) + "\n")
         with open(f"{root}/{pid}/stat", "w") as f:
@@ -157,6 +159,22 @@ class CpuTime(unittest.TestCase):
         self.assertEqual(r["cpus_busy"][1], 1.0)
         self.assertLess(r["cpus_busy"][0], 0.6)
         self.assertEqual(cputime.by_role(r), {"vCPUs": [0.833], "host end": [0.417]})
+
+    def test_guest_mode_time_of_vcpu_threads(self):
+        hz = os.sysconf("SC_CLK_TCK")
+        with tempfile.TemporaryDirectory() as d:
+            fake_proc(d, {(10, 11): ("vmm", 0, 1, 0), (10, 12): ("hostnet-w0", 0, 0, 0),
+                          (20, 20): ("wrk", 0, 0)}, [(0, 0)])
+            first = (0.0, cputime.read_threads([10, 20], d), cputime.read_cpus(d))
+            fake_proc(d, {(10, 11): ("vmm", hz, 1, hz // 4), (10, 12): ("hostnet-w0", hz, 0, 0),
+                          (20, 20): ("wrk", hz // 2, 0)}, [(hz, 0)])
+            second = (2.0, cputime.read_threads([10, 20], d), cputime.read_cpus(d))
+        r = cputime.shares(first, second)
+        by_tid = {t["tid"]: t for t in r["threads"]}
+        self.assertEqual(by_tid[11]["share"], 0.5)
+        self.assertEqual(by_tid[11]["guest_share"], 0.125)   # a quarter of its time
+        self.assertNotIn("guest_share", by_tid[20])           # no field 43 in this stat
+        self.assertEqual(cputime.guest_totals(r), {"vCPUs": 0.125})  # 0 ticks: no role
 
     def test_guest_window_starts_at_its_mark(self):
         t = [5.0]
