@@ -94,7 +94,12 @@ static void setup(void)
 	char listen[96];
 	snprintf(listen, sizeof(listen), "TCP4-LISTEN:%u,bind=127.0.0.1,reuseaddr,fork", tp);
 	peers[0] = spawn_socat(listen);
-	snprintf(listen, sizeof(listen), "UDP4-LISTEN:%u,bind=127.0.0.1,reuseaddr,fork", up);
+	/* RECVFROM, not LISTEN: a forking UDP-LISTEN hands its socket, connected to
+	 * the first peer (the readiness probe), to the child and binds a new one;
+	 * a new peer's datagram in between is refused and lost, and the test then
+	 * waits for its echo for ever (about 4 in 100 tries right after a probe).
+	 * UDP-RECVFROM keeps one socket bound and forks per datagram. */
+	snprintf(listen, sizeof(listen), "UDP4-RECVFROM:%u,bind=127.0.0.1,reuseaddr,fork", up);
 	peers[1] = spawn_socat(listen);
 	wait_tcp(tp);
 	wait_udp(up);

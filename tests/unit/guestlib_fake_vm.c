@@ -167,7 +167,12 @@ uint16_t fvm_udp_echo(void)
 {
 	uint16_t port = fvm_free_port(SOCK_DGRAM);
 	char listen[96];
-	snprintf(listen, sizeof(listen), "UDP4-LISTEN:%u,bind=127.0.0.1,reuseaddr,fork", port);
+	/* RECVFROM, not LISTEN: a forking UDP-LISTEN hands its socket, connected to
+	 * the first peer (the readiness probe), to the child and binds a new one;
+	 * a new peer's datagram in between is refused and lost, and the test then
+	 * waits for its echo for ever (about 4 in 100 tries right after a probe).
+	 * UDP-RECVFROM keeps one socket bound and forks per datagram. */
+	snprintf(listen, sizeof(listen), "UDP4-RECVFROM:%u,bind=127.0.0.1,reuseaddr,fork", port);
 	fvm_spawn((char *const[]){ "socat", "-T", "30", listen, "PIPE", NULL });
 	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port),
 				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
