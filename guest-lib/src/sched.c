@@ -137,18 +137,13 @@ static bool spin(struct vs_queue_state *q, vs_wait_cond cond, void *arg, uint64_
 {
 	if (q->no_spin)
 		return false;
-	/* (every request is handed over: published = with the host) */
-	bool crowd = vs_spin_crowded(q->stats.requests - q->stats.completions);
-	/* crowded waits are judged apart from a flow's (spin_backoff.h) */
-	struct vs_spin_backoff *backoff = crowd ? &q->crowd_backoff : &q->spin_backoff;
-	if (crowd)
-		q->stats.spins_crowded++;
+	struct vs_spin_backoff *backoff = &q->spin_backoff;
 	if (!vs_spin_backoff_allows(backoff)) {
 		q->stats.spins_skipped++;
 		return false;
 	}
 	uint64_t now = vs_lib.t.now_ns(vs_lib.t.ctx);
-	const uint64_t cap = now + (uint64_t)vs_lib.t.spin_ns * (crowd ? VS_SPIN_CROWD_CAP_X : 1u);
+	const uint64_t cap = now + vs_lib.t.spin_ns;
 	uint64_t until = cap < deadline ? cap : deadline;
 	enum vs_spin_outcome outcome = until == cap ? VS_SPIN_MISSED : VS_SPIN_NEUTRAL;
 	bool hit = false;
@@ -174,32 +169,10 @@ static bool spin(struct vs_queue_state *q, vs_wait_cond cond, void *arg, uint64_
 		}
 		now = vs_lib.t.now_ns(vs_lib.t.ctx);
 	}
-	if (!hit && outcome == VS_SPIN_MISSED) {
+	if (!hit && outcome == VS_SPIN_MISSED)
 		q->stats.spins_capped++;
-		if (crowd) {
-			q->crowd_capped_ns = now; /* judged once its WAIT returns */
-			return false;
-		}
-	}
 	vs_spin_backoff_note(backoff, outcome);
 	return hit;
-}
-
-/*
- * A crowded spin that reached its cap, judged by the WAIT after it.  Under
- * load the worker that produces the completions loses its CPU now and then
- * for longer than the cap, and the WAIT returns within a spin cap of it: the
- * spin nearly paid, and skipping the next spins would only turn them into
- * WAITs.  On a quiet server the WAIT sleeps until the next request: a miss.
- */
-static void judge_crowded_cap(struct vs_queue_state *q)
-{
-	if (q->crowd_capped_ns == 0)
-		return;
-	uint64_t waited = vs_lib.t.now_ns(vs_lib.t.ctx) - q->crowd_capped_ns;
-	q->crowd_capped_ns = 0;
-	vs_spin_backoff_note(&q->crowd_backoff,
-			     waited <= vs_lib.t.spin_ns ? VS_SPIN_PAID : VS_SPIN_MISSED);
 }
 
 /* Ring WAIT (with SUBMIT if requests are not handed over yet), asking the
@@ -233,6 +206,7 @@ int vs_sched_wait(struct vs_queue_state *q, vs_wait_cond cond, void *arg, int64_
 		uint32_t need = cond(q, arg);
 		if (need == 0)
 			return q->unrung >= group_size() ? hand_over(q) : 0;
+		bool crowd = false;
 
 		if (vs_lib.t.notify == VS_NOTIFY_ADAPTIVE) {
 			if (q->unrung && host_polling(q)) {
@@ -240,7 +214,9 @@ int vs_sched_wait(struct vs_queue_state *q, vs_wait_cond cond, void *arg, int64_
 				q->stats.batches++;
 				q->unrung = 0;
 			}
-			if (q->unrung == 0) {
+			/* (every request is handed over: published = with the host) */
+			crowd = vs_spin_crowded(q->stats.requests - q->stats.completions);
+			if (q->unrung == 0 && !crowd) {
 				if (spin(q, cond, arg, deadline, &err))
 					return 0;
 				if (err)
@@ -251,12 +227,32 @@ int vs_sched_wait(struct vs_queue_state *q, vs_wait_cond cond, void *arg, int64_
 
 		uint64_t now = vs_lib.t.now_ns(vs_lib.t.ctx);
 		if (now >= deadline) {
-			q->crowd_capped_ns = 0; /* no WAIT to judge it by */
 			err = hand_over(q); /* the caller waited: its requests go out */
 			return err ? err : -VS_ETIMEDOUT;
 		}
-		int64_t r = ring_wait(q, need, wait_ms_until(now, deadline));
-		judge_crowded_cap(q);
+		uint32_t wait_ms = wait_ms_until(now, deadline);
+		uint32_t ask = need;
+		if (crowd) { /* crowd_batch.h: asleep for a batch, not spinning */
+			ask = vs_crowd_batch_ask(&q->crowd_batch, need,
+						 q->stats.requests - q->stats.completions);
+			if (ask > need) {
+				q->stats.batch_waits++;
+				if (wait_ms > VS_CROWD_BATCH_MS)
+					wait_ms = VS_CROWD_BATCH_MS;
+			}
+		}
+		int64_t r = ring_wait(q, ask, wait_ms);
+		if (crowd) {
+			uint64_t waited = vs_lib.t.now_ns(vs_lib.t.ctx) - now;
+			uint32_t got = r > 0 ? (uint32_t)r : 0;
+			if (ask == need) {
+				vs_crowd_batch_note_plain(&q->crowd_batch, got, waited);
+			} else {
+				if (got < ask)
+					q->stats.batch_timeouts++;
+				vs_crowd_batch_note(&q->crowd_batch, ask, got, waited);
+			}
+		}
 		if (r < 0 && r != -VS_ETIMEDOUT && r != -VS_EAGAIN)
 			return (int)r;
 	}

@@ -35,39 +35,8 @@
  * sandbox). */
 #define VS_SPIN_BACKOFF_MAX 256u
 
-/*
- * The backoff judges only waits for a few requests (a round trip, a chain).
- * With VS_SPIN_CROWD or more requests with the host, as for a server under
- * load with a receive or POLL armed per connection, the wait is for whichever
- * of them comes first: the vCPU's time there is throughput, not one flow's
- * latency, and the worker that keeps a CPU from the spin is producing the
- * very completions it waits for.  Such waits spin up to a longer cap and
- * are judged apart, with a count of their own: under load a crowded spin
- * nearly always pays, and a flow's misses must not cost it; on a quiet server
- * holding many idle connections it reaches its cap before each request, and
- * without a count it would spin VS_SPIN_CROWD_CAP_X caps per request (the
- * busy-host trouble above, on a server).  A crowded spin that reached its cap
- * is judged by the WAIT after it (sched.c): back within one spin cap, the
- * host was only busy a moment (paid); a longer sleep is a miss.
- * Measured under wrk against the guest's httpd (guest-lib/README.md, "Adaptive waits"): with the backoff judging
- * those waits too, 80 % of them skipped their spin, after runs of spins
- * that reached the cap (not late hits: 53 caps, 4 late hits in 3 s), and a
- * WAIT that any completion ends (an async SEND's) came back without the
- * ready event, so an epoll_wait cost ~7 WAITs: 0.4 exits per request.
- */
-#define VS_SPIN_CROWD 16u
-
-/* A crowded wait's cap, in spin caps.  Its spin ends at the cap when the
- * worker lost its CPU for that long (wrk, the worker and the spinning vCPU
- * share two CPUs), and the scheduler gives it back within a few ticks:
- * 2 ms caps rang ~0.05-0.15 WAITs per request at 100 connections, 8 ms
- * ones ~0.02-0.05 (same boot, interleaved). */
-#define VS_SPIN_CROWD_CAP_X 4u
-
-static inline bool vs_spin_crowded(uint64_t in_flight)
-{
-	return in_flight >= VS_SPIN_CROWD;
-}
+/* The backoff judges a flow's waits (a round trip, a chain); a crowded wait
+ * (crowd_batch.h) does not spin at all. */
 
 struct vs_spin_backoff {
 	uint16_t skip; /* waits left that go straight to WAIT */

@@ -5,6 +5,7 @@
  * the fake doorbell and hostnet saw.
  */
 #include "guestlib_fake_vm.h"
+#include "../../guest-lib/src/crowd_batch.h"
 #include "../../guest-lib/src/spin_backoff.h" /* VS_SPIN_CROWD */
 
 #include <pthread.h>
@@ -377,15 +378,15 @@ Test(guestlib_sched, adaptive_stops_spinning_when_spins_do_not_pay, .timeout = 6
 	end_ticker(s, t, peer, l);
 }
 
-/* Crowded waits (spin_backoff.h): a server with VS_SPIN_CROWD receives
- * armed on idle connections, and one more connection whose peer sends a byte
- * every gap_us; a crowded spin's cap is VS_SPIN_CROWD_CAP_X spin caps.
- * Returns what guest-lib's statistics counted over the 24 receives. */
-static struct vs_stats crowded_ticks(useconds_t gap_us, uint32_t spin_ns)
+/* Crowded waits (crowd_batch.h): a server with VS_SPIN_CROWD receives armed
+ * on idle connections, and one more connection whose peer sends a byte every
+ * gap_us.  Returns what guest-lib's statistics counted over the 24 receives,
+ * and in *cpu_s the CPU time this thread (the "vCPU") took meanwhile. */
+static struct vs_stats crowded_ticks(useconds_t gap_us, double *cpu_s)
 {
 	fvm_start(&(struct fvm_opts){ .notify = VS_NOTIFY_ADAPTIVE,
 				      .poll_us = 2000000, /* host polls 2 s */
-				      .spin_ns = spin_ns });
+				      .spin_ns = 20000000u }); /* a flow would spin 20 ms */
 	int l, peer;
 	int s = connect_host_peer(&l, &peer);
 	int idle[VS_SPIN_CROWD];
@@ -397,22 +398,29 @@ static struct vs_stats crowded_ticks(useconds_t gap_us, uint32_t spin_ns)
 	}
 	cr_assert_eq(vs_flush(), 0);
 	struct vs_stats before, after;
+	struct timespec cpu0, cpu1;
 	vs_get_stats(&before);
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu0);
 	pthread_t t;
 	struct ticker every = { peer, gap_us };
 	pthread_create(&t, NULL, ticker, &every);
 	receive_ticks(s);
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu1);
 	vs_get_stats(&after);
+	*cpu_s = (double)(cpu1.tv_sec - cpu0.tv_sec) + (cpu1.tv_nsec - cpu0.tv_nsec) / 1e9;
 	struct vs_stats d = {
-		.spins_skipped = after.spins_skipped - before.spins_skipped,
 		.spin_hits = after.spin_hits - before.spin_hits,
-		.spins_crowded = after.spins_crowded - before.spins_crowded,
+		.spins_capped = after.spins_capped - before.spins_capped,
+		.batch_waits = after.batch_waits - before.batch_waits,
+		.batch_timeouts = after.batch_timeouts - before.batch_timeouts,
 		.doorbells_wait = after.doorbells_wait - before.doorbells_wait,
 	};
-	cr_log_info("24 receives %u ms apart, %u others pending: %llu spins caught, %llu skipped, "
-		    "%llu crowded, %llu WAITs", (unsigned)(gap_us / 1000), VS_SPIN_CROWD,
-		    (unsigned long long)d.spin_hits, (unsigned long long)d.spins_skipped,
-		    (unsigned long long)d.spins_crowded, (unsigned long long)d.doorbells_wait);
+	cr_log_info("24 receives %u ms apart, %u others pending: %llu spins caught, %llu capped, "
+		    "%llu batch WAITs (%llu timed out), %llu WAITs, %.3f s of CPU",
+		    (unsigned)(gap_us / 1000), VS_SPIN_CROWD, (unsigned long long)d.spin_hits,
+		    (unsigned long long)d.spins_capped, (unsigned long long)d.batch_waits,
+		    (unsigned long long)d.batch_timeouts, (unsigned long long)d.doorbells_wait,
+		    *cpu_s);
 	for (unsigned i = 0; i < VS_SPIN_CROWD; i++)
 		cr_assert_eq(vs_close(idle[i]), 0);
 	struct vs_completion c[VS_SPIN_CROWD];
@@ -425,42 +433,32 @@ static struct vs_stats crowded_ticks(useconds_t gap_us, uint32_t spin_ns)
 	return d;
 }
 
-/* A server under load: data 50 ms apart, inside the crowded cap.  With the
- * flow's backoff judging these waits, or the plain 20 ms cap, most would
- * skip their spin or miss; here every one spins and catches it, no WAIT. */
-Test(guestlib_sched, adaptive_crowded_waits_keep_spinning, .timeout = 60)
+/* A crowded wait sleeps in WAIT instead of spinning: data 10 ms apart, inside
+ * the 20 ms spin cap a flow's wait would burn.  No spin, a WAIT per receive,
+ * and the "vCPU" thread nearly idle (24 spins of ~10 ms would take ~0.24 s). */
+Test(guestlib_sched, adaptive_crowded_waits_sleep_instead_of_spinning, .timeout = 60)
 {
-	struct vs_stats d = crowded_ticks(50000, 20000000u); /* cap 20 ms, crowded 80 */
-	cr_assert_eq(d.spins_skipped, 0, "%llu crowded waits skipped their spin",
-		     (unsigned long long)d.spins_skipped);
-	/* (a receive whose thread lost its CPU past the cap may WAIT: a few) */
-	cr_assert_geq(d.spin_hits, 20, "only %llu of 24 crowded spins caught their byte",
-		      (unsigned long long)d.spin_hits);
-	cr_assert_leq(d.doorbells_wait, 4, "%llu WAITs for 24 crowded receives",
+	double cpu;
+	struct vs_stats d = crowded_ticks(10000, &cpu);
+	cr_assert_eq(d.spin_hits + d.spins_capped, 0, "%llu crowded waits spun",
+		     (unsigned long long)(d.spin_hits + d.spins_capped));
+	cr_assert_geq(d.doorbells_wait, 24, "%llu WAITs for 24 crowded receives",
 		      (unsigned long long)d.doorbells_wait);
+	cr_assert_lt(cpu, 0.1, "the guest took %.3f s of CPU for 24 receives 10 ms apart", cpu);
 }
 
-/* A quiet server holding many idle connections: data 150 ms apart, past the
- * crowded cap each time.  Crowded spins that do not pay back off like a
- * flow's (their own count): 1, 2, 4 ... waits go straight to WAIT instead of
- * each spinning 80 ms for nothing (6 spins and 18 skips when nothing else
- * interferes). */
-Test(guestlib_sched, adaptive_crowded_waits_back_off_on_a_quiet_server, .timeout = 60)
+/* A lone active connection among idle ones: one receive armed on it at a
+ * time, so a batch WAIT (asked for once data comes quickly, 0.5 ms apart)
+ * cannot fill and waits out its VS_CROWD_BATCH_MS.  Such timeouts space out
+ * (1, 2, 4 ... waits held at a plain WAIT after each, crowd_batch.h): about
+ * 4 in 24 receives, where every other receive would wait one out. */
+Test(guestlib_sched, adaptive_crowded_waits_seldom_time_out_for_a_lone_client, .timeout = 60)
 {
-	struct vs_stats d = crowded_ticks(150000, 20000000u); /* WAITs of ~70 ms */
-	cr_assert_geq(d.spins_skipped, 12, "only %llu of 24 crowded waits on a quiet server "
-		      "skipped their spin", (unsigned long long)d.spins_skipped);
-}
-
-/* A crowded spin that reaches its cap just before its data comes (under load:
- * the worker was off its CPU a moment longer than the cap) is judged by its
- * WAIT, which returns within a spin cap: not a miss, nothing skipped.  Data
- * 130 ms apart, a 30 ms spin cap (crowded 120 ms): WAITs of ~10 ms. */
-Test(guestlib_sched, adaptive_crowded_spin_just_short_is_no_miss, .timeout = 60)
-{
-	struct vs_stats d = crowded_ticks(130000, 30000000u);
-	cr_assert_leq(d.spins_skipped, 2, "%llu of 24 crowded waits skipped their spin after "
-		      "WAITs shorter than a spin cap", (unsigned long long)d.spins_skipped);
+	double cpu;
+	struct vs_stats d = crowded_ticks(500, &cpu);
+	cr_assert_geq(d.batch_waits, 1, "no batch WAIT for 24 receives 0.5 ms apart");
+	cr_assert_leq(d.batch_timeouts, 6, "%llu of 24 lone receives waited out a batch",
+		      (unsigned long long)d.batch_timeouts);
 }
 
 /* Adaptive: while the host worker polls (NEED_WAKEUP clear), the guest waits

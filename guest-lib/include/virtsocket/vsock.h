@@ -121,8 +121,9 @@ struct vs_stats {
 	uint64_t spin_hits;         /* adaptive: waits that the CQ spin satisfied */
 	uint64_t spins_skipped;     /* adaptive: waits that went to WAIT at once: recent
 	                               spins did not pay (busy host) */
-	uint64_t spins_crowded;     /* adaptive: waits with many requests with the host,
-	                               judged by a backoff of their own (spin_backoff.h) */
+	uint64_t batch_waits;       /* adaptive: WAITs of crowded waits (many requests
+	                               with the host) asking for a batch (crowd_batch.h) */
+	uint64_t batch_timeouts;    /* ... that ended at their time limit, short of it */
 	uint64_t spins_capped;      /* adaptive: spins that reached their cap with nothing */
 	uint64_t spins_late;        /* adaptive: spin hits seen only after the cap had
 	                               passed (the vCPU was off its CPU mid-spin) */
