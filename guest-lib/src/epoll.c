@@ -427,7 +427,7 @@ int vs_epoll_wait(int ep, struct vs_epoll_event *out, int max, int timeout_ms)
 			uint64_t now = vs_lib.t.now_ns(vs_lib.t.ctx);
 			timeout_ns = now < deadline ? (int64_t)(deadline - now) : 0;
 		}
-		err = vs_sched_wait(q, set_has_events, s, timeout_ns);
+		err = vs_sched_wait_any(q, set_has_events, s, timeout_ns);
 		if (err && err != -VS_ETIMEDOUT)
 			return err;
 		int n = take_ready(s, out, max);

@@ -74,6 +74,7 @@ struct vs_queue_state {
 	uint16_t no_spin;        /* this wait rings WAIT at once (vs_wait_long) */
 	struct vs_spin_backoff spin_backoff; /* adaptive: skip spins that do not pay */
 	struct vs_crowd_batch crowd_batch;   /* adaptive: crowded waits' batch size */
+	uint16_t wait_any;       /* this wait is vs_sched_wait_any's */
 	uint32_t done_count;
 	uint32_t broken;         /* host flagged VS_QF_BROKEN or sent nonsense */
 	uint64_t bounce_map[VS_BOUNCE_MAP_WORDS]; /* bit set = chunk in use */
@@ -147,6 +148,11 @@ int vs_sched_flush(struct vs_queue_state *q);
  * for that many (queue_ctrl.wait_min), so it never returns too early. */
 typedef uint32_t (*vs_wait_cond)(struct vs_queue_state *q, void *arg);
 int vs_sched_wait(struct vs_queue_state *q, vs_wait_cond cond, void *arg, int64_t timeout_ns);
+/* The same for a wait on whichever of many requests comes first (epoll_wait,
+ * poll, vs_wait): with many requests with the host it sleeps for a batch
+ * instead of spinning (crowd_batch.h).  A wait for one socket's progress (a
+ * sender waiting for room, a blocking call) spins as a flow's does. */
+int vs_sched_wait_any(struct vs_queue_state *q, vs_wait_cond cond, void *arg, int64_t timeout_ns);
 
 /* ---- prep.c: reserve a record and an SQE, attach buffers, fill */
 struct vs_attach {

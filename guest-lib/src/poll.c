@@ -148,7 +148,7 @@ int vs_poll(struct vs_pollfd *fds, unsigned nfds, int timeout_ms)
 	if (err)
 		return err;
 	int64_t timeout_ns = timeout_ms < 0 ? -1 : (int64_t)timeout_ms * 1000000;
-	err = vs_sched_wait(q, timeout_ms == 0 ? all_done : any_done, &polls, timeout_ns);
+	err = vs_sched_wait_any(q, timeout_ms == 0 ? all_done : any_done, &polls, timeout_ns);
 	if (err && err != -VS_ETIMEDOUT) {
 		abandon_all(q, &polls);
 		return err;

@@ -215,7 +215,8 @@ int vs_sched_wait(struct vs_queue_state *q, vs_wait_cond cond, void *arg, int64_
 				q->unrung = 0;
 			}
 			/* (every request is handed over: published = with the host) */
-			crowd = vs_spin_crowded(q->stats.requests - q->stats.completions);
+			crowd = q->wait_any &&
+				vs_spin_crowded(q->stats.requests - q->stats.completions);
 			if (q->unrung == 0 && !crowd) {
 				if (spin(q, cond, arg, deadline, &err))
 					return 0;
@@ -256,4 +257,12 @@ int vs_sched_wait(struct vs_queue_state *q, vs_wait_cond cond, void *arg, int64_
 		if (r < 0 && r != -VS_ETIMEDOUT && r != -VS_EAGAIN)
 			return (int)r;
 	}
+}
+
+int vs_sched_wait_any(struct vs_queue_state *q, vs_wait_cond cond, void *arg, int64_t timeout_ns)
+{
+	q->wait_any = 1;
+	int err = vs_sched_wait(q, cond, arg, timeout_ns);
+	q->wait_any = 0;
+	return err;
 }
