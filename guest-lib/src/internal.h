@@ -73,7 +73,10 @@ struct vs_queue_state {
 	uint16_t done_tail;
 	uint16_t no_spin;        /* this wait rings WAIT at once (vs_wait_long) */
 	struct vs_spin_backoff spin_backoff; /* adaptive: skip spins that do not pay */
-	struct vs_crowd_batch crowd_batch;   /* adaptive: crowded waits' batch size */
+	struct vs_spin_backoff crowd_backoff; /* the same for crowded spins */
+	uint64_t crowd_capped_ns; /* a crowded spin reached its cap then, to be
+	                             judged by its WAIT (sched.c); 0: none */
+	struct vs_crowd_batch crowd_batch;   /* adaptive: crowded any-waits' batch size */
 	uint16_t wait_any;       /* this wait is vs_sched_wait_any's */
 	uint32_t done_count;
 	uint32_t broken;         /* host flagged VS_QF_BROKEN or sent nonsense */

@@ -137,13 +137,18 @@ static bool spin(struct vs_queue_state *q, vs_wait_cond cond, void *arg, uint64_
 {
 	if (q->no_spin)
 		return false;
-	struct vs_spin_backoff *backoff = &q->spin_backoff;
+	/* (every request is handed over: published = with the host) */
+	bool crowd = vs_spin_crowded(q->stats.requests - q->stats.completions);
+	/* crowded spins are judged apart from a flow's (spin_backoff.h) */
+	struct vs_spin_backoff *backoff = crowd ? &q->crowd_backoff : &q->spin_backoff;
+	if (crowd)
+		q->stats.spins_crowded++;
 	if (!vs_spin_backoff_allows(backoff)) {
 		q->stats.spins_skipped++;
 		return false;
 	}
 	uint64_t now = vs_lib.t.now_ns(vs_lib.t.ctx);
-	const uint64_t cap = now + vs_lib.t.spin_ns;
+	const uint64_t cap = now + (uint64_t)vs_lib.t.spin_ns * (crowd ? VS_SPIN_CROWD_CAP_X : 1u);
 	uint64_t until = cap < deadline ? cap : deadline;
 	enum vs_spin_outcome outcome = until == cap ? VS_SPIN_MISSED : VS_SPIN_NEUTRAL;
 	bool hit = false;
@@ -169,10 +174,32 @@ static bool spin(struct vs_queue_state *q, vs_wait_cond cond, void *arg, uint64_
 		}
 		now = vs_lib.t.now_ns(vs_lib.t.ctx);
 	}
-	if (!hit && outcome == VS_SPIN_MISSED)
+	if (!hit && outcome == VS_SPIN_MISSED) {
 		q->stats.spins_capped++;
+		if (crowd) {
+			q->crowd_capped_ns = now; /* judged once its WAIT returns */
+			return false;
+		}
+	}
 	vs_spin_backoff_note(backoff, outcome);
 	return hit;
+}
+
+/*
+ * A crowded spin that reached its cap, judged by the WAIT after it.  When
+ * the worker that produces the completions loses its CPU a moment longer
+ * than the cap, the WAIT returns within a spin cap of it: the spin nearly
+ * paid, and skipping the next spins would only turn them into WAITs.  A
+ * longer sleep is a miss.
+ */
+static void judge_crowded_cap(struct vs_queue_state *q)
+{
+	if (q->crowd_capped_ns == 0)
+		return;
+	uint64_t waited = vs_lib.t.now_ns(vs_lib.t.ctx) - q->crowd_capped_ns;
+	q->crowd_capped_ns = 0;
+	vs_spin_backoff_note(&q->crowd_backoff,
+			     waited <= vs_lib.t.spin_ns ? VS_SPIN_PAID : VS_SPIN_MISSED);
 }
 
 /* Ring WAIT (with SUBMIT if requests are not handed over yet), asking the
@@ -206,7 +233,7 @@ int vs_sched_wait(struct vs_queue_state *q, vs_wait_cond cond, void *arg, int64_
 		uint32_t need = cond(q, arg);
 		if (need == 0)
 			return q->unrung >= group_size() ? hand_over(q) : 0;
-		bool crowd = false;
+		bool batch = false; /* crowd_batch.h: asleep for a batch, not spinning */
 
 		if (vs_lib.t.notify == VS_NOTIFY_ADAPTIVE) {
 			if (q->unrung && host_polling(q)) {
@@ -215,9 +242,9 @@ int vs_sched_wait(struct vs_queue_state *q, vs_wait_cond cond, void *arg, int64_
 				q->unrung = 0;
 			}
 			/* (every request is handed over: published = with the host) */
-			crowd = q->wait_any &&
+			batch = q->wait_any &&
 				vs_spin_crowded(q->stats.requests - q->stats.completions);
-			if (q->unrung == 0 && !crowd) {
+			if (q->unrung == 0 && !batch) {
 				if (spin(q, cond, arg, deadline, &err))
 					return 0;
 				if (err)
@@ -228,12 +255,13 @@ int vs_sched_wait(struct vs_queue_state *q, vs_wait_cond cond, void *arg, int64_
 
 		uint64_t now = vs_lib.t.now_ns(vs_lib.t.ctx);
 		if (now >= deadline) {
+			q->crowd_capped_ns = 0; /* no WAIT to judge it by */
 			err = hand_over(q); /* the caller waited: its requests go out */
 			return err ? err : -VS_ETIMEDOUT;
 		}
 		uint32_t wait_ms = wait_ms_until(now, deadline);
 		uint32_t ask = need;
-		if (crowd) { /* crowd_batch.h: asleep for a batch, not spinning */
+		if (batch) {
 			ask = vs_crowd_batch_ask(&q->crowd_batch, need,
 						 q->stats.requests - q->stats.completions);
 			if (ask > need) {
@@ -243,7 +271,8 @@ int vs_sched_wait(struct vs_queue_state *q, vs_wait_cond cond, void *arg, int64_
 			}
 		}
 		int64_t r = ring_wait(q, ask, wait_ms);
-		if (crowd) {
+		judge_crowded_cap(q);
+		if (batch) {
 			uint64_t waited = vs_lib.t.now_ns(vs_lib.t.ctx) - now;
 			uint32_t got = r > 0 ? (uint32_t)r : 0;
 			if (ask == need) {

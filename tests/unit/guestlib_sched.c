@@ -399,11 +399,11 @@ static void receive_ticks_any(int s)
  * gap_us, taken by vs_wait() (any: true) or by a blocking recv (a flow's
  * wait).  Returns what guest-lib's statistics counted over the 24 receives,
  * and in *cpu_s the CPU time this thread (the "vCPU") took meanwhile. */
-static struct vs_stats crowded_ticks(useconds_t gap_us, bool any, double *cpu_s)
+static struct vs_stats crowded_ticks(useconds_t gap_us, uint32_t spin_ns, bool any, double *cpu_s)
 {
 	fvm_start(&(struct fvm_opts){ .notify = VS_NOTIFY_ADAPTIVE,
 				      .poll_us = 2000000, /* host polls 2 s */
-				      .spin_ns = 20000000u }); /* a flow would spin 20 ms */
+				      .spin_ns = spin_ns });
 	int l, peer;
 	int s = connect_host_peer(&l, &peer);
 	int idle[VS_SPIN_CROWD];
@@ -430,15 +430,18 @@ static struct vs_stats crowded_ticks(useconds_t gap_us, bool any, double *cpu_s)
 	*cpu_s = (double)(cpu1.tv_sec - cpu0.tv_sec) + (cpu1.tv_nsec - cpu0.tv_nsec) / 1e9;
 	struct vs_stats d = {
 		.spin_hits = after.spin_hits - before.spin_hits,
+		.spins_skipped = after.spins_skipped - before.spins_skipped,
+		.spins_crowded = after.spins_crowded - before.spins_crowded,
 		.spins_capped = after.spins_capped - before.spins_capped,
 		.batch_waits = after.batch_waits - before.batch_waits,
 		.batch_timeouts = after.batch_timeouts - before.batch_timeouts,
 		.doorbells_wait = after.doorbells_wait - before.doorbells_wait,
 	};
 	cr_log_info("24 receives %u ms apart, %u others pending: %llu spins caught, %llu capped, "
-		    "%llu batch WAITs (%llu timed out), %llu WAITs, %.3f s of CPU",
+		    "%llu skipped, %llu batch WAITs (%llu timed out), %llu WAITs, %.3f s of CPU",
 		    (unsigned)(gap_us / 1000), VS_SPIN_CROWD, (unsigned long long)d.spin_hits,
-		    (unsigned long long)d.spins_capped, (unsigned long long)d.batch_waits,
+		    (unsigned long long)d.spins_capped, (unsigned long long)d.spins_skipped,
+		    (unsigned long long)d.batch_waits,
 		    (unsigned long long)d.batch_timeouts, (unsigned long long)d.doorbells_wait,
 		    *cpu_s);
 	for (unsigned i = 0; i < VS_SPIN_CROWD; i++)
@@ -459,7 +462,7 @@ static struct vs_stats crowded_ticks(useconds_t gap_us, bool any, double *cpu_s)
 Test(guestlib_sched, adaptive_crowded_waits_sleep_instead_of_spinning, .timeout = 60)
 {
 	double cpu;
-	struct vs_stats d = crowded_ticks(10000, true, &cpu);
+	struct vs_stats d = crowded_ticks(10000, 20000000u, true, &cpu);
 	cr_assert_eq(d.spin_hits + d.spins_capped, 0, "%llu crowded waits spun",
 		     (unsigned long long)(d.spin_hits + d.spins_capped));
 	cr_assert_geq(d.doorbells_wait, 24, "%llu WAITs for 24 crowded receives",
@@ -467,17 +470,47 @@ Test(guestlib_sched, adaptive_crowded_waits_sleep_instead_of_spinning, .timeout 
 	cr_assert_lt(cpu, 0.1, "the guest took %.3f s of CPU for 24 receives 10 ms apart", cpu);
 }
 
-/* A blocking receive is a wait for one socket, however many requests are
- * out: it spins as a flow's wait does (a stream sender's waits for room are
- * the same kind), no batch WAIT. */
-Test(guestlib_sched, adaptive_a_wait_for_one_socket_is_not_crowded, .timeout = 60)
+/* A wait for one socket's progress with many requests out (a blocking
+ * receive here; a stream sender waiting for room is the same kind) spins, up
+ * to VS_SPIN_CROWD_CAP_X caps (spin_backoff.h), no batch WAIT: data 50 ms
+ * apart inside the crowded 80 ms cap, every receive caught by its spin. */
+Test(guestlib_sched, adaptive_crowded_waits_for_one_socket_keep_spinning, .timeout = 60)
 {
 	double cpu;
-	struct vs_stats d = crowded_ticks(10000, false, &cpu);
+	struct vs_stats d = crowded_ticks(50000, 20000000u, false, &cpu);
 	cr_assert_eq(d.batch_waits, 0, "%llu batch WAITs for one socket's receives",
 		     (unsigned long long)d.batch_waits);
-	cr_assert_geq(d.spin_hits, 12, "only %llu of 24 receives 10 ms apart caught by a "
-		      "20 ms spin", (unsigned long long)d.spin_hits);
+	cr_assert_eq(d.spins_skipped, 0, "%llu crowded waits skipped their spin",
+		     (unsigned long long)d.spins_skipped);
+	/* (a receive whose thread lost its CPU past the cap may WAIT: a few) */
+	cr_assert_geq(d.spin_hits, 20, "only %llu of 24 crowded spins caught their byte",
+		      (unsigned long long)d.spin_hits);
+	cr_assert_leq(d.doorbells_wait, 4, "%llu WAITs for 24 crowded receives",
+		      (unsigned long long)d.doorbells_wait);
+}
+
+/* The same with data 150 ms apart, past the crowded cap each time (a quiet
+ * sender's peer): crowded spins that do not pay back off like a flow's (their
+ * own count): 1, 2, 4 ... waits go straight to WAIT instead of each spinning
+ * 80 ms for nothing. */
+Test(guestlib_sched, adaptive_crowded_spins_back_off_when_they_do_not_pay, .timeout = 60)
+{
+	double cpu;
+	struct vs_stats d = crowded_ticks(150000, 20000000u, false, &cpu);
+	cr_assert_geq(d.spins_skipped, 12, "only %llu of 24 crowded waits skipped their spin",
+		      (unsigned long long)d.spins_skipped);
+}
+
+/* A crowded spin that reaches its cap just before its data comes (the worker
+ * was off its CPU a moment longer than the cap) is judged by its WAIT, which
+ * returns within a spin cap: not a miss, nothing skipped.  Data 130 ms apart,
+ * a 30 ms spin cap (crowded 120 ms): WAITs of ~10 ms. */
+Test(guestlib_sched, adaptive_crowded_spin_just_short_is_no_miss, .timeout = 60)
+{
+	double cpu;
+	struct vs_stats d = crowded_ticks(130000, 30000000u, false, &cpu);
+	cr_assert_leq(d.spins_skipped, 2, "%llu of 24 crowded waits skipped their spin after "
+		      "WAITs shorter than a spin cap", (unsigned long long)d.spins_skipped);
 }
 
 /* A lone active connection among idle ones: one receive armed on it at a
@@ -488,7 +521,7 @@ Test(guestlib_sched, adaptive_a_wait_for_one_socket_is_not_crowded, .timeout = 6
 Test(guestlib_sched, adaptive_crowded_waits_seldom_time_out_for_a_lone_client, .timeout = 60)
 {
 	double cpu;
-	struct vs_stats d = crowded_ticks(500, true, &cpu);
+	struct vs_stats d = crowded_ticks(500, 20000000u, true, &cpu);
 	cr_assert_geq(d.batch_waits, 1, "no batch WAIT for 24 receives 0.5 ms apart");
 	cr_assert_leq(d.batch_timeouts, 6, "%llu of 24 lone receives waited out a batch",
 		      (unsigned long long)d.batch_timeouts);

@@ -121,8 +121,10 @@ struct vs_stats {
 	uint64_t spin_hits;         /* adaptive: waits that the CQ spin satisfied */
 	uint64_t spins_skipped;     /* adaptive: waits that went to WAIT at once: recent
 	                               spins did not pay (busy host) */
-	uint64_t batch_waits;       /* adaptive: WAITs of crowded waits (many requests
-	                               with the host) asking for a batch (crowd_batch.h) */
+	uint64_t spins_crowded;     /* adaptive: waits for one socket with many requests
+	                               with the host, judged apart (spin_backoff.h) */
+	uint64_t batch_waits;       /* adaptive: WAITs of waits for any of many requests
+	                               asking for a batch (crowd_batch.h) */
 	uint64_t batch_timeouts;    /* ... that ended at their time limit, short of it */
 	uint64_t spins_capped;      /* adaptive: spins that reached their cap with nothing */
 	uint64_t spins_late;        /* adaptive: spin hits seen only after the cap had
