@@ -3,12 +3,12 @@
  * How a crowded wait waits: asleep in one WAIT for a batch of completions,
  * not spinning.
  *
- * A wait for whichever of many requests comes first (epoll_wait, poll,
- * vs_wait: sched.c's vs_sched_wait_any) with VS_SPIN_CROWD or more requests
- * with the host (a server with a receive or POLL armed per connection) is
- * crowded: its vCPU time is throughput, not one flow's latency.  (A wait for
- * one socket's progress is not, however many requests are out: a stream
- * sender waiting for room has its SENDs' completions at the worker's pace,
+ * A readiness wait for whichever of many sockets comes first (epoll_wait,
+ * poll: sched.c's vs_sched_wait_any) with VS_SPIN_CROWD or more requests with
+ * the host (a server with a receive or POLL armed per connection) is
+ * crowded: its vCPU time is throughput, not one flow's latency.  (Other
+ * waits with as many requests out spin, spin_backoff.h: a stream sender
+ * waiting in vs_wait() for its SENDs has them completed at the worker's pace,
  * and its spin pays; batch WAITs there cost stream 64 B 0.018 exits per
  * message against 0.00007 spinning.)  Spinning there keeps a
  * host CPU from the worker and the host programs that produce the very

@@ -151,10 +151,12 @@ int vs_sched_flush(struct vs_queue_state *q);
  * for that many (queue_ctrl.wait_min), so it never returns too early. */
 typedef uint32_t (*vs_wait_cond)(struct vs_queue_state *q, void *arg);
 int vs_sched_wait(struct vs_queue_state *q, vs_wait_cond cond, void *arg, int64_t timeout_ns);
-/* The same for a wait on whichever of many requests comes first (epoll_wait,
- * poll, vs_wait): with many requests with the host it sleeps for a batch
- * instead of spinning (crowd_batch.h).  A wait for one socket's progress (a
- * sender waiting for room, a blocking call) spins as a flow's does. */
+/* The same for a readiness wait on whichever of many sockets comes first
+ * (epoll_wait, poll): with many requests with the host it sleeps for a batch
+ * instead of spinning (crowd_batch.h).  Every other wait spins first: one
+ * socket's progress (a sender waiting for room, a blocking call), and
+ * vs_wait(min), which cannot tell a server's receives from a sender's sends
+ * (the stream bench's sender waits there). */
 int vs_sched_wait_any(struct vs_queue_state *q, vs_wait_cond cond, void *arg, int64_t timeout_ns);
 
 /* ---- prep.c: reserve a record and an SQE, attach buffers, fill */

@@ -438,7 +438,7 @@ int vs_wait(unsigned min, int timeout_ms)
 	if (min > q->used)
 		return -VS_EINVAL; /* would wait forever */
 	int64_t timeout_ns = timeout_ms < 0 ? -1 : (int64_t)timeout_ms * 1000000;
-	int err = vs_sched_wait_any(q, enough_done, &min, timeout_ns);
+	int err = vs_sched_wait(q, enough_done, &min, timeout_ns);
 	return err ? err : (int)q->done_count;
 }
 

@@ -37,11 +37,11 @@
 
 /*
  * The backoff judges a flow's waits for a few requests (a round trip, a
- * chain).  A wait for whichever of many requests comes first (epoll_wait,
- * poll, vs_wait) with VS_SPIN_CROWD or more out does not spin at all: it
- * sleeps for a batch (crowd_batch.h).  A wait for one socket's progress with
- * that many out (a stream sender waiting for room: its SENDs complete at the
- * worker's pace) spins up to a longer cap and is judged apart, with a count
+ * chain).  A readiness wait for whichever of many sockets comes first
+ * (epoll_wait, poll) with VS_SPIN_CROWD or more requests out does not spin at
+ * all: it sleeps for a batch (crowd_batch.h).  Any other wait with that many
+ * out (a stream sender waiting in vs_wait() for its SENDs, which complete at
+ * the worker's pace) spins up to a longer cap and is judged apart, with a count
  * of its own: its spins nearly always pay, and a flow's misses must not cost
  * it; should they not, it backs off like a flow.  Such a spin that reached
  * its cap is judged by the WAIT after it (sched.c): back within one spin
