@@ -105,6 +105,18 @@ static int32_t stuffed_connection(struct tg_vm *vm, struct tg_queue *g, int *pee
 	return h;
 }
 
+/* A VM allowed MAX sockets whose guest closed a stuffed connection (it still
+ * owes the peer *sent bytes). */
+static struct tg_queue *closed_stuffed_connection(struct tg_vm *vm, int *peer, uint32_t *sent)
+{
+	tg_max_sockets = MAX;
+	tg_vm_init(vm, 1, 0);
+	struct tg_queue *g = &vm->qs[0];
+	int32_t h = stuffed_connection(vm, g, peer, sent);
+	cr_assert_eq(tg_op(vm, g, VS_OP_CLOSE, (uint32_t)h), 0);
+	return g;
+}
+
 /* Read from fd until EOF or error; returns the bytes, *err the errno (0: EOF). */
 static uint64_t read_to_end(int fd, int *err)
 {
@@ -122,14 +134,10 @@ static uint64_t read_to_end(int fd, int *err)
 
 Test(amplification, a_closed_connection_with_data_counts_until_delivered, .timeout = 30)
 {
-	tg_max_sockets = MAX;
 	struct tg_vm vm;
-	tg_vm_init(&vm, 1, 0);
-	struct tg_queue *g = &vm.qs[0];
 	int peer;
 	uint32_t sent;
-	int32_t h = stuffed_connection(&vm, g, &peer, &sent);
-	cr_assert_eq(tg_op(&vm, g, VS_OP_CLOSE, (uint32_t)h), 0);
+	struct tg_queue *g = closed_stuffed_connection(&vm, &peer, &sent);
 	int32_t s[MAX];
 	for (uint32_t i = 0; i + 1 < MAX; i++)
 		cr_assert_gt(s[i] = socket_tcp(&vm, g), 0);
@@ -151,14 +159,10 @@ Test(amplification, a_closed_connection_with_data_counts_until_delivered, .timeo
 
 Test(amplification, a_connection_closed_on_a_stuck_peer_is_reset_in_time, .timeout = 40)
 {
-	tg_max_sockets = MAX;
 	struct tg_vm vm;
-	tg_vm_init(&vm, 1, 0);
-	struct tg_queue *g = &vm.qs[0];
 	int peer;
 	uint32_t sent;
-	int32_t h = stuffed_connection(&vm, g, &peer, &sent);
-	cr_assert_eq(tg_op(&vm, g, VS_OP_CLOSE, (uint32_t)h), 0);
+	struct tg_queue *g = closed_stuffed_connection(&vm, &peer, &sent);
 	/* The peer never reads: after the linger time the host resets it
 	 * rather than leave an orphan holding the data. */
 	usleep((HN_LINGER_MS + 1000) * 1000);
@@ -178,14 +182,10 @@ Test(amplification, a_connection_closed_on_a_stuck_peer_is_reset_in_time, .timeo
 Test(amplification, a_connection_lingering_when_the_vm_stops_is_still_delivered,
      .timeout = 30)
 {
-	tg_max_sockets = MAX;
 	struct tg_vm vm;
-	tg_vm_init(&vm, 1, 0);
-	struct tg_queue *g = &vm.qs[0];
 	int peer;
 	uint32_t sent;
-	int32_t h = stuffed_connection(&vm, g, &peer, &sent);
-	cr_assert_eq(tg_op(&vm, g, VS_OP_CLOSE, (uint32_t)h), 0);
+	closed_stuffed_connection(&vm, &peer, &sent);
 	tg_vm_fini(&vm);
 	int err;
 	uint64_t got = read_to_end(peer, &err);
