@@ -20,6 +20,13 @@ state = os.path.join(os.path.dirname(args["--runs"]), "boots")
 boots = int(open(state).read()) + 1 if os.path.exists(state) else 1
 open(state, "w").write(str(boots))
 lose = boots == 1 or os.environ.get("LOSE_ALWAYS") == "1"
+if boots == 1 and os.environ.get("NO_BOOT") == "1":  # the guest never booted
+    for i in range(len(runs)):
+        print("FAILED " + json.dumps({"run_index": i, "config": "e1000", "reason":
+              "not run: the guest made no progress in time (boot); console: (nothing)"}))
+    print("[peer-vm] stopped early: the guest made no progress in time (boot)",
+          file=sys.stderr)
+    sys.exit(1)
 for i, line in enumerate(runs):
     if lose and i > 0:
         print("FAILED " + json.dumps({"run_index": i, "config": "e1000", "reason":
@@ -66,6 +73,14 @@ class GuestWentAway(unittest.TestCase):
         with open(os.path.join(self.raw, "peer-e1000.boot2.runs")) as f:
             self.assertEqual(len(f.read().split()), 2 * len(peerruns.runs_file_lines(
                 self.items[:1], 0.3)[0].split()))
+
+    def test_a_guest_that_never_booted_gets_one_more_boot(self):
+        with mock.patch.dict(os.environ, {"NO_BOOT": "1"}):
+            got = self.run_group()
+        self.assertEqual(sorted(got), [0, 1, 2])
+        self.assertTrue(all(s == 0 and r for s, r, _ in got.values()), got)
+        with open(os.path.join(self.raw, "boots")) as f:
+            self.assertEqual(f.read(), "2")
 
     def test_a_second_loss_fails_them_with_the_reason(self):
         with mock.patch.dict(os.environ, {"LOSE_ALWAYS": "1"}):
