@@ -67,8 +67,8 @@ def run_group(a, config, items, raw_dir, on_record):
     outcome is known (so the matrix's watchdog sees progress); lines peer-vm never
     answered are reported at the end with its exit status and last stderr line.
     When the guest went away in the middle (QEMU exited: the L2 guest reset, seen
-    once in ~10 boots in the nested sandbox, nothing on its console) or never booted,
-    the runs it never answered get one more boot: a guest that fails again fails
+    once in ~10 boots in the nested sandbox, nothing on its console) or wedged, the
+    runs it never answered get one more boot: a guest that fails again fails
     them."""
     lines = runs_file_lines(items, a.seconds)
     pending, not_run = list(range(len(items))), {}
@@ -86,10 +86,11 @@ def run_group(a, config, items, raw_dir, on_record):
 
 
 def guest_went_away(why):
-    """QEMU exited under the runs, or the guest never booted (nothing on its console
-    within peer-vm's 240 s: the L2 boot wedged in the nested sandbox, seen once in CI
-    on 2026-12-06; its next boot took 14 s)."""
-    return "QEMU exited with status" in why or "made no progress in time (boot)" in why
+    """QEMU exited under the runs, or the guest stopped making progress, at boot
+    (nothing on its console within peer-vm's 240 s: seen once in CI on 2026-12-06,
+    its next boot took 14 s) or in a run (vhost-vsock's guest in scripts/bench
+    --quick the same day): the L2 guest wedged in the nested sandbox."""
+    return "QEMU exited with status" in why or "made no progress in time" in why
 
 
 def run_boot(a, config, lines, pending, raw_dir, on_record, boot, not_run):
