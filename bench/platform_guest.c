@@ -178,6 +178,8 @@ static int reap(unsigned min, unsigned max, uint64_t *bytes_done)
 	if (min) {
 		int r = vs_wait(min, -1);
 		if (r < 0) {
+			printf("stream: waiting for %u of %u sends: %s\n", min, me()->inflight,
+			       strerror(-r));
 			errno = -r;
 			return -1;
 		}
@@ -188,6 +190,7 @@ static int reap(unsigned min, unsigned max, uint64_t *bytes_done)
 		unsigned want = max - taken < 32 ? max - taken : 32;
 		int n = vs_reap(c, want);
 		if (n < 0) {
+			printf("stream: reaping sends: %s\n", strerror(-n));
 			errno = -n;
 			return -1;
 		}
@@ -202,6 +205,8 @@ static int reap(unsigned min, unsigned max, uint64_t *bytes_done)
 			}
 			if ((uint64_t)c[i].result != c[i].user_data) {
 				/* a stream SEND completes whole unless it failed */
+				printf("stream: a send of %llu bytes completed with %d\n",
+				       (unsigned long long)c[i].user_data, c[i].result);
 				errno = EIO;
 				return -1;
 			}
@@ -221,6 +226,8 @@ static int send_one(int fd, const uint8_t *p, uint32_t len, uint64_t *bytes_done
 		if (r == 0)
 			break;
 		if (r != -EBUSY || me()->inflight == 0) {
+			printf("stream: preparing a send (%u in flight): %s\n", me()->inflight,
+			       strerror(-r));
 			errno = -r;
 			return -1;
 		}
