@@ -75,6 +75,7 @@ void plat_counters(struct plat_counters *c)
 	c->spin_hits = s.spin_hits;
 	c->spins_skipped = s.spins_skipped;
 	c->spins_crowded = s.spins_crowded;
+	c->waits_long = s.waits_long;
 	c->batch_waits = s.batch_waits;
 	c->batch_timeouts = s.batch_timeouts;
 	c->spins_capped = s.spins_capped;
@@ -98,6 +99,7 @@ void plat_out_counters(struct bench_out *b, const struct plat_counters *x,
 	out_u64(b, "spin_hits", y->spin_hits - x->spin_hits);
 	out_u64(b, "spins_skipped", y->spins_skipped - x->spins_skipped);
 	out_u64(b, "spins_crowded", y->spins_crowded - x->spins_crowded);
+	out_u64(b, "waits_long", y->waits_long - x->waits_long);
 	out_u64(b, "batch_waits", y->batch_waits - x->batch_waits);
 	out_u64(b, "batch_timeouts", y->batch_timeouts - x->batch_timeouts);
 	out_u64(b, "spins_capped", y->spins_capped - x->spins_capped);

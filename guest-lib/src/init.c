@@ -112,6 +112,7 @@ static void stats_add(struct vs_stats *sum, const struct vs_stats *s)
 	sum->spin_hits += s->spin_hits;
 	sum->spins_skipped += s->spins_skipped;
 	sum->spins_crowded += s->spins_crowded;
+	sum->waits_long += s->waits_long;
 	sum->batch_waits += s->batch_waits;
 	sum->batch_timeouts += s->batch_timeouts;
 	sum->spins_capped += s->spins_capped;

@@ -78,6 +78,8 @@ struct vs_queue_state {
 	                             judged by its WAIT (sched.c); 0: none */
 	struct vs_crowd_batch crowd_batch;   /* adaptive: crowded any-waits' batch size */
 	uint16_t wait_any;       /* this wait is vs_sched_wait_any's */
+	uint64_t crowd_wait_ns;  /* adaptive: how long vs_wait()s with many requests
+	                            out last (spin_backoff.h, "Long waits"); 0: none yet */
 	uint32_t done_count;
 	uint32_t broken;         /* host flagged VS_QF_BROKEN or sent nonsense */
 	uint64_t bounce_map[VS_BOUNCE_MAP_WORDS]; /* bit set = chunk in use */

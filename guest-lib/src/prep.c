@@ -430,6 +430,12 @@ static uint32_t enough_done(struct vs_queue_state *q, void *arg)
 	return q->done_count >= min ? 0 : min - q->done_count;
 }
 
+static int wait_done(struct vs_queue_state *q, unsigned min, int64_t timeout_ns)
+{
+	int err = vs_sched_wait(q, enough_done, &min, timeout_ns);
+	return err ? err : (int)q->done_count;
+}
+
 int vs_wait(unsigned min, int timeout_ms)
 {
 	struct vs_queue_state *q = vs_this_queue();
@@ -438,8 +444,23 @@ int vs_wait(unsigned min, int timeout_ms)
 	if (min > q->used)
 		return -VS_EINVAL; /* would wait forever */
 	int64_t timeout_ns = timeout_ms < 0 ? -1 : (int64_t)timeout_ms * 1000000;
-	int err = vs_sched_wait(q, enough_done, &min, timeout_ns);
-	return err ? err : (int)q->done_count;
+	/* (requests are with the host or about to be: vs_sched_wait submits) */
+	bool crowded = vs_lib.t.notify == VS_NOTIFY_ADAPTIVE && !q->no_spin &&
+		       vs_spin_crowded(q->sq_prepared - q->sq_published +
+				       q->stats.requests - q->stats.completions);
+	if (!crowded)
+		return wait_done(q, min, timeout_ns);
+	bool skip_spin = vs_wait_is_long(q->crowd_wait_ns, vs_lib.t.spin_ns);
+	if (skip_spin) {
+		q->stats.waits_long++;
+		q->no_spin = 1; /* spin_backoff.h, "Long waits" */
+	}
+	uint64_t t0 = vs_lib.t.now_ns(vs_lib.t.ctx);
+	int r = wait_done(q, min, timeout_ns);
+	q->no_spin = 0;
+	if (r >= 0)
+		vs_wait_length_note(&q->crowd_wait_ns, vs_lib.t.now_ns(vs_lib.t.ctx) - t0);
+	return r;
 }
 
 int vs_wait_long(unsigned min, int timeout_ms)

@@ -55,6 +55,37 @@
  * measured when servers' waits spun too). */
 #define VS_SPIN_CROWD_CAP_X 4u
 
+/*
+ * Long waits.  A crowded spin that pays still costs a host CPU for as long
+ * as it spins.  A stream sender's vs_wait() for a group of 4 KiB SENDs waits
+ * for the worker to push 128 KiB into a socket: ~1 ms in the nested sandbox,
+ * where a WAIT exit costs ~60 us.  Spinning through it kept the CPU from the
+ * worker and the receiving host program on a 2-CPU host: stream 4 KiB ran at
+ * 76-92 MB/s spinning, 138-157 MB/s when such waits slept (same boot,
+ * interleaved; 0.5 s runs, scripts/bench).  So vs_wait() keeps the typical
+ * length of its crowded waits (an average, each new wait weighing 1/8), and
+ * while it is over VS_WAIT_LONG_DIV-th of the spin cap a crowded vs_wait()
+ * rings WAIT at once: one exit per wait, and the CPU goes to whoever produces
+ * the completions.  Short waits (64 B sends: a group in ~0.1-0.3 ms) keep
+ * their spin, and their exits per message stay near 0.0001.  A wait that
+ * went to WAIT counts its exit and wake-up in its length, so a sender whose
+ * waits got shorter comes back to spinning.  (Only vs_wait(): a blocking
+ * call waits for one flow's progress, spinning as above.)
+ */
+#define VS_WAIT_LONG_DIV 4u
+
+/* After a crowded vs_wait() of ns: the running average *avg_ns. */
+static inline void vs_wait_length_note(uint64_t *avg_ns, uint64_t ns)
+{
+	*avg_ns = *avg_ns ? *avg_ns - *avg_ns / 8 + ns / 8 : ns;
+}
+
+/* Do crowded vs_wait()s, averaging avg_ns, run too long to spin through? */
+static inline bool vs_wait_is_long(uint64_t avg_ns, uint64_t spin_ns)
+{
+	return avg_ns > spin_ns / VS_WAIT_LONG_DIV;
+}
+
 struct vs_spin_backoff {
 	uint16_t skip; /* waits left that go straight to WAIT */
 	uint16_t next; /* waits the next miss skips (0: no miss in a row yet) */

@@ -391,12 +391,35 @@ static void receive_ticks_any(int s)
 	}
 }
 
+/* The ticker's 24 bytes as an asynchronous sender takes its completions:
+ * one RECV request each, then vs_wait() for it. */
+static void receive_ticks_async(int s)
+{
+	uint8_t *buf = fvm_alloc(1);
+	for (unsigned i = 0; i < 24; i++) {
+		cr_assert_eq(vs_prep_recv(s, buf, 1, 0, 1000 + i), 0);
+		cr_assert_geq(vs_wait(1, 5000), 1);
+		struct vs_completion c;
+		cr_assert_eq(vs_reap(&c, 1), 1);
+		cr_assert_eq(c.user_data, 1000 + i);
+		cr_assert_eq(c.result, 1);
+		cr_assert_eq(buf[0], 'a' + i);
+	}
+}
+
+enum tick_taker {
+	BY_RECV,    /* a blocking recv: a wait for one socket */
+	BY_POLL,    /* poll() then recv: a wait for whichever is ready */
+	BY_VS_WAIT, /* a RECV request, then vs_wait() */
+};
+
 /* Crowded waits (crowd_batch.h): a server with VS_SPIN_CROWD receives armed
  * on idle connections, and one more connection whose peer sends a byte every
- * gap_us, taken by poll() then recv (any: true) or by a blocking recv (a
- * wait for one socket).  Returns what guest-lib's statistics counted over the 24 receives,
- * and in *cpu_s the CPU time this thread (the "vCPU") took meanwhile. */
-static struct vs_stats crowded_ticks(useconds_t gap_us, uint32_t spin_ns, bool any, double *cpu_s)
+ * gap_us, taken as `by` says.  Returns what guest-lib's statistics counted
+ * over the 24 receives, and in *cpu_s the CPU time this thread (the "vCPU")
+ * took meanwhile. */
+static struct vs_stats crowded_ticks(useconds_t gap_us, uint32_t spin_ns, enum tick_taker by,
+				     double *cpu_s)
 {
 	fvm_start(&(struct fvm_opts){ .notify = VS_NOTIFY_ADAPTIVE,
 				      .poll_us = 2000000, /* host polls 2 s */
@@ -418,8 +441,10 @@ static struct vs_stats crowded_ticks(useconds_t gap_us, uint32_t spin_ns, bool a
 	pthread_t t;
 	struct ticker every = { peer, gap_us };
 	pthread_create(&t, NULL, ticker, &every);
-	if (any)
+	if (by == BY_POLL)
 		receive_ticks_any(s);
+	else if (by == BY_VS_WAIT)
+		receive_ticks_async(s);
 	else
 		receive_ticks(s);
 	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu1);
@@ -429,16 +454,18 @@ static struct vs_stats crowded_ticks(useconds_t gap_us, uint32_t spin_ns, bool a
 		.spin_hits = after.spin_hits - before.spin_hits,
 		.spins_skipped = after.spins_skipped - before.spins_skipped,
 		.spins_crowded = after.spins_crowded - before.spins_crowded,
+		.waits_long = after.waits_long - before.waits_long,
 		.spins_capped = after.spins_capped - before.spins_capped,
 		.batch_waits = after.batch_waits - before.batch_waits,
 		.batch_timeouts = after.batch_timeouts - before.batch_timeouts,
 		.doorbells_wait = after.doorbells_wait - before.doorbells_wait,
 	};
 	cr_log_info("24 receives %u ms apart, %u others pending: %llu spins caught, %llu capped, "
-		    "%llu skipped, %llu batch WAITs (%llu timed out), %llu WAITs, %.3f s of CPU",
+		    "%llu skipped, %llu long, %llu batch WAITs (%llu timed out), %llu WAITs, "
+		    "%.3f s of CPU",
 		    (unsigned)(gap_us / 1000), VS_SPIN_CROWD, (unsigned long long)d.spin_hits,
 		    (unsigned long long)d.spins_capped, (unsigned long long)d.spins_skipped,
-		    (unsigned long long)d.batch_waits,
+		    (unsigned long long)d.waits_long, (unsigned long long)d.batch_waits,
 		    (unsigned long long)d.batch_timeouts, (unsigned long long)d.doorbells_wait,
 		    *cpu_s);
 	for (unsigned i = 0; i < VS_SPIN_CROWD; i++)
@@ -460,7 +487,7 @@ static struct vs_stats crowded_ticks(useconds_t gap_us, uint32_t spin_ns, bool a
 Test(guestlib_sched, adaptive_crowded_waits_sleep_instead_of_spinning, .timeout = 60)
 {
 	double cpu;
-	struct vs_stats d = crowded_ticks(10000, 20000000u, true, &cpu);
+	struct vs_stats d = crowded_ticks(10000, 20000000u, BY_POLL, &cpu);
 	cr_assert_eq(d.spins_capped, 0, "%llu spins reached their cap",
 		     (unsigned long long)d.spins_capped);
 	cr_assert_geq(d.doorbells_wait, 24, "%llu WAITs for 24 crowded receives",
@@ -475,7 +502,7 @@ Test(guestlib_sched, adaptive_crowded_waits_sleep_instead_of_spinning, .timeout 
 Test(guestlib_sched, adaptive_crowded_waits_for_one_socket_keep_spinning, .timeout = 60)
 {
 	double cpu;
-	struct vs_stats d = crowded_ticks(50000, 20000000u, false, &cpu);
+	struct vs_stats d = crowded_ticks(50000, 20000000u, BY_RECV, &cpu);
 	cr_assert_eq(d.batch_waits, 0, "%llu batch WAITs for one socket's receives",
 		     (unsigned long long)d.batch_waits);
 	cr_assert_eq(d.spins_skipped, 0, "%llu crowded waits skipped their spin",
@@ -494,7 +521,7 @@ Test(guestlib_sched, adaptive_crowded_waits_for_one_socket_keep_spinning, .timeo
 Test(guestlib_sched, adaptive_crowded_spins_back_off_when_they_do_not_pay, .timeout = 60)
 {
 	double cpu;
-	struct vs_stats d = crowded_ticks(150000, 20000000u, false, &cpu);
+	struct vs_stats d = crowded_ticks(150000, 20000000u, BY_RECV, &cpu);
 	cr_assert_geq(d.spins_skipped, 12, "only %llu of 24 crowded waits skipped their spin",
 		      (unsigned long long)d.spins_skipped);
 }
@@ -506,9 +533,36 @@ Test(guestlib_sched, adaptive_crowded_spins_back_off_when_they_do_not_pay, .time
 Test(guestlib_sched, adaptive_crowded_spin_just_short_is_no_miss, .timeout = 60)
 {
 	double cpu;
-	struct vs_stats d = crowded_ticks(130000, 30000000u, false, &cpu);
+	struct vs_stats d = crowded_ticks(130000, 30000000u, BY_RECV, &cpu);
 	cr_assert_leq(d.spins_skipped, 2, "%llu of 24 crowded waits skipped their spin after "
 		      "WAITs shorter than a spin cap", (unsigned long long)d.spins_skipped);
+}
+
+/* An asynchronous wait (vs_wait()) with many requests out whose
+ * completions come long after it began (a stream sender whose SENDs take the
+ * worker a while) sleeps in WAIT at once, its spin skipped, once its waits
+ * are known to run long (spin_backoff.h, "Long waits": over a quarter of the
+ * spin cap).  Data 20 ms apart, a 20 ms spin cap (crowded: 80 ms): without
+ * the rule every wait spins ~20 ms (~0.48 s of CPU). */
+Test(guestlib_sched, adaptive_long_crowded_vs_waits_sleep_at_once, .timeout = 60)
+{
+	double cpu;
+	struct vs_stats d = crowded_ticks(20000, 20000000u, BY_VS_WAIT, &cpu);
+	cr_assert_geq(d.waits_long, 20, "only %llu of 24 long waits skipped their spin",
+		      (unsigned long long)d.waits_long);
+	cr_assert_lt(cpu, 0.15, "the guest took %.3f s of CPU for 24 waits 20 ms apart", cpu);
+}
+
+/* The same waits 1 ms apart (a 64 B sender's groups): short, so they spin
+ * and are caught without a WAIT. */
+Test(guestlib_sched, adaptive_short_crowded_vs_waits_keep_spinning, .timeout = 60)
+{
+	double cpu;
+	struct vs_stats d = crowded_ticks(1000, 20000000u, BY_VS_WAIT, &cpu);
+	cr_assert_leq(d.waits_long, 2, "%llu of 24 waits 1 ms apart counted as long",
+		      (unsigned long long)d.waits_long);
+	cr_assert_geq(d.spin_hits, 20, "only %llu of 24 crowded spins caught their byte",
+		      (unsigned long long)d.spin_hits);
 }
 
 /* A lone active connection among idle ones: one receive armed on it at a
@@ -519,7 +573,7 @@ Test(guestlib_sched, adaptive_crowded_spin_just_short_is_no_miss, .timeout = 60)
 Test(guestlib_sched, adaptive_crowded_waits_seldom_time_out_for_a_lone_client, .timeout = 60)
 {
 	double cpu;
-	struct vs_stats d = crowded_ticks(500, 20000000u, true, &cpu);
+	struct vs_stats d = crowded_ticks(500, 20000000u, BY_POLL, &cpu);
 	cr_assert_geq(d.batch_waits, 1, "no batch WAIT for 24 receives 0.5 ms apart");
 	cr_assert_leq(d.batch_timeouts, 6, "%llu of 24 lone receives waited out a batch",
 		      (unsigned long long)d.batch_timeouts);

@@ -123,6 +123,9 @@ struct vs_stats {
 	                               spins did not pay (busy host) */
 	uint64_t spins_crowded;     /* adaptive: waits for one socket with many requests
 	                               with the host, judged apart (spin_backoff.h) */
+	uint64_t waits_long;        /* adaptive: vs_wait()s with many requests out that
+	                               went to WAIT at once: such waits run long here
+	                               (spin_backoff.h, "Long waits") */
 	uint64_t batch_waits;       /* adaptive: WAITs of waits for any of many requests
 	                               asking for a batch (crowd_batch.h) */
 	uint64_t batch_timeouts;    /* ... that ended at their time limit, short of it */
