@@ -9,7 +9,8 @@
  * crowded: its vCPU time is throughput, not one flow's latency.  (Other
  * waits with as many requests out spin, spin_backoff.h: a stream sender
  * waiting in vs_wait() for its SENDs has them completed at the worker's pace,
- * and its spin pays; batch WAITs there cost stream 64 B 0.018 exits per
+ * and its spin pays while those waits are short (spin_backoff.h, "Long
+ * waits"); batch WAITs there cost stream 64 B 0.018 exits per
  * message against 0.00007 spinning.)  Spinning there keeps a
  * host CPU from the worker and the host programs that produce the very
  * completions it waits for: under wrk against the guest's httpd (nested

@@ -41,7 +41,8 @@
  * (epoll_wait, poll) with VS_SPIN_CROWD or more requests out does not spin at
  * all: it sleeps for a batch (crowd_batch.h).  Any other wait with that many
  * out (a stream sender waiting in vs_wait() for its SENDs, which complete at
- * the worker's pace) spins up to a longer cap and is judged apart, with a count
+ * the worker's pace, while its waits are short: "Long waits" below) spins up
+ * to a longer cap and is judged apart, with a count
  * of its own: its spins nearly always pay, and a flow's misses must not cost
  * it; should they not, it backs off like a flow.  Such a spin that reached
  * its cap is judged by the WAIT after it (sched.c): back within one spin

@@ -496,7 +496,7 @@ Test(guestlib_sched, adaptive_crowded_waits_sleep_instead_of_spinning, .timeout 
 }
 
 /* A wait for one socket's progress with many requests out (a blocking
- * receive here; a stream sender waiting for room is the same kind) spins, up
+ * receive here: one flow's progress, however long it takes) spins, up
  * to VS_SPIN_CROWD_CAP_X caps (spin_backoff.h), no batch WAIT: data 50 ms
  * apart inside the crowded 80 ms cap, every receive caught by its spin. */
 Test(guestlib_sched, adaptive_crowded_waits_for_one_socket_keep_spinning, .timeout = 60)
