@@ -152,6 +152,12 @@ int vs_sched_flush(struct vs_queue_state *q);
  * go on (0: it can; 1 when it cannot tell).  A WAIT doorbell asks the host
  * for that many (queue_ctrl.wait_min), so it never returns too early. */
 typedef uint32_t (*vs_wait_cond)(struct vs_queue_state *q, void *arg);
+/* Requests with the host: published, not yet completed (what makes a wait
+ * crowded, crowd_batch.h). */
+static inline uint64_t vs_with_host(const struct vs_queue_state *q)
+{
+	return q->stats.requests - q->stats.completions;
+}
 int vs_sched_wait(struct vs_queue_state *q, vs_wait_cond cond, void *arg, int64_t timeout_ns);
 /* The same for a readiness wait on whichever of many sockets comes first
  * (epoll_wait, poll): with many requests with the host it sleeps for a batch

@@ -446,8 +446,7 @@ int vs_wait(unsigned min, int timeout_ms)
 	int64_t timeout_ns = timeout_ms < 0 ? -1 : (int64_t)timeout_ms * 1000000;
 	/* (requests are with the host or about to be: vs_sched_wait submits) */
 	bool crowded = vs_lib.t.notify == VS_NOTIFY_ADAPTIVE && !q->no_spin &&
-		       vs_spin_crowded(q->sq_prepared - q->sq_published +
-				       q->stats.requests - q->stats.completions);
+		       vs_spin_crowded(q->sq_prepared - q->sq_published + vs_with_host(q));
 	if (!crowded)
 		return wait_done(q, min, timeout_ns);
 	bool skip_spin = vs_wait_is_long(q->crowd_wait_ns, vs_lib.t.spin_ns);

@@ -138,7 +138,7 @@ static bool spin(struct vs_queue_state *q, vs_wait_cond cond, void *arg, uint64_
 	if (q->no_spin)
 		return false;
 	/* (every request is handed over: published = with the host) */
-	bool crowd = vs_spin_crowded(q->stats.requests - q->stats.completions);
+	bool crowd = vs_spin_crowded(vs_with_host(q));
 	/* crowded spins are judged apart from a flow's (spin_backoff.h) */
 	struct vs_spin_backoff *backoff = crowd ? &q->crowd_backoff : &q->spin_backoff;
 	if (crowd)
@@ -243,7 +243,7 @@ int vs_sched_wait(struct vs_queue_state *q, vs_wait_cond cond, void *arg, int64_
 			}
 			/* (every request is handed over: published = with the host) */
 			batch = q->wait_any &&
-				vs_spin_crowded(q->stats.requests - q->stats.completions);
+				vs_spin_crowded(vs_with_host(q));
 			if (q->unrung == 0 && !batch) {
 				if (spin(q, cond, arg, deadline, &err))
 					return 0;
@@ -262,8 +262,7 @@ int vs_sched_wait(struct vs_queue_state *q, vs_wait_cond cond, void *arg, int64_
 		uint32_t wait_ms = wait_ms_until(now, deadline);
 		uint32_t ask = need;
 		if (batch) {
-			ask = vs_crowd_batch_ask(&q->crowd_batch, need,
-						 q->stats.requests - q->stats.completions);
+			ask = vs_crowd_batch_ask(&q->crowd_batch, need, vs_with_host(q));
 			if (ask > need) {
 				q->stats.batch_waits++;
 				if (wait_ms > VS_CROWD_BATCH_MS)
