@@ -2,9 +2,11 @@
 /* The first steps of a host peer a test forks: see peer_child.h. */
 #include "peer_child.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 void peer_child_detach(pid_t parent, bool quiet)
@@ -22,3 +24,19 @@ void peer_child_detach(pid_t parent, bool quiet)
 	}
 }
 
+
+void peer_stop(pid_t pid)
+{
+	if (pid <= 0)
+		return;
+	kill(-pid, SIGTERM);
+	for (int i = 0; i < 200; i++) { /* 2 s */
+		pid_t w = waitpid(pid, NULL, WNOHANG);
+		if (w == pid || (w < 0 && errno != EINTR))
+			return;
+		usleep(10000);
+	}
+	kill(-pid, SIGKILL);
+	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		;
+}

@@ -17,4 +17,11 @@
  * integration alike). */
 void peer_child_detach(pid_t parent, bool quiet);
 
+/* In the test: end a peer started with peer_child_detach() and reap it.
+ * SIGTERM to its process group, then SIGKILL if it is still there after 2 s:
+ * socat 1.7.4 now and then outlives a SIGTERM (seen: a UDP-RECVFROM,fork
+ * socat back in poll() after it), and a plain waitpid() then hung the test
+ * until ctest's timeout. */
+void peer_stop(pid_t pid);
+
 #endif

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "peer_child.h"
 
 static pid_t peers[2];
 static char tcp_port[8], udp_port[8];
@@ -110,10 +111,7 @@ static void setup(void)
 static void teardown(void)
 {
 	for (int i = 0; i < 2; i++) {
-		if (peers[i] > 0) {
-			kill(-peers[i], SIGTERM);
-			waitpid(peers[i], NULL, 0);
-		}
+		peer_stop(peers[i]);
 	}
 }
 

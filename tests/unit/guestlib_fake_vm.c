@@ -99,8 +99,7 @@ void fvm_stop(void)
 		fvm.hn = NULL;
 	}
 	for (unsigned i = 0; i < fvm.nr_peers; i++) {
-		kill(-fvm.peers[i], SIGTERM); /* the peer's own process group */
-		waitpid(fvm.peers[i], NULL, 0);
+		peer_stop(fvm.peers[i]);
 	}
 	fvm.nr_peers = 0;
 	free(fvm.ram);
