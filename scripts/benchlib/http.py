@@ -10,7 +10,7 @@ where the CPU went: each thread's CPU time over the middle of wrk's run (cputime
 the vCPU, the worker, wrk, native-httpd; as CPUs and as µs per request) and, from the
 guest vmm's --stats-json at its stop, how long its worker was busy, polling and asleep
 and its vCPU blocked in WAIT.  Each server starts once per system and serves every run;
-medians over --repeats.  A server that dies under wrk (a run against it would count
+the systems take turns run by run (serve()); medians over --repeats.  A server that dies under wrk (a run against it would count
 refused connections as figures) fails that run and is restarted; when the vmm blames the
 sandbox's emulated SVM (docs/nested-sandbox.md) the run is run once more.  Writes
 OUT/raw/http-*.json, OUT/http/http.csv and OUT/http/http.md (the table and the targets:
@@ -459,47 +459,75 @@ def server_record(system, vmm, recs):
     return out
 
 
-def serve(system, repeats, conns_list, start, run_one, report):
-    """Every run of one system: start(n) starts its server (n = restarts so far),
-    run_one(server, conns) runs wrk once, report(rec) prints a run.  A server that dies
-    is restarted (at most SERVER_RESTARTS times); a run it died under is kept, failed,
-    and when the vmm blamed the sandbox's emulated SVM it is run once more, so that one
-    fault of the machine does not cost a point.  Returns (records, the servers used,
-    stopped)."""
-    recs, used = [], []
+class Served:
+    """One system's server across the runs: start(n) starts it (n = restarts so far).  A
+    server that dies is restarted (at most SERVER_RESTARTS times); a run it died under is
+    kept, failed, and when the vmm blamed the sandbox's emulated SVM it is run once more,
+    so that one fault of the machine does not cost a point."""
 
-    def fresh():
-        if len(used) > SERVER_RESTARTS:
+    def __init__(self, start):
+        self.start, self.used, self.server = start, [], None
+        self.server = self.fresh()
+
+    def fresh(self):
+        if len(self.used) > SERVER_RESTARTS:
             return None
         try:
-            used.append(start(len(used)))
+            self.used.append(self.start(len(self.used)))
         except RuntimeError as e:
             print(f"bench: http: {e}", flush=True)
             return None
-        return used[-1]
+        return self.used[-1]
 
-    server = fresh()
+    def runs(self, conns, run_one):
+        """One point's run (two when a sandbox fault cost the first): its records."""
+        recs = []
+        for _attempt in (1, 2):
+            if self.server is None:
+                break
+            rec = run_one(self.server, conns)
+            recs.append(rec)
+            if not rec.get("server_died"):
+                break
+            self.server.stop()
+            self.server = self.fresh()
+            if not rec.get("sandbox_fault"):
+                break
+            rec["retried"] = True
+        return recs
+
+    def stop(self):
+        if self.server is not None:
+            self.server.stop()
+            self.server = None
+
+
+def serve(systems, repeats, conns_list, start, run_one, report):
+    """Every run of every system, interleaved: each repeat runs each connection count
+    against every system in turn, the order reversed every other repeat (ABBA), so that
+    a machine whose speed drifts over minutes (the nested sandbox's does, by 2x) moves
+    both sides of a ratio alike; run back to back, one system's runs would all land in
+    one stretch of it.  Both servers are up throughout; the one not under wrk is idle
+    (the guest's vCPU and worker asleep).  start(system, n) starts a server,
+    run_one(server, conns) runs wrk once, report(system, rec) prints a run.  Returns
+    (records, {system: the servers used})."""
+    served = {}
+    recs = []
     try:
+        for system in systems:
+            served[system] = Served(lambda n, system=system: start(system, n))
         for rep in range(1, repeats + 1):
             for conns in conns_list:
-                for attempt in (1, 2):
-                    if server is None:
-                        return recs, used
-                    rec = run_one(server, conns)
-                    rec["rep"] = rep
-                    recs.append(rec)
-                    report(rec)
-                    if not rec.get("server_died"):
-                        break
-                    server.stop()
-                    server = fresh()
-                    if not rec.get("sandbox_fault"):
-                        break
-                    rec["retried"] = True
+                order = systems if rep % 2 else list(reversed(systems))
+                for system in order:
+                    for rec in served[system].runs(conns, run_one):
+                        rec["rep"] = rep
+                        recs.append(rec)
+                        report(system, rec)
     finally:
-        if server is not None:
-            server.stop()
-    return recs, used
+        for x in served.values():
+            x.stop()
+    return recs, {system: x.used for system, x in served.items()}
 
 
 def merged_stats(servers):
@@ -520,7 +548,7 @@ def run(a, out_dir, env):
     raw = os.path.join(out_dir, "raw")
     os.makedirs(raw, exist_ok=True)
     os.makedirs(d, exist_ok=True)
-    records, idx = [], [0]
+    idx = [0]
 
     def next_idx():
         idx[0] += 1
@@ -528,18 +556,16 @@ def run(a, out_dir, env):
     why_no_exits = exitwindow.ensure_debugfs()
     if why_no_exits:
         print(f"bench: http: KVM's exit counters are not readable: {why_no_exits}")
-    servers = []
-    for system in SYSTEMS:
-        scratch = os.path.join(raw, f"http-server-{system}")
-        mine, used = serve(system, a.repeats, a.http_conns,
-                           lambda n: Server(system, a, scratch + (f"-restart{n}" if n else "")),
-                           lambda server, conns: run_wrk(a, server, conns,
-                                                         os.path.join(raw, f"http-{next_idx():04d}")),
-                           lambda rec: print(f"[http {idx[0]}] {system} {rec['conns']} conns "
-                                             f"#{rec['rep']}: " + run_line(rec), flush=True))
-        records += mine
-        if system != "native" and used:
-            servers.append(server_record(system, merged_stats(used), mine))
+    scratch = {system: os.path.join(raw, f"http-server-{system}") for system in SYSTEMS}
+    records, used = serve(
+        SYSTEMS, a.repeats, a.http_conns,
+        lambda system, n: Server(system, a, scratch[system] + (f"-restart{n}" if n else "")),
+        lambda server, conns: run_wrk(a, server, conns, os.path.join(raw, f"http-{next_idx():04d}")),
+        lambda system, rec: print(f"[http {idx[0]}] {system} {rec['conns']} conns "
+                                  f"#{rec['rep']}: " + run_line(rec), flush=True))
+    servers = [server_record(system, merged_stats(used[system]),
+                             [r for r in records if r["system"] == system])
+               for system in SYSTEMS if system != "native" and used[system]]
     rows = summarize(records, a.http_conns, servers)
     with open(os.path.join(d, "results.json"), "w") as f:
         json.dump({"env": env, "runs": records, "servers": servers, "rows": rows}, f, indent=1)

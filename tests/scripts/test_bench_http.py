@@ -101,12 +101,14 @@ vmm: this host's KVM runs on an emulated AMD SVM (kvm_amd nrips=0), which now an
 class FakeServer:
     """A server for serve(): dies under the runs named in `dies_at` (1-based, counted
     over all servers), with `log` as what it printed."""
-    def __init__(self, n, runs, dies_at, log):
+    def __init__(self, n, runs, dies_at, log, system="virtsocket"):
         self.n, self.runs, self.dies_at, self.log, self.stopped = n, runs, dies_at, log, False
+        self.system = system
 
     def run(self, conns):
-        self.runs.append((self.n, conns))
-        r = rec("virtsocket", conns, 100.0)
+        self.runs.append((self.n, conns) if self.system == "virtsocket"
+                         else (self.system, self.n, conns))
+        r = rec(self.system, conns, 100.0)
         if len(self.runs) in self.dies_at:
             r["ok"] = False
             r["server_died"] = http.server_death("virtsocket", 1, self.log)
@@ -121,12 +123,31 @@ class FakeServer:
 def serve(dies_at, log, repeats=2, conns=(100, 1000)):
     runs, servers = [], []
 
-    def start(n):
+    def start(system, n):
         servers.append(FakeServer(n, runs, dies_at, log))
         return servers[-1]
-    recs, used = http.serve("virtsocket", repeats, list(conns), start,
-                            lambda srv, c: srv.run(c), lambda r: None)
-    return recs, used, runs, servers
+    recs, used = http.serve(["virtsocket"], repeats, list(conns), start,
+                            lambda srv, c: srv.run(c), lambda system, r: None)
+    return recs, used["virtsocket"], runs, servers
+
+
+class Interleaving(unittest.TestCase):
+    def test_the_systems_take_turns_in_abba_order(self):
+        runs, servers = [], []
+
+        def start(system, n):
+            servers.append(FakeServer(n, runs, set(), "", system))
+            return servers[-1]
+        recs, used = http.serve(["native", "guest"], 2, [100, 1000], start,
+                                lambda srv, c: srv.run(c), lambda system, r: None)
+        self.assertEqual(runs, [("native", 0, 100), ("guest", 0, 100),
+                                ("native", 0, 1000), ("guest", 0, 1000),
+                                ("guest", 0, 100), ("native", 0, 100),
+                                ("guest", 0, 1000), ("native", 0, 1000)])
+        self.assertEqual([r["rep"] for r in recs], [1, 1, 1, 1, 2, 2, 2, 2])
+        self.assertEqual(sorted(used), ["guest", "native"])
+        self.assertTrue(all(s.stopped for s in servers))
+        self.assertEqual(len(servers), 2, "a server started more than once")
 
 
 class ServerDeaths(unittest.TestCase):
