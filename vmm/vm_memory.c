@@ -33,8 +33,11 @@ int vm_mem_create(struct vm_memory *gm, uint64_t ram_bytes, uint32_t nr_queues)
 			 gm->ram_fd, 0);
 	if (ram == MAP_FAILED)
 		goto fail;
-	/* Transparent huge pages back the 2 MiB guest pages when they can; a
-	 * hint only, so its failure does not matter. */
+	/* Transparent huge pages may back the 2 MiB guest pages: a hint only,
+	 * so its failure does not matter.  A memfd is shmem, so the hint takes
+	 * only where /sys/kernel/mm/transparent_hugepage/shmem_enabled says
+	 * advise or always; Debian's default is never.  (With advise, http in
+	 * the nested sandbox ran no faster: docs/perf/http-cpu.md, session 10.) */
 	madvise(ram, ram_bytes, MADV_HUGEPAGE);
 	gm->ram = ram;
 	gm->ram_bytes = ram_bytes;
