@@ -505,9 +505,9 @@ class Served:
 def serve(systems, repeats, conns_list, start, run_one, report):
     """Every run of every system, interleaved: each repeat runs each connection count
     against every system in turn, the order reversed every other repeat (ABBA), so that
-    a machine whose speed drifts over minutes (the nested sandbox's does, by 2x) moves
-    both sides of a ratio alike; run back to back, one system's runs would all land in
-    one stretch of it.  Both servers are up throughout; the one not under wrk is idle
+    a machine whose speed drifts over minutes (the nested sandbox's does, by 1.5x
+    within a run) moves both sides of a ratio alike; run back to back, one system's
+    runs would all land in one stretch of it.  Both servers are up throughout; the one not under wrk is idle
     (the guest's vCPU and worker asleep).  start(system, n) starts a server,
     run_one(server, conns) runs wrk once, report(system, rec) prints a run.  Returns
     (records, {system: the servers used})."""
