@@ -10,9 +10,10 @@ where the CPU went: each thread's CPU time over the middle of wrk's run (cputime
 the vCPU, the worker, wrk, native-httpd; as CPUs and as µs per request) and, from the
 guest vmm's --stats-json at its stop, how long its worker was busy, polling and asleep
 and its vCPU blocked in WAIT.  Each server starts once per system and serves every run;
-the systems take turns run by run (serve()); medians over --repeats.  A server that dies under wrk (a run against it would count
-refused connections as figures) fails that run and is restarted; when the vmm blames the
-sandbox's emulated SVM (docs/nested-sandbox.md) the run is run once more.  Writes
+the systems take turns run by run (serve()); medians over --repeats.  A server that dies
+under wrk (a run against it would count refused connections as figures) fails that run
+and is restarted; when the vmm blames the sandbox's emulated SVM (docs/nested-sandbox.md)
+the run is run once more.  Writes
 OUT/raw/http-*.json, OUT/http/http.csv and OUT/http/http.md (the table and the targets:
 >= 0.8x native at 100 and 1,000 connections, 10,000 held without errors, exits per
 request <= 0.01).
@@ -466,7 +467,7 @@ class Served:
     so that one fault of the machine does not cost a point."""
 
     def __init__(self, start):
-        self.start, self.used, self.server = start, [], None
+        self.start, self.used = start, []
         self.server = self.fresh()
 
     def fresh(self):
@@ -507,8 +508,8 @@ def serve(systems, repeats, conns_list, start, run_one, report):
     against every system in turn, the order reversed every other repeat (ABBA), so that
     a machine whose speed drifts over minutes (the nested sandbox's does, by 1.5x
     within a run) moves both sides of a ratio alike; run back to back, one system's
-    runs would all land in one stretch of it.  Both servers are up throughout; the one not under wrk is idle
-    (the guest's vCPU and worker asleep).  start(system, n) starts a server,
+    runs would all land in one stretch of it.  Both servers are up throughout; the one
+    not under wrk is idle (the guest's vCPU and worker asleep).  start(system, n) starts a server,
     run_one(server, conns) runs wrk once, report(system, rec) prints a run.  Returns
     (records, {system: the servers used})."""
     served = {}

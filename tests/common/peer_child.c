@@ -24,19 +24,28 @@ void peer_child_detach(pid_t parent, bool quiet)
 	}
 }
 
+static int exit_status(int st)
+{
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
 
-void peer_stop(pid_t pid)
+int peer_stop(pid_t pid, unsigned grace_ms)
 {
 	if (pid <= 0)
-		return;
+		return -1;
 	kill(-pid, SIGTERM);
-	for (int i = 0; i < 200; i++) { /* 2 s */
-		pid_t w = waitpid(pid, NULL, WNOHANG);
-		if (w == pid || (w < 0 && errno != EINTR))
-			return;
-		usleep(10000);
+	int st;
+	for (unsigned waited = 0; waited < grace_ms; waited += 5) {
+		pid_t w = waitpid(pid, &st, WNOHANG);
+		if (w == pid)
+			return exit_status(st);
+		if (w < 0 && errno != EINTR)
+			return -1;
+		usleep(5000);
 	}
 	kill(-pid, SIGKILL);
-	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+	pid_t w;
+	while ((w = waitpid(pid, &st, 0)) < 0 && errno == EINTR)
 		;
+	return w == pid ? exit_status(st) : -1;
 }

@@ -18,10 +18,13 @@
 void peer_child_detach(pid_t parent, bool quiet);
 
 /* In the test: end a peer started with peer_child_detach() and reap it.
- * SIGTERM to its process group, then SIGKILL if it is still there after 2 s:
- * socat 1.7.4 now and then outlives a SIGTERM (seen: a UDP-RECVFROM,fork
- * socat back in poll() after it), and a plain waitpid() then hung the test
- * until ctest's timeout. */
-void peer_stop(pid_t pid);
+ * SIGTERM to its process group, then SIGKILL if it is still there after
+ * grace_ms: socat 1.7.4 now and then outlives a SIGTERM (seen: a
+ * UDP-RECVFROM,fork socat back in poll() after it), and a plain waitpid()
+ * then hung the test until ctest's timeout.  Returns its exit status (128 +
+ * the signal when a signal ended it), or -1 if it could not be reaped (no
+ * such child). */
+#define PEER_STOP_GRACE_MS 2000u
+int peer_stop(pid_t pid, unsigned grace_ms);
 
 #endif

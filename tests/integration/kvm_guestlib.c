@@ -111,7 +111,7 @@ static void setup(void)
 static void teardown(void)
 {
 	for (int i = 0; i < 2; i++) {
-		peer_stop(peers[i]);
+		peer_stop(peers[i], PEER_STOP_GRACE_MS);
 	}
 }
 

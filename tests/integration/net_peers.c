@@ -36,23 +36,9 @@ static void np_forget(struct np_proc *p)
 void np_stop(struct np_proc *p)
 {
 	if (p->pid > 0 && !p->exited) {
-		kill(-p->pid, SIGTERM);
-		double deadline = np_now() + 3.0;
-		int st;
-		for (;;) {
-			pid_t w = waitpid(p->pid, &st, WNOHANG);
-			if (w == p->pid) {
-				p->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-				break;
-			}
-			if (w < 0 && errno != EINTR)
-				break;
-			if (np_now() > deadline) {
-				kill(-p->pid, SIGKILL);
-				deadline = np_now() + 1e9;
-			}
-			np_sleep_ms(5);
-		}
+		int status = peer_stop(p->pid, 3000);
+		if (status >= 0)
+			p->status = status;
 		p->exited = true;
 	}
 	if (p->pid > 0)

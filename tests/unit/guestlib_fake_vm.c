@@ -99,7 +99,7 @@ void fvm_stop(void)
 		fvm.hn = NULL;
 	}
 	for (unsigned i = 0; i < fvm.nr_peers; i++) {
-		peer_stop(fvm.peers[i]);
+		peer_stop(fvm.peers[i], PEER_STOP_GRACE_MS);
 	}
 	fvm.nr_peers = 0;
 	free(fvm.ram);

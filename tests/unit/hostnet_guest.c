@@ -303,7 +303,7 @@ pid_t tg_socat_try(int type, uint16_t port, const char *a1, const char *a2)
 
 void tg_socat_stop(pid_t pid)
 {
-	peer_stop(pid);
+	peer_stop(pid, PEER_STOP_GRACE_MS);
 }
 
 uint16_t tg_echo(int type, pid_t *pid)
