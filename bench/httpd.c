@@ -8,11 +8,12 @@
  * 10,000 idle ones cost memory (a 32-byte struct conn each) and no time.
  *
  * A connection reads into the server's one scratch buffer, and gets a buffer
- * of its own only to keep a request that arrived in part.  With a buffer per
- * connection, each request touched a page nobody had touched since that
- * connection's last request: at 1,000 connections 4 MiB of buffers, cold in
- * the caches and the TLB (and for the guest's server, a nested page walk per
- * miss).  The scratch buffer stays hot.
+ * of its own only to keep a request that arrived in part.  So an idle
+ * connection costs the server 32 bytes, not the 4 KiB a buffer each took (40
+ * MiB of the guest's RAM at 10,000 connections), and a request touches the
+ * one hot buffer, not a page untouched since that connection's last request.
+ * (The nested sandbox measured no change in requests/s or in the guest's CPU
+ * per request from the latter: docs/perf/http-cpu.md, "Session 11".)
  *
  * Responses are prebuilt; a response goes out whole (waiting for room if the
  * socket's buffer is full), which keeps the loop simple and costs nothing for

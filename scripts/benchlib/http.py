@@ -32,7 +32,7 @@ from . import cputime, exitwindow, kvm_debugfs
 
 DEFAULT_CONNS = [1, 100, 1000, 10000]
 SYSTEMS = ["native", "virtsocket"]
-GUEST_MEM = "256M"            # 10,000 connections: ~4 KiB of request buffer each + the set
+GUEST_MEM = "256M"            # 10,000 connections: guest-lib's 2 KiB read-ahead each + the set
 GUEST_MAX_SOCKETS = 16384     # connections + a full backlog's reserved places
 GUEST_MAX_BACKLOG = 4096
 WRK_TIMEOUT = "30s"           # a response slower than this counts as a wrk timeout error
