@@ -51,7 +51,7 @@ struct plat_counters {
 	uint64_t requests, completions, batches;
 	uint64_t doorbells, doorbells_submit, doorbells_wait, doorbells_skipped;
 	uint64_t spin_hits, spins_skipped, spins_crowded, spins_capped, spins_late, waits_long;
-	uint64_t batch_waits, batch_timeouts;
+	uint64_t batch_waits, batch_timeouts, sq_full_waits;
 	uint64_t bounce_bytes;
 };
 void plat_counters(struct plat_counters *c);

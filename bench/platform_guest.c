@@ -78,6 +78,7 @@ void plat_counters(struct plat_counters *c)
 	c->waits_long = s.waits_long;
 	c->batch_waits = s.batch_waits;
 	c->batch_timeouts = s.batch_timeouts;
+	c->sq_full_waits = s.sq_full_waits;
 	c->spins_capped = s.spins_capped;
 	c->spins_late = s.spins_late;
 	c->bounce_bytes = s.bounce_bytes;
@@ -102,6 +103,7 @@ void plat_out_counters(struct bench_out *b, const struct plat_counters *x,
 	out_u64(b, "waits_long", y->waits_long - x->waits_long);
 	out_u64(b, "batch_waits", y->batch_waits - x->batch_waits);
 	out_u64(b, "batch_timeouts", y->batch_timeouts - x->batch_timeouts);
+	out_u64(b, "sq_full_waits", y->sq_full_waits - x->sq_full_waits);
 	out_u64(b, "spins_capped", y->spins_capped - x->spins_capped);
 	out_u64(b, "spins_late", y->spins_late - x->spins_late);
 	out_u64(b, "bounce_bytes", y->bounce_bytes - x->bounce_bytes);

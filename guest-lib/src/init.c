@@ -117,6 +117,7 @@ static void stats_add(struct vs_stats *sum, const struct vs_stats *s)
 	sum->batch_timeouts += s->batch_timeouts;
 	sum->spins_capped += s->spins_capped;
 	sum->spins_late += s->spins_late;
+	sum->sq_full_waits += s->sq_full_waits;
 	sum->bounce_bytes += s->bounce_bytes;
 	sum->bad_completions += s->bad_completions;
 }

@@ -72,10 +72,45 @@ int vs_cq_drain(struct vs_queue_state *q)
 	return 0;
 }
 
+/*
+ * A full SQ: waiting for the host to take entries.
+ *
+ * The worker copies out everything the SQ holds in one go (sq_head moves
+ * then), runs it, and takes again only after that pass.  So the wait is as
+ * long as the rest of the pass: microseconds for a stream's gathered SENDs,
+ * milliseconds for a server's batch of a SEND and a RECV per connection
+ * (256 of them at 1,000 connections under wrk, nested sandbox).  Spinning
+ * through the long kind took half the vCPU's guest-mode time there
+ * (scripts/guest-profile: spin() in vs_sched_wait, 54 %), a CPU the worker
+ * running that very pass needed.
+ *
+ * So: spin VS_SQ_ROOM_SPIN_NS, enough for the short kind, then sleep in a
+ * WAIT.  No completion says "room", but the pass posts one per request that
+ * completes as it runs: the WAIT asks for half an SQ's worth of them, or a
+ * millisecond, whichever comes first, and looks again.
+ */
+#define VS_SQ_ROOM_SPIN_NS 20000u
+
+/* As a vs_sched_wait condition: 0 once there is room, else the wait_min
+ * of the WAIT (in the other modes the first completion ends it, as before). */
 static uint32_t sq_has_room(struct vs_queue_state *q, void *arg)
 {
 	(void)arg;
-	return vs_sq_space(q) ? 0 : 1;
+	if (vs_sq_space(q))
+		return 0;
+	return vs_lib.t.notify == VS_NOTIFY_ADAPTIVE ? VS_SQ_ENTRIES / 2 : 1;
+}
+
+static bool room_came_while_spinning(struct vs_queue_state *q)
+{
+	uint64_t until = vs_lib.t.now_ns(vs_lib.t.ctx) + VS_SQ_ROOM_SPIN_NS;
+	do {
+		for (int i = 0; i < 16; i++)
+			vs_cpu_relax();
+		if (vs_sq_space(q))
+			return true;
+	} while (vs_lib.t.now_ns(vs_lib.t.ctx) < until);
+	return false;
 }
 
 int vs_sq_wait_room(struct vs_queue_state *q)
@@ -83,9 +118,17 @@ int vs_sq_wait_room(struct vs_queue_state *q)
 	while (vs_sq_space(q) == 0) {
 		if (q->broken)
 			return -VS_EIO;
-		/* The host frees slots as it copies entries out, with no completion
-		 * to wake a WAIT for: look again every millisecond. */
-		int err = vs_sched_wait(q, sq_has_room, NULL, 1000000);
+		/* Everything in the SQ is published, or the host would never take it. */
+		int err = vs_sched_submit(q, false);
+		if (err < 0)
+			return err;
+		if (vs_lib.t.notify == VS_NOTIFY_ADAPTIVE && room_came_while_spinning(q))
+			break;
+		q->stats.sq_full_waits++;
+		uint16_t no_spin = q->no_spin;
+		q->no_spin = 1; /* spun already */
+		err = vs_sched_wait(q, sq_has_room, NULL, 1000000);
+		q->no_spin = no_spin;
 		if (err && err != -VS_ETIMEDOUT)
 			return err;
 	}

@@ -132,6 +132,8 @@ struct vs_stats {
 	uint64_t spins_capped;      /* adaptive: spins that reached their cap with nothing */
 	uint64_t spins_late;        /* adaptive: spin hits seen only after the cap had
 	                               passed (the vCPU was off its CPU mid-spin) */
+	uint64_t sq_full_waits;     /* waits for room in a full SQ that slept (adaptive:
+	                               after a short spin; ring.c) */
 	uint64_t bounce_bytes;      /* payload bytes copied through the bounce area */
 	uint64_t bad_completions;   /* CQEs naming no request of ours (host bug) */
 };
