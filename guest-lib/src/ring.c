@@ -81,8 +81,9 @@ int vs_cq_drain(struct vs_queue_state *q)
  * milliseconds for a server's batch of a SEND and a RECV per connection
  * (256 of them at 1,000 connections under wrk, nested sandbox).  Spinning
  * through the long kind took half the vCPU's guest-mode time there
- * (scripts/guest-profile: spin() in vs_sched_wait, 54 %), a CPU the worker
- * running that very pass needed.
+ * (scripts/guest-profile: spin() in vs_sched_wait, 47-77 %), and 0.6 of the
+ * host's two CPUs at 10,000 connections: CPU the worker running that very
+ * pass needed (guest-lib/README.md, "A full SQ sleeps for room").
  *
  * So: spin VS_SQ_ROOM_SPIN_NS, enough for the short kind, then sleep in a
  * WAIT.  No completion says "room", but the pass posts one per request that
