@@ -34,19 +34,6 @@ static void start(void)
 	start_with(0);
 }
 
-/* A host listener on 127.0.0.1 and its port. */
-static int host_listener(uint16_t *port)
-{
-	int l = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t len = sizeof(a);
-	cr_assert_eq(bind(l, (struct sockaddr *)&a, sizeof(a)), 0);
-	cr_assert_eq(listen(l, 4096), 0);
-	cr_assert_eq(getsockname(l, (struct sockaddr *)&a, &len), 0);
-	*port = ntohs(a.sin_port);
-	return l;
-}
-
 /* A guest descriptor connected to a host socket (*peer). */
 static int guest_conn(int listener, uint16_t port, int *peer)
 {
@@ -70,7 +57,7 @@ struct one {
 static struct one one_registered(uint32_t events, uint64_t data)
 {
 	struct one o;
-	o.l = host_listener(&o.port);
+	o.l = fvm_host_listener(&o.port, 4096, 0);
 	o.fd = guest_conn(o.l, o.port, &o.peer);
 	o.ep = fvm_new_set();
 	cr_assert_eq(fvm_ctl(o.ep, VS_EPOLL_CTL_ADD, o.fd, events, data), 0);
@@ -240,7 +227,7 @@ Test(guestlib_epoll, events_on_many_sockets_each_once, .init = start, .fini = fv
      .timeout = 120)
 {
 	uint16_t port;
-	int l = host_listener(&port);
+	int l = fvm_host_listener(&port, 4096, 0);
 	static int fd[MANY], peer[MANY];
 	static bool want[MANY];
 	int ep = fvm_new_set();
@@ -304,7 +291,7 @@ Test(guestlib_epoll, more_idle_sockets_than_the_default_inflight_room, .init = s
 	getrlimit(RLIMIT_NOFILE, &r);
 	cr_assert_geq(r.rlim_cur, 2 * IDLE + 64, "needs %d open files", 2 * IDLE + 64);
 	uint16_t port;
-	int l = host_listener(&port);
+	int l = fvm_host_listener(&port, 4096, 0);
 	static int fd[IDLE], peer[IDLE];
 	int ep = fvm_new_set();
 	for (unsigned i = 0; i < IDLE; i++) {

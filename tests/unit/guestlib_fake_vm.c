@@ -126,6 +126,21 @@ uint16_t fvm_free_port(int type)
 	return ntohs(a.sin_port);
 }
 
+int fvm_host_listener(uint16_t *port, int backlog, int rcvbuf)
+{
+	int l = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(a);
+	cr_assert(l >= 0);
+	if (rcvbuf > 0)
+		cr_assert_eq(setsockopt(l, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf)), 0);
+	cr_assert_eq(bind(l, (struct sockaddr *)&a, sizeof(a)), 0);
+	cr_assert_eq(listen(l, backlog), 0);
+	cr_assert_eq(getsockname(l, (struct sockaddr *)&a, &len), 0);
+	*port = ntohs(a.sin_port);
+	return l;
+}
+
 pid_t fvm_spawn(char *const argv[])
 {
 	cr_assert_lt(fvm.nr_peers, FVM_MAX_PEERS);

@@ -97,6 +97,10 @@ uint16_t fvm_udp_echo(void);
 /* Deterministic test payload. */
 void fvm_fill(uint8_t *p, size_t n, uint32_t seed);
 
+/* Host side: a TCP listener on 127.0.0.1, any free port (*port); rcvbuf > 0
+ * sets SO_RCVBUF first (its accepted sockets inherit it). */
+int fvm_host_listener(uint16_t *port, int backlog, int rcvbuf);
+
 /* Guest side: connect a TCP socket to 127.0.0.1:port. */
 int fvm_connect_tcp(uint16_t port);
 

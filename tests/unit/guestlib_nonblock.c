@@ -16,15 +16,11 @@ static void start(void)
  * SYN is dropped, so a connect to it stays in progress until the test accepts. */
 static int full_listener(uint16_t *port, int *waiting)
 {
-	int l = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t len = sizeof(a);
-	cr_assert_eq(bind(l, (struct sockaddr *)&a, sizeof(a)), 0);
-	cr_assert_eq(listen(l, 0), 0);
-	cr_assert_eq(getsockname(l, (struct sockaddr *)&a, &len), 0);
+	int l = fvm_host_listener(port, 0, 0);
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(*port),
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	*waiting = socket(AF_INET, SOCK_STREAM, 0);
 	cr_assert_eq(connect(*waiting, (struct sockaddr *)&a, sizeof(a)), 0);
-	*port = ntohs(a.sin_port);
 	return l;
 }
 

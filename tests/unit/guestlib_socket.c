@@ -201,14 +201,10 @@ Test(guestlib_socket, connect_refused, .init = start_zero, .fini = fvm_stop, .ti
 /* The peer accepts and closes at once: EOF, then a send fails. */
 Test(guestlib_socket, closed_peer, .init = start_zero, .fini = fvm_stop, .timeout = 30)
 {
-	int lfd = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t alen = sizeof(a);
-	cr_assert_eq(bind(lfd, (struct sockaddr *)&a, sizeof(a)), 0);
-	cr_assert_eq(listen(lfd, 1), 0);
-	cr_assert_eq(getsockname(lfd, (struct sockaddr *)&a, &alen), 0);
+	uint16_t port;
+	int lfd = fvm_host_listener(&port, 1, 0);
 
-	int s = fvm_connect_tcp(ntohs(a.sin_port));
+	int s = fvm_connect_tcp(port);
 	int cfd = accept(lfd, NULL, NULL);
 	cr_assert_geq(cfd, 0);
 	close(cfd);

@@ -67,17 +67,13 @@ static void *drain(void *arg)
 Test(guestlib_sq_room, a_full_sq_sleeps_for_room_and_loses_nothing, .init = start,
      .fini = fvm_stop, .timeout = 60)
 {
-	int l = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t alen = sizeof(a);
-	cr_assert_eq(bind(l, (struct sockaddr *)&a, sizeof(a)), 0);
-	cr_assert_eq(listen(l, CONNS), 0);
-	cr_assert_eq(getsockname(l, (struct sockaddr *)&a, &alen), 0);
+	uint16_t port;
+	int l = fvm_host_listener(&port, CONNS, 0);
 
 	static struct sink s;
 	int fd[CONNS];
 	for (unsigned c = 0; c < CONNS; c++) {
-		fd[c] = vs_fd_open(fvm_connect_tcp(ntohs(a.sin_port)),
+		fd[c] = vs_fd_open(fvm_connect_tcp(port),
 				   VS_FD_NONBLOCK | VS_FD_STREAM);
 		cr_assert_geq(fd[c], VS_FD_FIRST, "vs_fd_open: %d", fd[c]);
 		s.peer[c] = accept(l, NULL, NULL);

@@ -23,20 +23,6 @@ static void start(void)
 	vs_set_allocator(fvm_allocator, NULL);
 }
 
-static int host_listener(uint16_t *port, int rcvbuf)
-{
-	int l = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t len = sizeof(a);
-	if (rcvbuf)
-		cr_assert_eq(setsockopt(l, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf)), 0);
-	cr_assert_eq(bind(l, (struct sockaddr *)&a, sizeof(a)), 0);
-	cr_assert_eq(listen(l, 16), 0);
-	cr_assert_eq(getsockname(l, (struct sockaddr *)&a, &len), 0);
-	*port = ntohs(a.sin_port);
-	return l;
-}
-
 /* A guest stream descriptor (VS_FD_STREAM, as POSIX accept()/connect() mark
  * them) connected to a host socket *peer accepted from l. */
 static int stream_conn(int l, uint16_t port, int *peer)
@@ -91,7 +77,7 @@ static void write_all(int fd, const uint8_t *p, size_t n)
 Test(guestlib_stream, recv_served_from_readahead, .init = start, .fini = fvm_stop, .timeout = 60)
 {
 	uint16_t port;
-	int l = host_listener(&port, 0), peer;
+	int l = fvm_host_listener(&port, 16, 0), peer;
 	int fd = stream_conn(l, port, &peer);
 	int ep = fvm_new_set();
 	cr_assert_eq(fvm_ctl(ep, VS_EPOLL_CTL_ADD, fd, VS_EPOLLIN, 5), 0);
@@ -140,7 +126,7 @@ Test(guestlib_stream, data_then_eof_then_reset_in_order, .init = start, .fini = 
      .timeout = 60)
 {
 	uint16_t port;
-	int l = host_listener(&port, 0), peer, peer2;
+	int l = fvm_host_listener(&port, 16, 0), peer, peer2;
 	int fd = stream_conn(l, port, &peer);
 	int ep = fvm_new_set();
 	cr_assert_eq(fvm_ctl(ep, VS_EPOLL_CTL_ADD, fd, VS_EPOLLIN | VS_EPOLLRDHUP, 1), 0);
@@ -184,7 +170,7 @@ Test(guestlib_stream, closed_while_registered_with_armed_recv, .init = start, .f
      .timeout = 60)
 {
 	uint16_t port;
-	int l = host_listener(&port, 0), peer, peer2;
+	int l = fvm_host_listener(&port, 16, 0), peer, peer2;
 	int fd = stream_conn(l, port, &peer);
 	int ep = fvm_new_set();
 	cr_assert_eq(fvm_ctl(ep, VS_EPOLL_CTL_ADD, fd, VS_EPOLLIN, 1), 0);
@@ -217,7 +203,7 @@ Test(guestlib_stream, closed_while_registered_with_armed_recv, .init = start, .f
 Test(guestlib_stream, mod_and_del_with_armed_recv, .init = start, .fini = fvm_stop, .timeout = 60)
 {
 	uint16_t port;
-	int l = host_listener(&port, 0), peer;
+	int l = fvm_host_listener(&port, 16, 0), peer;
 	int fd = stream_conn(l, port, &peer);
 	int ep = fvm_new_set();
 	char buf[16];
@@ -258,7 +244,7 @@ Test(guestlib_stream, async_send_error_on_next_call, .init = start, .fini = fvm_
      .timeout = 60)
 {
 	uint16_t port;
-	int l = host_listener(&port, 0), peer;
+	int l = fvm_host_listener(&port, 16, 0), peer;
 	int fd = stream_conn(l, port, &peer);
 	uint8_t *msg = fvm_alloc(100);
 	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
@@ -311,7 +297,7 @@ Test(guestlib_stream, close_after_async_sends_delivers_all, .init = start, .fini
      .timeout = 60)
 {
 	uint16_t port;
-	int l = host_listener(&port, 4096), peer;
+	int l = fvm_host_listener(&port, 16, 4096), peer;
 	int fd = stream_conn(l, port, &peer);
 	cr_assert_eq(vs_setsockopt(fd, VS_SOL_SOCKET, VS_SO_SNDBUF, 4096), 0);
 	enum { TOTAL = 300 * 1000, PIECE = 1500 };
@@ -338,7 +324,7 @@ Test(guestlib_stream, close_after_async_sends_delivers_all, .init = start, .fini
 Test(guestlib_stream, poll_sees_buffered_input, .init = start, .fini = fvm_stop, .timeout = 60)
 {
 	uint16_t port;
-	int l = host_listener(&port, 0), peer;
+	int l = fvm_host_listener(&port, 16, 0), peer;
 	int fd = stream_conn(l, port, &peer);
 	int ep = fvm_new_set();
 	cr_assert_eq(fvm_ctl(ep, VS_EPOLL_CTL_ADD, fd, VS_EPOLLIN, 1), 0);
