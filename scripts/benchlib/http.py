@@ -365,7 +365,10 @@ def server_text(srv):
             f"statistics at its stop): the worker busy {fmt(srv['worker_busy'])}, in its poll "
             f"window {fmt(srv['worker_poll'])} (wall time: spinning or yielding, "
             f"{fmt(srv.get('poll_loops'))} looks), asleep {fmt(srv['worker_sleep'])}; the vCPU "
-            f"blocked in WAIT doorbells {fmt(srv.get('vcpu_wait'))} (shares of wrk's wall time).")
+            f"blocked in WAIT doorbells {fmt(srv.get('vcpu_wait'))} (shares of wrk's wall time)"
+            + (f"; a WAIT woken by a completion ran again {fmt(srv['vcpu_wake_us'])} µs after the "
+               f"worker's wake, on average over {fmt(srv['vcpu_wakes'])} wakes"
+               if srv.get("vcpu_wake_us") is not None else "") + ".")
 
 
 def write_outputs(d, env, records, rows):
@@ -417,6 +420,8 @@ def write_outputs(d, env, records, rows):
               "| target | measured | met |", "|---|---|---|"]
     for name, got, met in targets(rows):
         lines.append(f"| {name} | {got} | {'yes' if met else ('no' if met is False else '?')} |")
+    lines += ["", "Plots: `http_rate.png`, `http_latency.png`, `http_exits.png` here (redraw them "
+              "with `scripts/plot DIR`, DIR being this directory's parent)."]
     with open(os.path.join(d, "http.md"), "w") as f:
         f.write("\n".join(lines) + "\n")
     return lines
@@ -457,6 +462,11 @@ def server_record(system, vmm, recs):
             out[name] = round(h[key] / 1e9 / run_s, 3)
     out["worker_wakeups"] = h.get("worker_wakeups")
     out["poll_loops"] = h.get("poll_loops")
+    # a WAIT woken by a completion: µs from the worker's futex wake to the
+    # vCPU thread running again (the scheduler's share of a batch's latency)
+    if h.get("wait_wakes"):
+        out["vcpu_wakes"] = h["wait_wakes"]
+        out["vcpu_wake_us"] = round(h["wait_wake_ns"] / h["wait_wakes"] / 1e3, 1)
     return out
 
 

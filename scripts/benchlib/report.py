@@ -254,16 +254,21 @@ def write_summary(out_dir, a, env, records, med, exitcost_us):
 
 
 
+def draw_plots(out_dir):
+    """scripts/plot on a result directory: every plot its CSVs have figures for."""
+    plot = subprocess.run([os.path.join(ROOT, "scripts", "plot"), out_dir])
+    if plot.returncode != 0:
+        print("bench: plotting failed (is gnuplot installed?); the tables are complete",
+              file=sys.stderr)
+
+
 def report(a, out_dir, env, records):
     exitcosts = env.get("exitcost_us") or []
     exitcost_us = statistics.median(exitcosts) if exitcosts else None
     med = median_points(records)
     write_csvs(out_dir, records, med)
     write_summary(out_dir, a, env, records, med, exitcost_us)
-    plot = subprocess.run([os.path.join(ROOT, "scripts", "plot"), out_dir])
-    if plot.returncode != 0:
-        print("bench: plotting failed (is gnuplot installed?); the tables are complete",
-              file=sys.stderr)
+    draw_plots(out_dir)
     failed = sum(1 for r in records if not r["ok"])
     print(f"bench: {len(records)} runs ({failed} failed) in {env.get('seconds')} s -> "
           f"{out_dir}/summary.md")

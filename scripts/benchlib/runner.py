@@ -15,7 +15,7 @@ from .hostend import Peer
 from .metrics import PRIMARY, metrics
 from . import exitwindow, http, iperf, peerruns
 from .options import PEER_CONFIGS, points, sink_or_echo, workload_args
-from .report import report
+from .report import draw_plots, report
 
 SANDBOX_NOTE = ("Measured inside the nested KVM sandbox (QEMU TCG emulating AMD SVM, "
                 "kvm-amd inside). A VM exit there costs ~100x what it costs on hardware "
@@ -211,6 +211,7 @@ def run_matrix(a, out_dir):
     if "http" in a.workloads:  # its own runs and tables (benchlib/http.py)
         rc = http.run(a, out_dir, env)
         if not points(a):
+            draw_plots(out_dir)  # the matrix's report() draws them otherwise
             return rc
     for exe in ("vmm", "guest.img", "native-bench", "bench-peer"):
         if not os.path.exists(os.path.join(a.build, exe)):

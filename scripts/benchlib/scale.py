@@ -18,6 +18,7 @@ import types
 from .common import fmt, human_size, ratio, why
 from .hostend import Peer
 from .options import SCALE_CONFIGS
+from .report import draw_plots
 from .runner import environment, load_done, run_one, save_record
 from . import cputime, exitwindow
 
@@ -194,6 +195,8 @@ def report_scale(a, out_dir, env, records):
                     csv.append(f"{w},{size},{n},{c},{nat.get('value') or ''},"
                                f"{vs.get('value') or ''},{'' if r is None else round(r, 4)},"
                                f"{'' if not epr else ' '.join(str(round(x, 5)) for x in epr)}")
+    lines += ["", "Plot: `vcpus_ratio.png` (the ratio against N; redraw it with `scripts/plot "
+              "DIR`)."]
     lines += ["", "Where the CPU went: each thread's CPU time over the middle "
               f"{round(100 * (1 - 2 * cputime.LEAD))} % of the measured period, as a share of "
               "one CPU (threads under 1 % left out; medians over the runs, busiest thread "
@@ -217,6 +220,7 @@ def report_scale(a, out_dir, env, records):
         f.write(text)
     with open(os.path.join(out_dir, "scale.csv"), "w") as f:
         f.write("\n".join(csv) + "\n")
+    draw_plots(out_dir)  # vcpus_ratio.png
     print(text)
     failed = sum(1 for r in records if not r["ok"])
     return 1 if failed else 0

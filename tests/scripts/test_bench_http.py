@@ -262,6 +262,19 @@ class WhereTheCpuWent(unittest.TestCase):
         self.assertIn("blocked in WAIT doorbells 0.1", http.server_text(srv))
         self.assertNotIn("worker_poll", http.server_record("virtsocket", None, runs))
 
+    def test_the_vcpus_wake_after_a_completion(self):
+        vmm = {"hostnet": {"worker_busy_ns": 1e9, "worker_poll_ns": 0, "worker_sleep_ns": 0,
+                           "wait_ns": 1e9, "wait_wakes": 400, "wait_wake_ns": 60e6}}
+        srv = http.server_record("virtsocket", vmm, [{"wall_seconds": 2.0}])
+        self.assertEqual((srv["vcpu_wakes"], srv["vcpu_wake_us"]), (400, 150.0))
+        self.assertIn("ran again 150 µs after the worker's wake, on average over 400 wakes",
+                      http.server_text(srv))
+        # no WAIT woken by a completion: no average of nothing
+        vmm["hostnet"]["wait_wakes"] = 0
+        srv = http.server_record("virtsocket", vmm, [{"wall_seconds": 2.0}])
+        self.assertNotIn("vcpu_wake_us", srv)
+        self.assertNotIn("ran again", http.server_text(srv))
+
 
 if __name__ == "__main__":
     unittest.main()
