@@ -32,7 +32,7 @@
 
 #define BENCH_MAX_SIZE   (16u << 20) /* VS_MAX_IO_BYTES: one request's payload */
 #define BENCH_MAX_CONNS  64u
-#define BENCH_MAX_DEPTH  256u        /* VS_SQ_ENTRIES */
+#define BENCH_MAX_DEPTH  256u        /* <= VS_SQ_ENTRIES */
 #define BENCH_MAX_FLOWS  16u         /* --flows: one vCPU (or thread) each */
 
 enum bench_kind { BENCH_STREAM, BENCH_RR, BENCH_CRR };

@@ -85,7 +85,7 @@ struct hostnet_config {
 	((max_sockets) + VS_CQ_ENTRIES > HOSTNET_MAX_INFLIGHT ?               \
 		 (max_sockets) + VS_CQ_ENTRIES : HOSTNET_MAX_INFLIGHT)
 /* batch_hist[i] counts consume passes that took n SQEs, 2^i <= n < 2^(i+1). */
-#define HOSTNET_BATCH_BUCKETS       9u /* 1, 2-3, 4-7, ..., 128-255, 256 */
+#define HOSTNET_BATCH_BUCKETS       9u /* 1, 2-3, 4-7, ..., 128-255, 256 and more */
 
 /* One queue's share of the counters below (queue i = vCPU i in the VMM): which
  * queues a multi-vCPU guest really used, and how often each rang. */

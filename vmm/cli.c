@@ -41,7 +41,7 @@ static const char usage_text[] =
 	"                          default, 1 spins least)\n"
 	"      --notify=MODE       every | batch | adaptive (default adaptive)\n"
 	"      --copy=MODE         zero | bounce (default zero)\n"
-	"      --batch N           largest guest batch, 1..256 (default 32)\n"
+	"      --batch N           largest guest batch, 1..1024 (default 32)\n"
 	"      --stats             print statistics to stderr at exit\n"
 	"      --stats-json FILE   write statistics as JSON to FILE\n"
 	"      --timings           time each phase of the host's request path (the t_*\n"

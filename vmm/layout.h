@@ -38,6 +38,8 @@
 
 #include <stdint.h>
 
+#include "virtsocket/abi.h" /* the ring slot's size */
+
 #define VMM_PAGE_SIZE        0x1000ull
 #define VMM_HUGE_PAGE_SIZE   0x200000ull    /* 2 MiB: the page tables' page size */
 #define VMM_GIB              0x40000000ull
@@ -83,6 +85,8 @@ _Static_assert(VMM_RESERVED_END <= VMM_KERNEL_MIN_GPA, "VMM structures below the
 _Static_assert(VMM_RAM_MAX <= VMM_PD_RAM_COUNT * VMM_GIB, "RAM PDs cover all RAM");
 _Static_assert(VMM_RAM_MAX < VMM_RING_GPA, "RAM ends below the ring slot");
 _Static_assert(VMM_RING_GPA % VMM_GIB == 0, "ring slot starts its own PD");
+_Static_assert((uint64_t)VS_MAX_QUEUES * VS_QUEUE_BYTES <= VMM_GIB,
+	       "the largest ring slot fits the one PD that maps it");
 _Static_assert(VMM_RAM_MAX <= VMM_VMX_TSS_GPA &&
 	       VMM_VMX_TSS_GPA + VMM_VMX_TSS_PAGES * VMM_PAGE_SIZE <= VMM_RING_GPA,
 	       "the VMX TSS lies between RAM and the ring slot");

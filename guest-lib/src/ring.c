@@ -79,7 +79,8 @@ int vs_cq_drain(struct vs_queue_state *q)
  * then), runs it, and takes again only after that pass.  So the wait is as
  * long as the rest of the pass: microseconds for a stream's gathered SENDs,
  * milliseconds for a server's batch of a SEND and a RECV per connection
- * (256 of them at 1,000 connections under wrk, nested sandbox).  Spinning
+ * (what filled the SQ of 256 entries at 1,000 connections under wrk, nested
+ * sandbox; abi.h's VS_SQ_ENTRIES is 1,024 since).  Spinning
  * through the long kind took half the vCPU's guest-mode time there
  * (scripts/guest-profile: spin() in vs_sched_wait, 47-77 %), and 0.6 of the
  * host's two CPUs at 10,000 connections: CPU the worker running that very

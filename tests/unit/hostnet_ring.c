@@ -69,7 +69,7 @@ Test(ring, sq_full_then_one_doorbell_drains_it, .timeout = 30)
 		e->opcode = VS_OP_NOP;
 		e->user_data = i;
 	}
-	cr_assert_null(tg_sqe(g), "the 257th entry does not fit");
+	cr_assert_null(tg_sqe(g), "entry %u does not fit", VS_SQ_ENTRIES + 1);
 	tg_publish(g);
 	usleep(20000);
 	cr_assert_eq(g->q->ctrl.sq_head, 0, "nothing consumed without a doorbell");
@@ -88,7 +88,7 @@ Test(ring, sq_full_then_one_doorbell_drains_it, .timeout = 30)
 	cr_assert_eq(tg_doorbell(&vm, 0, VS_DB_SUBMIT | VS_DB_WAIT, 30), -ETIMEDOUT);
 	struct hostnet_stats st;
 	hostnet_get_stats(vm.hn, &st);
-	cr_assert_eq(st.batches, 1, "one doorbell, one batch of 256");
+	cr_assert_eq(st.batches, 1, "one doorbell, one batch of the whole SQ");
 	cr_assert_eq(st.batch_hist[8], 1);
 	tg_vm_fini(&vm);
 }

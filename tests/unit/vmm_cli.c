@@ -249,7 +249,7 @@ Test(vmm_cli, numbers_and_enums, .timeout = 10)
 	struct vmm_config c;
 	const char *bad[][2] = {
 		{ "--timeout", "-5" }, { "--timeout", "1e3" }, { "--timeout", "999999999" },
-		{ "--batch", "0" }, { "--batch", "257" }, { "--poll-us", "abc" },
+		{ "--batch", "0" }, { "--batch", "1025" }, { "--poll-us", "abc" },
 		{ "--spin-us", "-1" }, { "--spin-us", "1000001" },
 		{ "--workers", "65" }, { "--doorbell", "mmio" }, { "--notify", "sometimes" },
 		{ "--copy", "triple" }, { "--stats-json", "" }, { "--kvm-device", "" },
@@ -259,11 +259,11 @@ Test(vmm_cli, numbers_and_enums, .timeout = 10)
 		assert_one_line_error(parse(ARGC(argv), argv, &c));
 		cr_assert_not_null(strstr(msg, bad[i][0]), "%s: %s", bad[i][0], msg);
 	}
-	char *ok[] = { "vmm", "--timeout", "0", "--doorbell", "hypercall", "--batch", "256",
+	char *ok[] = { "vmm", "--timeout", "0", "--doorbell", "hypercall", "--batch", "1024",
 		       "img" };
 	cr_assert_eq(parse(ARGC(ok), ok, &c), 0, "%s", msg);
 	cr_assert_eq(c.doorbell, VMM_DOORBELL_HYPERCALL);
-	cr_assert_eq(c.batch, 256);
+	cr_assert_eq(c.batch, VS_SQ_ENTRIES);
 }
 
 Test(vmm_cli, more_workers_than_queues, .timeout = 10)

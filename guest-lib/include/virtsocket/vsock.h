@@ -79,7 +79,7 @@ struct vs_transport {
  * (socket addresses), so it must be guest-addressable (guest RAM); align it
  * to 64 bytes.
  */
-#define VS_STATE_BYTES_PER_QUEUE 24576u
+#define VS_STATE_BYTES_PER_QUEUE 98304u /* mostly a record per SQ entry (VS_MAX_INFLIGHT) */
 #define VS_STATE_BYTES(nr_queues) ((size_t)(nr_queues) * VS_STATE_BYTES_PER_QUEUE)
 size_t vs_state_bytes(uint32_t nr_queues);
 
