@@ -68,8 +68,9 @@ def _dat(series):
 def _conns_axis(conns):
     tics = ", ".join(f'"{c:,}" {c}' for c in conns)
     lo, hi = conns[0] / 2, conns[-1] * 2
-    return ["unset logscale", "set logscale x", f"set xrange [{lo}:{hi}]",
-            f"set xtics ({tics})", 'set xlabel "concurrent connections (wrk -c)"']
+    # (after the matrix's latency histogram: its tic rotation and x format stay set)
+    return ["unset logscale", "set logscale x", f"set xrange [{lo}:{hi}]", "set xtics norotate",
+            'set format x "% h"', f"set xtics ({tics})", 'set xlabel "concurrent connections (wrk -c)"']
 
 
 def http_plots(rows, subtitle):
@@ -141,7 +142,8 @@ def vcpus_plots(rows, subtitle):
     names = sorted(curves)
     ns = sorted({n for pts in curves.values() for n, _ in pts})
     files = {"vcpus_ratio.dat": _dat([sorted(curves[k]) for k in names])}
-    gp = ["unset logscale", f"set xrange [{ns[0] - 0.5}:{ns[-1] + 0.5}]",
+    gp = ["unset logscale", f"set xrange [{ns[0] - 0.5}:{ns[-1] + 0.5}]", "set xtics norotate",
+          'set format x "% h"',
           "set xtics (" + ", ".join(f'"{n}" {n}' for n in ns) + ")",
           'set xlabel "N: vCPUs (virtsocket) = threads (native)"',
           'set output "vcpus_ratio.png"',
@@ -163,19 +165,16 @@ def human(n):
 
 
 def scale_plots(d, subtitle):
-    """Both kinds for result directory d: ({file name in d/plots: text}, gnuplot lines,
-    the PNGs they draw, relative to d)."""
-    files, gp, pngs = {}, [], []
+    """Both kinds for result directory d: ({file name in d/plots: text}, gnuplot lines)."""
+    files, gp = {}, []
     rows = read_csv(os.path.join(d, "http", "http.csv"))
     if rows:
         f, g = http_plots(rows, subtitle)
         files.update(f)
         gp += g
-        pngs += [x.split('"')[1] for x in g if x.startswith("set output")]
     rows = read_csv(os.path.join(d, "scale.csv"))
     if rows:
         f, g = vcpus_plots(rows, subtitle)
         files.update(f)
         gp += g
-        pngs += [x.split('"')[1] for x in g if x.startswith("set output")]
-    return files, gp, pngs
+    return files, gp
