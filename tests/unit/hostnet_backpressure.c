@@ -129,7 +129,7 @@ Test(backpressure, completions_held_while_cq_full_arrive_in_order, .timeout = 60
 	int peer;
 	int32_t h = tg_tcp_pair(&vm, g, &peer);
 
-	/* 1100 one-byte receives park (more than the CQ holds). */
+	/* VS_CQ_ENTRIES + 76 one-byte receives park (more than the CQ holds). */
 	const uint32_t n = VS_CQ_ENTRIES + 76;
 	const uint32_t base = g->sq_tail;
 	uint64_t buf = tg_alloc(&vm, n);
@@ -154,7 +154,7 @@ Test(backpressure, completions_held_while_cq_full_arrive_in_order, .timeout = 60
 	}
 	cr_assert_eq(cq_used(g), 0);
 
-	/* The data arrives at once: 1024 fit in the CQ, 76 wait host-side. */
+	/* The data arrives at once: VS_CQ_ENTRIES fit in the CQ, 76 wait host-side. */
 	uint8_t data[VS_CQ_ENTRIES + 76];
 	for (uint32_t i = 0; i < n; i++)
 		data[i] = (uint8_t)(i * 7);
