@@ -16,6 +16,7 @@ so that tests/scripts/test_bench_plots.py checks them without gnuplot.
 import csv
 import os
 
+from .common import human_size
 
 
 def line(colour, pt, dt=1):
@@ -135,7 +136,7 @@ def vcpus_plots(rows, subtitle):
         ratio = num(r.get("ratio"))
         if ratio is None:
             continue
-        name = f"{r['workload']} {human(int(r['size']))} {r['system']}"
+        name = f"{r['workload']} {human_size(int(r['size']))} {r['system']}"
         curves.setdefault(name, []).append((int(r["vcpus"]), ratio))
     if not curves:
         return {}, []
@@ -156,12 +157,6 @@ def vcpus_plots(rows, subtitle):
     gp.append("plot " + ", \\\n     ".join(parts))
     gp += ["set autoscale y"]
     return files, gp
-
-
-def human(n):
-    if n >= 1024 and n % 1024 == 0:
-        return f"{n >> 10} KiB"
-    return f"{n} B"
 
 
 def scale_plots(d, subtitle):
