@@ -74,8 +74,6 @@ int crr_chain_exchange(const struct bench_opts *o, const void *req, void *rep)
 	static bool have_peer;
 	if (!vs_ready() && vs_platform_init() < 0)
 		return CRR_CHAIN_UNFIT; /* the plain calls say why */
-	struct vs_stats st;
-	vs_get_stats(&st);
 	/* A bounce-mode request carries at most VS_BOUNCE_MAX_REQUEST bytes: a
 	 * longer message would be cut, which breaks the chain. */
 	if (boot_info->copy == VS_COPY_BOUNCE && o->size > VS_BOUNCE_MAX_REQUEST)
